@@ -1,0 +1,48 @@
+/* grants.h — the answer to "what may snap S do with queue Q" (SPEC §2.4).
+ *
+ * A grant table is built once (by the policy resolver, or directly by a test), then
+ * frozen. A frozen table never changes: lookups are binary searches (O(log n) in the
+ * number of snaps and of the snap's queues, no allocation) and safe from any number of
+ * threads at once. Tables are reference-counted so that a daemon can swap in a new one
+ * while calls still use the old. */
+#pragma once
+
+#include <stddef.h>
+
+struct mqfs_grants;
+struct mqfs_view;
+
+/* A new, empty, unfrozen table with one reference. 0 or -ENOMEM. */
+int mqfs_grants_new(struct mqfs_grants **out);
+
+/* Declares snap installed: it gets a view even when it holds no grant.
+ * 0, -ENOMEM, -EINVAL (empty name), or -EBUSY once frozen. */
+int mqfs_grants_add_snap(struct mqfs_grants *g, const char *snap);
+
+/* Grants perms (enum mqfs_perm bits) on queue ("/name") to snap, declaring the snap
+ * if needed. Grants on the same queue add up; MQFS_PERM_OPEN is always added, since any
+ * grant allows opening. 0, -ENOMEM, -EINVAL (bad name or no perms), or -EBUSY once frozen. */
+int mqfs_grants_add(struct mqfs_grants *g, const char *snap, const char *queue, unsigned perms);
+
+/* Sorts and indexes the table; afterwards only lookups are allowed. 0 or -ENOMEM
+ * (the table stays unfrozen and may be freed). */
+int mqfs_grants_freeze(struct mqfs_grants *g);
+
+/* Reference counting (atomic). unref frees the table with its last reference. */
+struct mqfs_grants *mqfs_grants_ref(struct mqfs_grants *g);
+void mqfs_grants_unref(struct mqfs_grants *g);
+
+/* Lookups, on a frozen table only. */
+
+/* The view of an installed snap, or NULL. Valid as long as the table is. */
+const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char *snap);
+/* Installed snaps, sorted by name. */
+size_t mqfs_grants_snap_count(const struct mqfs_grants *g);
+const struct mqfs_view *mqfs_grants_view_at(const struct mqfs_grants *g, size_t i);
+
+const char *mqfs_view_snap(const struct mqfs_view *v);
+/* The permission set snap holds on queue ("/name"), 0 when none. v may be NULL (0). */
+unsigned mqfs_view_perms(const struct mqfs_view *v, const char *queue);
+/* The granted queues, sorted by name (strcmp order), with their permission sets. */
+size_t mqfs_view_count(const struct mqfs_view *v);
+const char *mqfs_view_queue_at(const struct mqfs_view *v, size_t i, unsigned *perms);

@@ -1,0 +1,29 @@
+/* qname.h — POSIX message queue names: the kernel's rules, and safe printing.
+ *
+ * Every queue name that crosses a trust boundary (a snap.yaml, a FUSE request)
+ * is checked here before it is used for anything else. */
+#pragma once
+
+#include <stddef.h>
+
+/* The longest queue name the kernel accepts after the leading "/" (NAME_MAX). */
+enum { MQFS_QNAME_MAX = 255 };
+
+/* Checks a queue name the way mq_open(3) and the kernel do, for "/name" form:
+ *   0             "/" followed by 1..255 bytes, none of them "/" or NUL;
+ *   -EINVAL       NULL, or no leading "/" (glibc's mq_open rejects it so);
+ *   -ENAMETOOLONG more than 255 bytes after the "/";
+ *   -EACCES       "/", "/.", "/.." or a further "/" (the kernel's lookup refuses them so).
+ * Nothing else is judged: the snap.yaml rules of SPEC §2.2 are stricter and live in
+ * the policy validator. */
+int mqfs_qname_check(const char *name);
+
+/* Like mqfs_qname_check, for a bare directory entry name as FUSE hands it over
+ * ("name", without the "/"). */
+int mqfs_qname_check_entry(const char *entry);
+
+/* Escapes len bytes of s for a log line or report: printable ASCII stays, "\" becomes
+ * "\\", \n \t \r become their C escapes, every other control byte, DEL and every byte
+ * of an invalid UTF-8 sequence become \xHH; valid UTF-8 is kept. Returns a new
+ * NUL-terminated string (free() it), or NULL when out of memory. */
+char *mqfs_escape(const char *s, size_t len);

@@ -1,0 +1,119 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "grants.h"
+#include "perm.h"
+
+static void lookups_answer_what_was_granted(void **state)
+{
+        (void)state;
+        struct mqfs_grants *g;
+        assert_int_equal(mqfs_grants_new(&g), 0);
+        assert_int_equal(mqfs_grants_add(g, "consumer", "/b", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grants_add(g, "consumer", "/a", MQFS_PERM_WRITE), 0);
+        assert_int_equal(mqfs_grants_add(g, "consumer", "/b", MQFS_PERM_DELETE), 0);
+        assert_int_equal(mqfs_grants_add_snap(g, "lonely"), 0);
+        assert_int_equal(mqfs_grants_add_snap(g, "consumer"), 0);
+        assert_int_equal(mqfs_grants_freeze(g), 0);
+
+        assert_int_equal(mqfs_grants_snap_count(g), 2);
+        const struct mqfs_view *v = mqfs_grants_view(g, "consumer");
+        assert_non_null(v);
+        assert_string_equal(mqfs_view_snap(v), "consumer");
+        /* Union of the two grants on /b, and open always present. */
+        assert_int_equal(mqfs_view_perms(v, "/b"),
+                         MQFS_PERM_OPEN | MQFS_PERM_READ | MQFS_PERM_DELETE);
+        assert_int_equal(mqfs_view_perms(v, "/a"), MQFS_PERM_OPEN | MQFS_PERM_WRITE);
+        assert_int_equal(mqfs_view_perms(v, "/c"), 0);
+        assert_int_equal(mqfs_view_count(v), 2);
+        unsigned perms;
+        assert_string_equal(mqfs_view_queue_at(v, 0, &perms), "/a");
+        assert_string_equal(mqfs_view_queue_at(v, 1, &perms), "/b");
+        assert_null(mqfs_view_queue_at(v, 2, &perms));
+
+        const struct mqfs_view *lonely = mqfs_grants_view(g, "lonely");
+        assert_non_null(lonely);
+        assert_int_equal(mqfs_view_count(lonely), 0);
+        assert_int_equal(mqfs_view_perms(lonely, "/a"), 0);
+        assert_null(mqfs_grants_view(g, "stranger"));
+        assert_int_equal(mqfs_view_perms(NULL, "/a"), 0);
+
+        assert_int_equal(mqfs_grants_add(g, "late", "/x", MQFS_PERM_READ), -EBUSY);
+        mqfs_grants_unref(g);
+}
+
+static void bad_grants_are_refused(void **state)
+{
+        (void)state;
+        struct mqfs_grants *g;
+        assert_int_equal(mqfs_grants_new(&g), 0);
+        assert_int_equal(mqfs_grants_add(g, "s", "no-slash", MQFS_PERM_READ), -EINVAL);
+        assert_int_equal(mqfs_grants_add(g, "s", "/q", 0), -EINVAL);
+        assert_int_equal(mqfs_grants_add(g, "s", "/q", 1u << 9), -EINVAL);
+        assert_int_equal(mqfs_grants_add(g, "", "/q", MQFS_PERM_READ), -EINVAL);
+        assert_int_equal(mqfs_grants_add_snap(g, ""), -EINVAL);
+        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grants_snap_count(g), 0);
+        assert_null(mqfs_grants_view(g, "s"));
+        mqfs_grants_unref(g);
+}
+
+static void references_keep_the_table_alive(void **state)
+{
+        (void)state;
+        struct mqfs_grants *g;
+        assert_int_equal(mqfs_grants_new(&g), 0);
+        assert_int_equal(mqfs_grants_add(g, "s", "/q", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grants_freeze(g), 0);
+        struct mqfs_grants *second = mqfs_grants_ref(g);
+        mqfs_grants_unref(g);
+        /* Still readable through the second reference (ASan/valgrind would object otherwise). */
+        assert_int_equal(mqfs_view_perms(mqfs_grants_view(second, "s"), "/q"),
+                         MQFS_PERM_OPEN | MQFS_PERM_READ);
+        mqfs_grants_unref(second);
+}
+
+static void many_snaps_sort_and_find(void **state)
+{
+        (void)state;
+        struct mqfs_grants *g;
+        char snap[32], queue[32];
+        assert_int_equal(mqfs_grants_new(&g), 0);
+        for (int i = 999; i >= 0; i--) {
+                snprintf(snap, sizeof(snap), "snap-%04d", i);
+                for (int j = 0; j < 10; j++) {
+                        snprintf(queue, sizeof(queue), "/q-%d-%d", i, j);
+                        assert_int_equal(mqfs_grants_add(g, snap, queue, MQFS_PERM_READ), 0);
+                }
+        }
+        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grants_snap_count(g), 1000);
+        for (int i = 0; i < 1000; i += 37) {
+                snprintf(snap, sizeof(snap), "snap-%04d", i);
+                snprintf(queue, sizeof(queue), "/q-%d-7", i);
+                const struct mqfs_view *v = mqfs_grants_view(g, snap);
+                assert_non_null(v);
+                assert_int_equal(mqfs_view_count(v), 10);
+                assert_int_equal(mqfs_view_perms(v, queue), MQFS_PERM_OPEN | MQFS_PERM_READ);
+                snprintf(queue, sizeof(queue), "/q-%d-7", i + 1);
+                assert_int_equal(mqfs_view_perms(v, queue), 0);
+        }
+        mqfs_grants_unref(g);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(lookups_answer_what_was_granted),
+                cmocka_unit_test(bad_grants_are_refused),
+                cmocka_unit_test(references_keep_the_table_alive),
+                cmocka_unit_test(many_snaps_sort_and_find),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
