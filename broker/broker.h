@@ -1,0 +1,121 @@
+/* broker.h — mediated POSIX message-queue operations (SPEC §4).
+ *
+ * Every operation names the snap whose view is used, the caller, and a queue. The
+ * broker looks the snap's grant up afresh in the current grant table (never cached
+ * across calls, so a disconnection takes effect at once, also on open handles),
+ * checks the permission the operation needs, and then performs the real mq_* call
+ * with the caller's credentials on the calling thread (fsuid/euid, real uid, gids
+ * and groups switched per thread with raw syscalls), so that the kernel's own owner
+ * and mode checks, the owner of a new queue and the RLIMIT_MSGQUEUE charge all fall
+ * on the caller and never on root.
+ *
+ * A queue the snap holds no grant for does not exist for it: -ENOENT for every
+ * operation but create, which gives -EACCES; whether the queue exists on the host
+ * is never revealed. Other errors are the kernel's own, as negative errno values.
+ *
+ * All functions are thread-safe. No lock is held across a blocking call. The FUSE
+ * layer may call with wait == NULL (never block) and poll mqfs_handle_fd() itself. */
+#pragma once
+
+#include <mqueue.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct mqfs_grants;
+
+/* Who asks. groups may be NULL when ngroups is 0. */
+struct mqfs_caller {
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        size_t ngroups;
+        const gid_t *groups;
+};
+
+/* How long a send or receive may wait when the queue is full or empty.
+ * deadline: absolute CLOCK_REALTIME time, NULL for no limit (-ETIMEDOUT when reached).
+ * cancel_fd: a descriptor that becomes readable to cancel the wait (-EINTR), or -1. */
+struct mqfs_wait {
+        const struct timespec *deadline;
+        int cancel_fd;
+};
+
+struct mqfs_broker;
+struct mqfs_handle;
+
+/* backing_dirfd: a directory descriptor on a mqueue filesystem of the broker's IPC
+ * namespace (the daemon's private backing mount), used for listing, stat, chmod/chown
+ * and the status line. The broker takes ownership of it (closed by mqfs_broker_free).
+ * grants: the first grant table (the broker takes this reference), may be NULL for none. */
+int mqfs_broker_new(int backing_dirfd, struct mqfs_grants *grants, struct mqfs_broker **out);
+void mqfs_broker_free(struct mqfs_broker *b);
+
+/* Installs a new frozen grant table, taking the caller's reference. Calls already
+ * running finish with the table they started with. */
+void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants);
+/* A new reference to the current table (release with mqfs_grants_unref), or NULL. */
+struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
+
+/* Opens queue name ("/name") for snap. oflag: O_RDONLY, O_WRONLY or O_RDWR, with
+ * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open. O_CREAT on a missing queue needs the
+ * create grant (-EACCES without it); attr NULL means the kernel's default attributes;
+ * the new queue is owned by the caller. Opening needs any grant. */
+int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                     const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
+                     struct mqfs_handle **out);
+void mqfs_handle_close(struct mqfs_handle *h);
+/* The queue descriptor, for poll(2)/epoll: readable when a message waits, writable when
+ * there is room. Owned by the handle. */
+int mqfs_handle_fd(const struct mqfs_handle *h);
+const char *mqfs_handle_name(const struct mqfs_handle *h);
+const char *mqfs_handle_snap(const struct mqfs_handle *h);
+
+/* Sends one message (write grant). wait NULL, or a handle opened O_NONBLOCK: -EAGAIN
+ * when the queue is full. -EMSGSIZE when len exceeds the queue's msgsize. */
+int mqfs_broker_send(struct mqfs_broker *b, struct mqfs_handle *h, const void *msg, size_t len,
+                     unsigned prio, const struct mqfs_wait *wait);
+/* Receives the oldest message of highest priority (read grant); returns its length.
+ * size must be at least the queue's msgsize (-EMSGSIZE otherwise). prio may be NULL. */
+ssize_t mqfs_broker_receive(struct mqfs_broker *b, struct mqfs_handle *h, void *buf, size_t size,
+                            unsigned *prio, const struct mqfs_wait *wait);
+
+/* mq_getattr (any grant). */
+int mqfs_broker_getattr(struct mqfs_broker *b, struct mqfs_handle *h, struct mq_attr *attr);
+/* mq_setattr (any grant): only O_NONBLOCK in attr->mq_flags changes, as in the kernel.
+ * old may be NULL. */
+int mqfs_broker_setattr(struct mqfs_broker *b, struct mqfs_handle *h, const struct mq_attr *attr,
+                        struct mq_attr *old);
+/* Which of POLLIN (a message waits, read grant) and POLLOUT (room, write grant) hold now. */
+int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *revents);
+
+/* Removes the queue (delete grant), with the caller's credentials. */
+int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name);
+
+/* The kernel's status line for the queue, byte for byte (SPEC §5 read), without
+ * consuming anything (any grant; the caller needs read access to the queue as the
+ * kernel judges it). Writes at most size bytes, NUL-terminated; returns the length. */
+int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, char *buf, size_t size);
+
+/* The queue's attributes as the view shows them (any grant): real owner, group and
+ * times; mode bits narrowed to the grant (no r bits without read, no w bits without
+ * write); st_size = bytes queued (QSIZE). */
+int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                     const char *name, struct stat *st);
+
+/* chmod/chown need the write grant, and the caller must own the queue or be root;
+ * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep. */
+int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                      const char *name, mode_t mode);
+int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                      const char *name, uid_t uid, gid_t gid);
+
+/* Calls fn for every queue that exists now and that snap holds a grant for, in
+ * name order, with its view attributes as mqfs_broker_stat gives them. fn returns 0
+ * to go on, anything else to stop (returned as is). */
+typedef int (*mqfs_list_fn)(void *ctx, const char *name, const struct stat *st);
+int mqfs_broker_list(struct mqfs_broker *b, const char *snap, mqfs_list_fn fn, void *ctx);

@@ -1,0 +1,74 @@
+/* system.h — the system state (SPEC §2.3): installed snaps, their publishers, types and
+ * slot allowance, manual connections and disconnections; and the resolved connections.
+ *
+ * Loading never crashes and never half-applies: a broken entry (a snap that cannot be
+ * read, an unknown name in connections, a slot refused as super-privileged, an
+ * ambiguous auto-connection) is skipped with a message naming its file and line, and
+ * the rest loads; a file that is not YAML, or not a mapping, is an error and nothing
+ * is returned. A loaded system is read-only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "snapyaml.h"
+
+struct mqfs_grants;
+
+enum mqfs_snap_type {
+        MQFS_SNAP_APP,
+        MQFS_SNAP_GADGET,
+        MQFS_SNAP_CORE,
+        MQFS_SNAP_OS,
+        MQFS_SNAP_SNAPD,
+};
+
+struct mqfs_system_snap {
+        char *name;
+        char *publisher; /* "" when unasserted */
+        enum mqfs_snap_type type;
+        bool slots_allowed;
+        /* The snap's valid plugs and slots; slots refused as super-privileged are removed
+         * (and reported in messages). */
+        struct mqfs_snap_yaml *yaml;
+};
+
+struct mqfs_connection {
+        const struct mqfs_system_snap *plug_snap;
+        const struct mqfs_plug *plug;
+        const struct mqfs_system_snap *slot_snap;
+        const struct mqfs_slot *slot;
+        bool manual; /* from `connections:`; false for an auto-connection */
+};
+
+struct mqfs_system {
+        struct mqfs_system_snap *snaps; /* sorted by name, unique */
+        size_t nsnaps;
+        struct mqfs_connection *conns; /* sorted by (plug snap, plug, slot snap, slot), unique */
+        size_t nconns;
+        char **messages; /* "FILE:LINE: ..." warnings and skipped entries, in file order */
+        size_t nmessages;
+};
+
+/* Loads path (snap-yaml paths are relative to its directory) and resolves the
+ * connections. 0 (messages may still list skipped entries); -EINVAL for a file that is
+ * not YAML or not a mapping; -errno when it cannot be read; -ENOMEM. On failure
+ * *error (if not NULL) gets "FILE:LINE: what is wrong" to free(). */
+int mqfs_system_load(const char *path, struct mqfs_system **out, char **error);
+
+/* The same from a buffer; base_dir resolves relative snap-yaml paths, origin names the
+ * buffer in messages. */
+int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, const char *origin,
+                            struct mqfs_system **out, char **error);
+
+void mqfs_system_free(struct mqfs_system *sys);
+
+/* The installed snap called name, or NULL (binary search). */
+const struct mqfs_system_snap *mqfs_system_snap(const struct mqfs_system *sys, const char *name);
+
+/* The connections whose plug belongs to snap: *count of them, contiguous in sys->conns. */
+const struct mqfs_connection *mqfs_system_plug_conns(const struct mqfs_system *sys,
+                                                     const char *snap, size_t *count);
+
+/* Builds the frozen grant table of SPEC §2.4 (every installed snap has a view). */
+int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out);
