@@ -23,6 +23,10 @@ struct mqfs_slot {
         char **paths;  /* normalised "/name" queue names, in the order written */
         size_t npaths; /* >= 1 */
         unsigned perms; /* enum mqfs_perm bits as written (default read|write); [] gives 0 */
+        /* The same permissions as single bits in the order written, duplicates kept
+         * (default: read, write): snapd's AppArmor plug rule lists them so. */
+        unsigned *perm_list;
+        size_t nperm_list;
         size_t line;
 };
 
