@@ -1,1 +1,805 @@
-/* placeholder, being written */
+/* apparmor.c — AppArmor rule and profile generation (SPEC §3.1, §3.2), and the
+ * apparmor_parser probe. Texts are built in a memory stream and handed out only when
+ * complete, so a refused name never leaves half a rule set behind. */
+#include "apparmor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "perm.h"
+#include "qname.h"
+
+extern char **environ;
+
+#define DEFAULT_MOUNT_POINT "/run/mqfs"
+#define DEFAULT_SYSTEM_PATH "/etc/mqfs/system.yaml"
+#define DEFAULT_DAEMON_PATH "/usr/local/bin/mqfsd"
+
+enum { PATH_MAX_LEN = 4095 };
+
+/* ---- what may appear in a rule ---- */
+
+bool mqfs_apparmor_name_ok(const char *name)
+{
+        if (!name || mqfs_qname_check(name) != 0)
+                return false;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f || *p == '\\')
+                        return false;
+                if (strchr("?*[]{}^\"", *p))
+                        return false;
+        }
+        return true;
+}
+
+static bool path_char_ok(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '+' || c == '-' || c == '/';
+}
+
+bool mqfs_apparmor_path_ok(const char *path)
+{
+        if (!path || path[0] != '/')
+                return false;
+        size_t len = strlen(path);
+        if (len > PATH_MAX_LEN)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (!path_char_ok((unsigned char)path[i]))
+                        return false;
+                if (path[i] != '/')
+                        continue;
+                /* Look at the component that follows this "/". */
+                const char *c = path + i + 1;
+                size_t clen = strcspn(c, "/");
+                if (clen == 0 && c[0] == '/')
+                        return false; /* "//" */
+                if ((clen == 1 && c[0] == '.') || (clen == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+        }
+        return true;
+}
+
+/* Snap names end up in profile names and paths: snapd's rule, checked again here. */
+static bool snap_name_ok(const char *name)
+{
+        size_t len = name ? strlen(name) : 0;
+        if (len == 0 || len > 40 || name[0] == '-' || name[len - 1] == '-')
+                return false;
+        bool letter = false;
+        for (size_t i = 0; i < len; i++) {
+                char c = name[i];
+                if (c >= 'a' && c <= 'z')
+                        letter = true;
+                else if (!(c >= '0' && c <= '9') && c != '-')
+                        return false;
+                if (c == '-' && name[i + 1] == '-')
+                        return false;
+        }
+        return letter;
+}
+
+/* Plug and slot names go into comments: a newline would end the comment. */
+static bool comment_text_ok(const char *s)
+{
+        if (!s || !*s)
+                return false;
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                if (*p < 0x20 || *p >= 0x7f)
+                        return false;
+        return true;
+}
+
+/* ---- output ---- */
+
+struct text {
+        FILE *f;
+        char *buf;
+        size_t len;
+};
+
+static int text_open(struct text *t)
+{
+        t->buf = NULL;
+        t->len = 0;
+        t->f = open_memstream(&t->buf, &t->len);
+        return t->f ? 0 : -ENOMEM;
+}
+
+/* Hands the text out when rc is 0 and every write succeeded; frees it otherwise. */
+static int text_close(struct text *t, int rc, char **out)
+{
+        if (rc == 0 && ferror(t->f))
+                rc = -ENOMEM;
+        if (fclose(t->f) != 0 && rc == 0)
+                rc = -ENOMEM;
+        if (rc == 0)
+                *out = t->buf;
+        else
+                free(t->buf);
+        return rc;
+}
+
+static const char *slot_words = "open read write create delete getattr setattr";
+
+static bool has_perm(const struct mqfs_slot *slot, unsigned bit)
+{
+        return (slot->perms & bit) != 0;
+}
+
+static void put_plug_words(FILE *f, const struct mqfs_slot *slot)
+{
+        const char *sep = "";
+        if (slot->perm_list) {
+                for (size_t i = 0; i < slot->nperm_list; i++) {
+                        const char *w = mqfs_perm_word(slot->perm_list[i]);
+                        if (w) {
+                                fprintf(f, "%s%s", sep, w);
+                                sep = " ";
+                        }
+                }
+        } else {
+                /* A slot built without the written order: use the canonical order. */
+                for (unsigned bit = 1; bit & MQFS_PERM_ALL; bit <<= 1) {
+                        if (has_perm(slot, bit)) {
+                                fprintf(f, "%s%s", sep, mqfs_perm_word(bit));
+                                sep = " ";
+                        }
+                }
+        }
+        if (!has_perm(slot, MQFS_PERM_OPEN)) {
+                fprintf(f, "%sopen", sep);
+                sep = " ";
+        }
+        if (has_perm(slot, MQFS_PERM_READ))
+                fprintf(f, "%sgetattr", sep);
+        if (has_perm(slot, MQFS_PERM_WRITE))
+                fprintf(f, "%ssetattr", sep);
+}
+
+/* perms is derived from perm_list by the loader; a hand-built slot may disagree, and
+ * the words must follow the list that is printed. */
+static struct mqfs_slot slot_with_listed_perms(const struct mqfs_slot *slot)
+{
+        struct mqfs_slot s = *slot;
+        if (s.perm_list) {
+                s.perms = 0;
+                for (size_t i = 0; i < s.nperm_list; i++)
+                        s.perms |= s.perm_list[i];
+        }
+        return s;
+}
+
+static bool slot_ok(const struct mqfs_slot *slot)
+{
+        if (!slot || !comment_text_ok(slot->name) || slot->npaths == 0 || !slot->paths)
+                return false;
+        for (size_t i = 0; i < slot->npaths; i++)
+                if (!mqfs_apparmor_name_ok(slot->paths[i]))
+                        return false;
+        return true;
+}
+
+int mqfs_apparmor_plug_words(const struct mqfs_slot *slot, char **out)
+{
+        struct text t;
+        int rc = text_open(&t);
+        if (rc)
+                return rc;
+        struct mqfs_slot s = slot_with_listed_perms(slot);
+        put_plug_words(t.f, &s);
+        return text_close(&t, 0, out);
+}
+
+static void put_slot_lines(FILE *f, const struct mqfs_slot *slot)
+{
+        fprintf(f, "  # POSIX Message Queue slot: %s\n", slot->name);
+        for (size_t i = 0; i < slot->npaths; i++)
+                fprintf(f, "  mqueue (%s) type=posix \"%s\",\n", slot_words, slot->paths[i]);
+}
+
+static void put_plug_lines(FILE *f, const struct mqfs_plug *plug, const struct mqfs_slot *slot)
+{
+        struct mqfs_slot s = slot_with_listed_perms(slot);
+        fprintf(f, "  # POSIX Message Queue plug: %s\n", plug->name);
+        for (size_t i = 0; i < slot->npaths; i++) {
+                fputs("  mqueue (", f);
+                put_plug_words(f, &s);
+                fprintf(f, ") type=posix \"%s\",\n", slot->paths[i]);
+        }
+}
+
+int mqfs_apparmor_slot_lines(const struct mqfs_slot *slot, char **out)
+{
+        if (!slot_ok(slot))
+                return -EINVAL;
+        struct text t;
+        int rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_slot_lines(t.f, slot);
+        return text_close(&t, 0, out);
+}
+
+int mqfs_apparmor_plug_lines(const struct mqfs_plug *plug, const struct mqfs_slot *slot, char **out)
+{
+        if (!plug || !comment_text_ok(plug->name) || !slot_ok(slot))
+                return -EINVAL;
+        struct text t;
+        int rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_plug_lines(t.f, plug, slot);
+        return text_close(&t, 0, out);
+}
+
+static bool snap_has_slot_lines(const struct mqfs_system_snap *ss)
+{
+        return ss->type != MQFS_SNAP_OS && ss->type != MQFS_SNAP_SNAPD && ss->yaml &&
+               ss->yaml->nslots > 0;
+}
+
+/* Checks every name first, so that nothing is written for a snap with an unsafe one. */
+static int check_snap_rules(const struct mqfs_system_snap *ss, const struct mqfs_connection *conns,
+                            size_t nconns)
+{
+        if (snap_has_slot_lines(ss))
+                for (size_t i = 0; i < ss->yaml->nslots; i++)
+                        if (!slot_ok(&ss->yaml->slots[i]))
+                                return -EINVAL;
+        for (size_t i = 0; i < nconns; i++)
+                if (!conns[i].plug || !comment_text_ok(conns[i].plug->name) ||
+                    !slot_ok(conns[i].slot))
+                        return -EINVAL;
+        return 0;
+}
+
+static void put_snap_rules(FILE *f, const struct mqfs_system_snap *ss,
+                           const struct mqfs_connection *conns, size_t nconns)
+{
+        if (snap_has_slot_lines(ss))
+                for (size_t i = 0; i < ss->yaml->nslots; i++)
+                        put_slot_lines(f, &ss->yaml->slots[i]);
+        for (size_t i = 0; i < nconns; i++)
+                put_plug_lines(f, conns[i].plug, conns[i].slot);
+        if (nconns > 0)
+                fputs("  mqueue (getattr) type=posix \"/\",\n", f);
+}
+
+static int find_snap(const struct mqfs_system *sys, const char *snap,
+                     const struct mqfs_system_snap **ss, const struct mqfs_connection **conns,
+                     size_t *nconns)
+{
+        if (!snap_name_ok(snap))
+                return -EINVAL;
+        *ss = mqfs_system_snap(sys, snap);
+        if (!*ss)
+                return -ENOENT;
+        *conns = mqfs_system_plug_conns(sys, snap, nconns);
+        return check_snap_rules(*ss, *conns, *nconns);
+}
+
+int mqfs_apparmor_snap_rules(const struct mqfs_system *sys, const char *snap, char **out)
+{
+        const struct mqfs_system_snap *ss;
+        const struct mqfs_connection *conns;
+        size_t nconns;
+        int rc = find_snap(sys, snap, &ss, &conns, &nconns);
+        if (rc)
+                return rc;
+        struct text t;
+        rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_snap_rules(t.f, ss, conns, nconns);
+        return text_close(&t, 0, out);
+}
+
+static int check_view(const struct mqfs_view *view)
+{
+        size_t n = view ? mqfs_view_count(view) : 0;
+        for (size_t i = 0; i < n; i++) {
+                unsigned perms;
+                if (!mqfs_apparmor_name_ok(mqfs_view_queue_at(view, i, &perms)))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+static void put_view_rules(FILE *f, const struct mqfs_view *view)
+{
+        const unsigned writes = MQFS_PERM_WRITE | MQFS_PERM_CREATE | MQFS_PERM_DELETE;
+        fputs("  /dev/mqueue/ r,\n", f);
+        size_t n = view ? mqfs_view_count(view) : 0;
+        for (size_t i = 0; i < n; i++) {
+                unsigned perms = 0;
+                const char *q = mqfs_view_queue_at(view, i, &perms);
+                /* q is "/name"; the file is /dev/mqueue/name. */
+                fprintf(f, "  \"/dev/mqueue%s\" %s,\n", q, (perms & writes) ? "rw" : "r");
+        }
+}
+
+int mqfs_apparmor_view_rules(const struct mqfs_view *view, char **out)
+{
+        int rc = check_view(view);
+        if (rc)
+                return rc;
+        struct text t;
+        rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_view_rules(t.f, view);
+        return text_close(&t, 0, out);
+}
+
+/* mount_point without its trailing slashes, as a length (at least 1: "/" stays). */
+static size_t trimmed_len(const char *path)
+{
+        size_t len = strlen(path);
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        return len;
+}
+
+static void put_mount_rules(FILE *f, const char *snap, const char *mount_point)
+{
+        int mlen = (int)trimmed_len(mount_point);
+        if (mlen == 1)
+                mlen = 0; /* "/" + "/SNAP/", not "//SNAP/" */
+        fprintf(f, "  mount options=(rw, bind) %.*s/%s/ -> /dev/mqueue/,\n", mlen, mount_point,
+                snap);
+        fputs("  umount /dev/mqueue/,\n", f);
+}
+
+int mqfs_apparmor_mount_rules(const char *snap, const char *mount_point, char **out)
+{
+        if (!snap_name_ok(snap) || !mqfs_apparmor_path_ok(mount_point))
+                return -EINVAL;
+        struct text t;
+        int rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_mount_rules(t.f, snap, mount_point);
+        return text_close(&t, 0, out);
+}
+
+/* ---- whole profiles ---- */
+
+struct resolved_options {
+        const char *mount_point;
+        int mount_len; /* without trailing "/"; 0 for "/" */
+        const char *system_path;
+        int system_dir_len; /* the directory of system_path, without trailing "/" */
+        const char *daemon_path;
+        bool mqueue_rules;
+        const char *origin;
+};
+
+static int resolve_options(const struct mqfs_apparmor_options *opts, struct resolved_options *r)
+{
+        r->mount_point = opts && opts->mount_point ? opts->mount_point : DEFAULT_MOUNT_POINT;
+        r->system_path = opts && opts->system_path ? opts->system_path : DEFAULT_SYSTEM_PATH;
+        r->daemon_path = opts && opts->daemon_path ? opts->daemon_path : DEFAULT_DAEMON_PATH;
+        r->mqueue_rules = opts && opts->mqueue_rules;
+        r->origin = opts ? opts->origin : NULL;
+        if (!mqfs_apparmor_path_ok(r->mount_point) || !mqfs_apparmor_path_ok(r->system_path) ||
+            !mqfs_apparmor_path_ok(r->daemon_path))
+                return -EINVAL;
+        size_t len = strlen(r->system_path);
+        if (r->system_path[len - 1] == '/' || r->daemon_path[strlen(r->daemon_path) - 1] == '/')
+                return -EINVAL; /* files, not directories */
+        r->mount_len = (int)trimmed_len(r->mount_point);
+        if (r->mount_len == 1)
+                r->mount_len = 0;
+        r->system_dir_len = (int)(strrchr(r->system_path, '/') - r->system_path);
+        return 0;
+}
+
+/* The origin is printed in a comment only: keep it to one line of printable text. */
+static void put_origin(FILE *f, const struct resolved_options *r)
+{
+        if (r->origin && comment_text_ok(r->origin))
+                fprintf(f, "# Generated by mqfs-policy from %s; regenerate rather than edit.\n",
+                        r->origin);
+        else
+                fputs("# Generated by mqfs-policy; regenerate rather than edit.\n", f);
+}
+
+static const char *const no_mqueue_comment =
+    "  # posix-mq: the mqueue rules are left out: this apparmor_parser does not\n"
+    "  # understand `mqueue type=posix` (that needs AppArmor 4 and a kernel with\n"
+    "  # ipc/posix_mqueue mediation). The mqfs broker enforces the same permissions\n"
+    "  # on every queue operation made through the view.\n";
+
+int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_grants *grants,
+                               const char *snap, const struct mqfs_apparmor_options *opts,
+                               char **out)
+{
+        struct resolved_options r;
+        int rc = resolve_options(opts, &r);
+        if (rc)
+                return rc;
+        const struct mqfs_system_snap *ss;
+        const struct mqfs_connection *conns;
+        size_t nconns;
+        rc = find_snap(sys, snap, &ss, &conns, &nconns);
+        if (rc)
+                return rc;
+        const struct mqfs_view *view = grants ? mqfs_grants_view(grants, snap) : NULL;
+        rc = check_view(view);
+        if (rc)
+                return rc;
+
+        struct text t;
+        rc = text_open(&t);
+        if (rc)
+                return rc;
+        FILE *f = t.f;
+        fprintf(f,
+                "# AppArmor profile for the apps of snap \"%s\": its posix-mq rules and its\n"
+                "# mqfs view of /dev/mqueue (SPEC 3.1, 3.2).\n",
+                snap);
+        put_origin(f, &r);
+        fprintf(f, "\nprofile snap.%s.mqfs {\n", snap);
+        fputs("  #include <abstractions/base>\n\n", f);
+        if (r.mqueue_rules)
+                put_snap_rules(f, ss, conns, nconns);
+        else
+                fputs(no_mqueue_comment, f);
+        fputs("\n  # The view the mount helper puts over /dev/mqueue: the granted queues.\n", f);
+        put_view_rules(f, view);
+        fputs("}\n", f);
+        return text_close(&t, 0, out);
+}
+
+int mqfs_apparmor_mount_profile(const char *snap, const struct mqfs_apparmor_options *opts,
+                                char **out)
+{
+        struct resolved_options r;
+        int rc = resolve_options(opts, &r);
+        if (rc)
+                return rc;
+        if (!snap_name_ok(snap))
+                return -EINVAL;
+
+        struct text t;
+        rc = text_open(&t);
+        if (rc)
+                return rc;
+        FILE *f = t.f;
+        fprintf(
+            f,
+            "# AppArmor profile of the mount helper for snap \"%s\": it enters the snap's\n"
+            "# mount namespace and binds the snap's mqfs view over /dev/mqueue (SPEC 3.2, 6).\n",
+            snap);
+        put_origin(f, &r);
+        /* attach_disconnected: after setns the view's path is outside the namespace. */
+        fprintf(f, "\nprofile snap-update-ns.%s flags=(attach_disconnected) {\n", snap);
+        fputs("  #include <abstractions/base>\n\n", f);
+        fputs("  # setns() into a mount namespace needs both.\n"
+              "  capability sys_admin,\n"
+              "  capability sys_chroot,\n",
+              f);
+        fprintf(f, "  /run/snapd/ns/ r,\n  /run/snapd/ns/%s.mnt r,\n", snap);
+        fputs("  /proc/[0-9]*/ns/mnt r,\n  /proc/[0-9]*/mountinfo r,\n", f);
+        fprintf(f, "  # The view, and where it goes.\n  %.*s/ r,\n  %.*s/%s/ r,\n", r.mount_len,
+                r.mount_point, r.mount_len, r.mount_point, snap);
+        fputs("  /dev/ r,\n  /dev/mqueue/ rw,\n", f);
+        put_mount_rules(f, snap, r.mount_point);
+        fputs("}\n", f);
+        return text_close(&t, 0, out);
+}
+
+int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char **out)
+{
+        struct resolved_options r;
+        int rc = resolve_options(opts, &r);
+        if (rc)
+                return rc;
+
+        struct text t;
+        rc = text_open(&t);
+        if (rc)
+                return rc;
+        FILE *f = t.f;
+        int ml = r.mount_len, sl = r.system_dir_len;
+        const char *mp = r.mount_point, *sd = r.system_path;
+        fputs("# AppArmor profile of mqfsd, the mqfs FUSE daemon (SPEC 3.2, 5).\n", f);
+        put_origin(f, &r);
+        fprintf(f, "\nprofile mqfsd %s flags=(attach_disconnected) {\n", r.daemon_path);
+        fputs("  #include <abstractions/base>\n\n", f);
+        fputs("  # Mount the view and the daemon's private mqueue instance.\n"
+              "  capability sys_admin,\n"
+              "  # Act as the caller: switch fsuid/fsgid and groups, create queues owned by\n"
+              "  # the caller, and pass the owner checks the broker makes itself.\n"
+              "  capability setuid,\n"
+              "  capability setgid,\n"
+              "  capability dac_override,\n"
+              "  capability fowner,\n"
+              "  capability chown,\n\n",
+              f);
+        fprintf(f,
+                "  /dev/fuse rw,\n"
+                "  mount fstype=fuse.mqfs -> %.*s/,\n"
+                "  umount %.*s/,\n"
+                "  %.*s/ rw,\n",
+                ml, mp, ml, mp, ml, mp);
+        fputs("  # The private mqueue instance (fsopen/fsmount; mount() on a temporary\n"
+              "  # directory where those are missing).\n"
+              "  mount fstype=mqueue -> /tmp/*/,\n"
+              "  umount /tmp/*/,\n"
+              "  /tmp/*/ rw,\n"
+              "  /tmp/*/* rw,\n"
+              "  /dev/mqueue/ r,\n"
+              "  /dev/mqueue/* rw,\n\n",
+              f);
+        fprintf(f,
+                "  # The system state and the snap.yaml files it names.\n"
+                "  %.*s/ r,\n"
+                "  %.*s/** r,\n\n",
+                sl, sd, sl, sd);
+        fputs("  # Callers' supplementary groups, and mount bookkeeping.\n"
+              "  /proc/[0-9]*/status r,\n"
+              "  /proc/[0-9]*/task/[0-9]*/status r,\n"
+              "  /proc/[0-9]*/mountinfo r,\n"
+              "  /proc/[0-9]*/mounts r,\n"
+              "  /etc/mtab r,\n\n"
+              "  # syslog\n"
+              "  /dev/log w,\n"
+              "  network unix dgram,\n",
+              f);
+        if (r.mqueue_rules)
+                fputs("\n  # Every queue: the daemon makes the calls its callers are granted.\n"
+                      "  mqueue type=posix,\n",
+                      f);
+        else
+                fprintf(f, "\n%s", no_mqueue_comment);
+        fputs("}\n", f);
+        return text_close(&t, 0, out);
+}
+
+/* ---- apparmor_parser ---- */
+
+static bool is_executable_file(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+static char parser_path[PATH_MAX];
+static const char *parser_found;
+
+static void find_parser_once(void)
+{
+        const char *env = getenv("PATH");
+        for (const char *p = env ? env : ""; p && *p && !parser_found;) {
+                size_t n = strcspn(p, ":");
+                if (n > 0 && p[0] == '/' &&
+                    snprintf(parser_path, sizeof(parser_path), "%.*s/apparmor_parser", (int)n, p) <
+                        (int)sizeof(parser_path) &&
+                    is_executable_file(parser_path))
+                        parser_found = parser_path;
+                p = p[n] ? p + n + 1 : NULL;
+        }
+        /* root's usual places, for callers whose PATH lacks the sbin directories */
+        static const char *const dirs[] = {"/usr/sbin", "/sbin"};
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !parser_found; i++) {
+                snprintf(parser_path, sizeof(parser_path), "%s/apparmor_parser", dirs[i]);
+                if (is_executable_file(parser_path))
+                        parser_found = parser_path;
+        }
+}
+
+const char *mqfs_apparmor_find_parser(void)
+{
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, find_parser_once);
+        return parser_found;
+}
+
+const char *mqfs_apparmor_find_features(void)
+{
+        static const char *const candidates[] = {
+            "/sys/kernel/security/apparmor/features",
+            "/usr/share/apparmor-features/features",
+        };
+        for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+                if (access(candidates[i], R_OK) == 0)
+                        return candidates[i];
+        return NULL;
+}
+
+/* An unlinked temporary file, open read-write and close-on-exec. */
+static int anon_tmpfile(void)
+{
+        const char *dir = getenv("TMPDIR");
+        if (!dir || !*dir)
+                dir = "/tmp";
+        int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                return fd;
+        char name[PATH_MAX];
+        if (snprintf(name, sizeof(name), "%s/mqfs-aa-XXXXXX", dir) >= (int)sizeof(name))
+                return -ENAMETOOLONG;
+        fd = mkostemp(name, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        unlink(name);
+        return fd;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                buf += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+static char *read_all(int fd)
+{
+        off_t size = lseek(fd, 0, SEEK_END);
+        if (size < 0 || size > (1 << 20) || lseek(fd, 0, SEEK_SET) < 0)
+                return NULL;
+        char *buf = malloc((size_t)size + 1);
+        if (!buf)
+                return NULL;
+        size_t got = 0;
+        while (got < (size_t)size) {
+                ssize_t n = read(fd, buf + got, (size_t)size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        buf[got] = '\0';
+        return buf;
+}
+
+int mqfs_apparmor_compile(const struct mqfs_apparmor_parser *parser, const char *text,
+                          char **diagnostics)
+{
+        int in = -1, err = -1, rc;
+        posix_spawn_file_actions_t actions;
+        bool actions_ready = false;
+
+        if (diagnostics)
+                *diagnostics = NULL;
+        if (!parser || !parser->path || !parser->features || !text)
+                return -EINVAL;
+        in = anon_tmpfile();
+        if (in < 0)
+                return in;
+        err = anon_tmpfile();
+        if (err < 0) {
+                rc = err;
+                goto out;
+        }
+        rc = write_all(in, text, strlen(text));
+        if (rc)
+                goto out;
+        if (lseek(in, 0, SEEK_SET) < 0) {
+                rc = -errno;
+                goto out;
+        }
+        rc = -posix_spawn_file_actions_init(&actions);
+        if (rc)
+                goto out;
+        actions_ready = true;
+        rc = -posix_spawn_file_actions_adddup2(&actions, in, STDIN_FILENO);
+        if (!rc)
+                rc = -posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
+                                                       O_WRONLY, 0);
+        if (!rc)
+                rc = -posix_spawn_file_actions_adddup2(&actions, err, STDERR_FILENO);
+        if (rc)
+                goto out;
+
+        char *argv[] = {(char *)parser->path, "-Q", "-K", "-M", (char *)parser->features, NULL};
+        pid_t pid;
+        rc = -posix_spawn(&pid, parser->path, &actions, NULL, argv, environ);
+        if (rc)
+                goto out;
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR) {
+                        rc = -errno;
+                        goto out;
+                }
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                rc = 0;
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                rc = -ENOEXEC; /* the child could not run the parser */
+        else
+                rc = -EINVAL;
+        if (diagnostics)
+                *diagnostics = read_all(err);
+out:
+        if (actions_ready)
+                posix_spawn_file_actions_destroy(&actions);
+        if (err >= 0)
+                close(err);
+        close(in);
+        return rc;
+}
+
+static const char *const probe_baseline = "profile mqfs-probe {\n  /dev/mqueue/ r,\n}\n";
+static const char *const probe_mqueue =
+    "profile mqfs-probe {\n  /dev/mqueue/ r,\n  mqueue type=posix,\n}\n";
+
+static struct {
+        pthread_mutex_t lock;
+        char *path;
+        char *features;
+        int answer;
+} probe_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int probe_uncached(const struct mqfs_apparmor_parser *parser)
+{
+        int rc = mqfs_apparmor_compile(parser, probe_baseline, NULL);
+        if (rc == -EINVAL)
+                return -EIO; /* the parser or the features file is broken: no answer */
+        if (rc)
+                return rc;
+        rc = mqfs_apparmor_compile(parser, probe_mqueue, NULL);
+        if (rc == 0)
+                return 1;
+        return rc == -EINVAL ? 0 : rc;
+}
+
+int mqfs_apparmor_probe_mqueue(const struct mqfs_apparmor_parser *parser)
+{
+        if (!parser || !parser->path || !parser->features)
+                return -EINVAL;
+        pthread_mutex_lock(&probe_cache.lock);
+        int answer;
+        if (probe_cache.path && strcmp(probe_cache.path, parser->path) == 0 &&
+            strcmp(probe_cache.features, parser->features) == 0) {
+                answer = probe_cache.answer;
+        } else {
+                answer = probe_uncached(parser);
+                /* Only definite answers are kept: a failure to run may be transient. */
+                if (answer >= 0) {
+                        char *p = strdup(parser->path), *f = strdup(parser->features);
+                        if (p && f) {
+                                free(probe_cache.path);
+                                free(probe_cache.features);
+                                probe_cache.path = p;
+                                probe_cache.features = f;
+                                probe_cache.answer = answer;
+                        } else {
+                                free(p);
+                                free(f);
+                        }
+                }
+        }
+        pthread_mutex_unlock(&probe_cache.lock);
+        return answer;
+}
+
+/* So that leak checkers see a clean exit. */
+__attribute__((destructor)) static void probe_cache_free(void)
+{
+        free(probe_cache.path);
+        free(probe_cache.features);
+        probe_cache.path = probe_cache.features = NULL;
+}
