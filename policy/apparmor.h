@@ -14,8 +14,9 @@
  * mqfs_apparmor_snap_rules / mqfs_apparmor_view_rules into snapd's per-app profiles).
  *
  * `mqueue` rules need an AppArmor 4 parser. Whole profiles carry them only when
- * opts->mqueue_rules says so (ask mqfs_apparmor_probe_mqueue); otherwise they are left
- * out with a comment, and the broker is the enforcement point for queues. */
+ * opts->mqueue_rules says so (ask mqfs_apparmor_probe_mqueue, aaparser.h); otherwise they are left
+ * out with a comment, and the broker is the enforcement point for queues. Compiling
+ * and probing: aaparser.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -88,30 +89,3 @@ int mqfs_apparmor_mount_profile(const char *snap, const struct mqfs_apparmor_opt
  * mount point, its private mqueue instance, /dev/fuse, the state files, /dev/mqueue, and
  * the capabilities it needs to mount and to act as its callers. */
 int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char **out);
-
-/* The parser to compile with: path to apparmor_parser and a features file or directory
- * for -M (without -M, the parser silently drops rules the kernel cannot enforce, mount
- * rules among them, so one is always passed). */
-struct mqfs_apparmor_parser {
-        const char *path;
-        const char *features;
-};
-
-/* apparmor_parser's path: the first executable one in $PATH, /usr/sbin, /sbin (looked up
- * once per process; static storage); NULL if
- * none. The running kernel's features directory if there is one, else Debian's
- * /usr/share/apparmor-features/features; NULL if neither exists. */
-const char *mqfs_apparmor_find_parser(void);
-const char *mqfs_apparmor_find_features(void);
-
-/* Compiles text with `PARSER -Q -K -M FEATURES` (no kernel load, no cache). 0 when it
- * compiles; -EINVAL when the parser rejects it; -errno when the parser cannot be run.
- * *diagnostics (if not NULL) gets what the parser wrote to stderr (possibly "") to
- * free(), or NULL. */
-int mqfs_apparmor_compile(const struct mqfs_apparmor_parser *parser, const char *text,
-                          char **diagnostics);
-
-/* Whether the parser understands `mqueue type=posix,`: 1 yes, 0 no, -errno when it cannot
- * tell (the parser cannot be run, or rejects even a profile without mqueue rules). The
- * answer is cached for the process (per parser path and features). Thread-safe. */
-int mqfs_apparmor_probe_mqueue(const struct mqfs_apparmor_parser *parser);
