@@ -47,11 +47,16 @@ struct mqfs_broker;
 struct mqfs_handle;
 
 /* backing_dirfd: a directory descriptor on a mqueue filesystem of the broker's IPC
- * namespace (the daemon's private backing mount), used for listing, stat, chmod/chown
- * and the status line. The broker takes ownership of it (closed by mqfs_broker_free).
- * grants: the first grant table (the broker takes this reference), may be NULL for none. */
+ * namespace (the daemon's private backing mount, see backing.h), used for listing,
+ * stat, chmod/chown and the status line. The broker takes ownership of it (closed by
+ * mqfs_broker_free, or at once when mqfs_broker_new fails).
+ * grants: the first grant table (the broker takes this reference in every case), may
+ * be NULL for none. -EINVAL when backing_dirfd is not a mqueue directory. */
 int mqfs_broker_new(int backing_dirfd, struct mqfs_grants *grants, struct mqfs_broker **out);
 void mqfs_broker_free(struct mqfs_broker *b);
+/* The backing directory descriptor (owned by the broker), e.g. to watch it with inotify
+ * through /proc/self/fd/N. */
+int mqfs_broker_backing_fd(const struct mqfs_broker *b);
 
 /* Installs a new frozen grant table, taking the caller's reference. Calls already
  * running finish with the table they started with. */
@@ -60,9 +65,12 @@ void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants);
 struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
 
 /* Opens queue name ("/name") for snap. oflag: O_RDONLY, O_WRONLY or O_RDWR, with
- * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open. O_CREAT on a missing queue needs the
- * create grant (-EACCES without it); attr NULL means the kernel's default attributes;
- * the new queue is owned by the caller. Opening needs any grant. */
+ * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open (other bits are ignored). O_CREAT on a
+ * missing queue needs the create grant (-EACCES without it), O_CREAT|O_EXCL always
+ * does; attr NULL means the kernel's default attributes; the new queue is owned by the
+ * caller and gets exactly mode & 07777 (the daemon's umask does not apply: apply the
+ * caller's umask before calling). Opening needs any grant. The new queue is charged to
+ * the caller's uid against the daemon's RLIMIT_MSGQUEUE (-EMFILE when over). */
 int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
                      struct mqfs_handle **out);
@@ -97,13 +105,17 @@ int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqf
 
 /* The kernel's status line for the queue, byte for byte (SPEC §5 read), without
  * consuming anything (any grant; the caller needs read access to the queue as the
- * kernel judges it). Writes at most size bytes, NUL-terminated; returns the length. */
+ * kernel judges it). Reading it moves the queue's atime and ctime, as the kernel's own
+ * read does. Writes the line and a NUL into buf and returns the line's length, or
+ * -ERANGE when size is too small (MQFS_STATUS_MAX always suffices). */
+enum { MQFS_STATUS_MAX = 80 }; /* the kernel's status buffer, NUL included */
 int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                        const char *name, char *buf, size_t size);
 
 /* The queue's attributes as the view shows them (any grant): real owner, group and
  * times; mode bits narrowed to the grant (no r bits without read, no w bits without
- * write); st_size = bytes queued (QSIZE). */
+ * write); st_size = bytes queued (QSIZE). Getting QSIZE of a non-empty queue means
+ * reading its status, which moves atime and ctime (after they are taken for st). */
 int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, struct stat *st);
 
@@ -115,7 +127,9 @@ int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs
                       const char *name, uid_t uid, gid_t gid);
 
 /* Calls fn for every queue that exists now and that snap holds a grant for, in
- * name order, with its view attributes as mqfs_broker_stat gives them. fn returns 0
- * to go on, anything else to stop (returned as is). */
+ * name order (strcmp), with its name in "/name" form and its view attributes as
+ * mqfs_broker_stat gives them. fn returns 0 to go on, anything else to stop (returned
+ * as is). -ENOENT when snap is not installed. Costs one stat per listed queue plus the
+ * smaller of: one probe per granted queue, or one read of the backing directory. */
 typedef int (*mqfs_list_fn)(void *ctx, const char *name, const struct stat *st);
 int mqfs_broker_list(struct mqfs_broker *b, const char *snap, mqfs_list_fn fn, void *ctx);

@@ -1,0 +1,356 @@
+/* broker.c — the broker's life cycle, the grant table swap, and the operations named
+ * by queue (open, unlink, status, chmod, chown). Handle I/O lives in io.c, stat and
+ * listing in listing.c. */
+#include "broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "creds.h"
+#include "grants.h"
+#include "internal.h"
+#include "perm.h"
+#include "qname.h"
+
+/* How often O_CREAT without O_EXCL retries when another process keeps creating and
+ * removing the queue between our open and our create; each round is two syscalls. */
+enum { OPEN_OR_CREATE_ROUNDS = 16 };
+
+int mqfs_broker_new(int backing_dirfd, struct mqfs_grants *grants, struct mqfs_broker **out)
+{
+        int err;
+        struct mqfs_broker *b = NULL;
+
+        if (out == NULL) {
+                err = -EINVAL;
+                goto fail;
+        }
+        *out = NULL;
+        err = mqfs_backing_check(backing_dirfd);
+        if (err < 0)
+                goto fail;
+        b = calloc(1, sizeof(*b));
+        if (b == NULL) {
+                err = -ENOMEM;
+                goto fail;
+        }
+        err = -pthread_mutex_init(&b->grants_lock, NULL);
+        if (err < 0)
+                goto fail;
+        b->backing_fd = backing_dirfd;
+        b->grants = grants;
+        *out = b;
+        return 0;
+
+fail:
+        free(b);
+        if (backing_dirfd >= 0)
+                close(backing_dirfd);
+        mqfs_grants_unref(grants);
+        return err;
+}
+
+void mqfs_broker_free(struct mqfs_broker *b)
+{
+        if (b == NULL)
+                return;
+        mqfs_grants_unref(b->grants);
+        pthread_mutex_destroy(&b->grants_lock);
+        close(b->backing_fd);
+        free(b);
+}
+
+int mqfs_broker_backing_fd(const struct mqfs_broker *b)
+{
+        return b->backing_fd;
+}
+
+void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants)
+{
+        pthread_mutex_lock(&b->grants_lock);
+        struct mqfs_grants *old = b->grants;
+        b->grants = grants;
+        pthread_mutex_unlock(&b->grants_lock);
+        /* Calls still holding a reference keep the old table alive until they finish. */
+        mqfs_grants_unref(old);
+}
+
+struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b)
+{
+        pthread_mutex_lock(&b->grants_lock);
+        struct mqfs_grants *g = b->grants != NULL ? mqfs_grants_ref(b->grants) : NULL;
+        pthread_mutex_unlock(&b->grants_lock);
+        return g;
+}
+
+unsigned mqfs_broker_perms(struct mqfs_broker *b, const char *snap, const char *name)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(b);
+        if (g == NULL)
+                return 0;
+        unsigned perms = mqfs_view_perms(mqfs_grants_view(g, snap), name);
+        mqfs_grants_unref(g);
+        return perms;
+}
+
+int mqfs_broker_check(struct mqfs_broker *b, const char *snap, const char *name, unsigned needed)
+{
+        unsigned perms = mqfs_broker_perms(b, snap, name);
+        if (perms == 0)
+                return -ENOENT;
+        return (perms & needed) == needed ? 0 : -EACCES;
+}
+
+/* Name and arguments first, so that nothing below sees a name the kernel would refuse. */
+static int check_named_call(const struct mqfs_broker *b, const char *snap,
+                            const struct mqfs_caller *caller, const char *name)
+{
+        if (b == NULL || snap == NULL || caller == NULL)
+                return -EINVAL;
+        return mqfs_qname_check(name);
+}
+
+/* Gives a queue we just created exactly the mode asked for: mq_open applies the
+ * process umask, which belongs to the daemon, not to the caller. Runs as the caller,
+ * who owns the new queue. If it fails the queue keeps a narrower mode, never a wider. */
+static void set_exact_mode(int fd, mode_t mode)
+{
+        struct stat st;
+        if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != (mode & 07777))
+                (void)fchmod(fd, mode & 07777);
+}
+
+/* mq_open as the (already assumed) caller. O_CREAT without O_EXCL is split into an open
+ * and an exclusive create so that we know whether the queue existed: opening an
+ * existing queue needs no create grant, and only a queue we created gets its mode
+ * fixed. Returns the descriptor or -errno. */
+static int open_as_caller(const char *name, int oflag, bool may_create, mode_t mode,
+                          const struct mq_attr *attr)
+{
+        int base = (oflag & O_ACCMODE) | O_NONBLOCK;
+        int fd;
+
+        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
+                fd = mq_open(name, base | O_CREAT | O_EXCL, mode, attr);
+                if (fd < 0)
+                        return -errno;
+                set_exact_mode(fd, mode);
+                return fd;
+        }
+        int err = -ENOENT;
+        for (int round = 0; round < OPEN_OR_CREATE_ROUNDS; round++) {
+                fd = mq_open(name, base);
+                if (fd >= 0)
+                        return fd;
+                err = -errno;
+                if (err != -ENOENT || !(oflag & O_CREAT))
+                        return err;
+                if (!may_create)
+                        return -EACCES;
+                fd = mq_open(name, base | O_CREAT | O_EXCL, mode, attr);
+                if (fd >= 0) {
+                        set_exact_mode(fd, mode);
+                        return fd;
+                }
+                err = -errno;
+                if (err != -EEXIST)
+                        return err;
+        }
+        return err;
+}
+
+static struct mqfs_handle *handle_new(const char *snap, const char *name, int oflag)
+{
+        size_t snap_len = strlen(snap), name_len = strlen(name);
+        struct mqfs_handle *h = malloc(sizeof(*h) + snap_len + 1 + name_len + 1);
+        if (h == NULL)
+                return NULL;
+        h->fd = -1;
+        atomic_init(&h->nonblock, (oflag & O_NONBLOCK) != 0);
+        memcpy(h->names, snap, snap_len + 1);
+        memcpy(h->names + snap_len + 1, name, name_len + 1);
+        h->snap = h->names;
+        h->name = h->names + snap_len + 1;
+        return h;
+}
+
+int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                     const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
+                     struct mqfs_handle **out)
+{
+        if (out == NULL)
+                return -EINVAL;
+        *out = NULL;
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        if ((oflag & O_ACCMODE) == O_ACCMODE)
+                return -EINVAL;
+
+        bool create = (oflag & O_CREAT) != 0;
+        unsigned perms = mqfs_broker_perms(b, snap, name);
+        if (perms == 0)
+                return create ? -EACCES : -ENOENT;
+        bool may_create = (perms & MQFS_PERM_CREATE) != 0;
+        if (create && (oflag & O_EXCL) && !may_create)
+                return -EACCES;
+
+        struct mqfs_handle *h = handle_new(snap, name, oflag);
+        if (h == NULL)
+                return -ENOMEM;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                goto fail;
+        int fd = open_as_caller(name, oflag, may_create, mode, attr);
+        mqfs_creds_leave(&saved);
+        if (fd < 0) {
+                err = fd;
+                goto fail;
+        }
+        h->fd = fd;
+        *out = h;
+        return 0;
+
+fail:
+        free(h);
+        return err;
+}
+
+void mqfs_handle_close(struct mqfs_handle *h)
+{
+        if (h == NULL)
+                return;
+        if (h->fd >= 0)
+                close(h->fd);
+        free(h);
+}
+
+int mqfs_handle_fd(const struct mqfs_handle *h)
+{
+        return h->fd;
+}
+
+const char *mqfs_handle_name(const struct mqfs_handle *h)
+{
+        return h->name;
+}
+
+const char *mqfs_handle_snap(const struct mqfs_handle *h)
+{
+        return h->snap;
+}
+
+int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name)
+{
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        err = mqfs_broker_check(b, snap, name, MQFS_PERM_DELETE);
+        if (err < 0)
+                return err;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (mq_unlink(name) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        return err;
+}
+
+int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, char *buf, size_t size)
+{
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        if (buf == NULL)
+                return -EINVAL;
+        err = mqfs_broker_check(b, snap, name, 0);
+        if (err < 0)
+                return err;
+
+        /* Opened as the caller, so the kernel applies its read check to the caller. */
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        int fd = openat(b->backing_fd, name + 1,
+                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        if (fd < 0)
+                return err;
+
+        char line[MQFS_STATUS_MAX];
+        ssize_t n = read(fd, line, sizeof(line) - 1);
+        if (n < 0)
+                err = -errno;
+        close(fd);
+        if (n < 0)
+                return err;
+        if ((size_t)n >= size)
+                return -ERANGE;
+        memcpy(buf, line, (size_t)n);
+        buf[n] = '\0';
+        return (int)n;
+}
+
+/* chmod and chown: the write grant, and (SPEC §4) only the owner or root, checked here
+ * explicitly because the kernel lets a non-owner "chown" that changes nothing. */
+static int check_owner_change(struct mqfs_broker *b, const char *snap,
+                              const struct mqfs_caller *caller, const char *name)
+{
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        err = mqfs_broker_check(b, snap, name, MQFS_PERM_WRITE);
+        if (err < 0)
+                return err;
+        struct stat st;
+        if (fstatat(b->backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                return -errno;
+        if (caller->uid != 0 && caller->uid != st.st_uid)
+                return -EPERM;
+        return 0;
+}
+
+int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                      const char *name, mode_t mode)
+{
+        int err = check_owner_change(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (fchmodat(b->backing_fd, name + 1, mode & 07777, 0) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        return err;
+}
+
+int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                      const char *name, uid_t uid, gid_t gid)
+{
+        int err = check_owner_change(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (fchownat(b->backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        return err;
+}

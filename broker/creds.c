@@ -1,0 +1,132 @@
+#include "creds.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Raw system calls act on the calling thread only; see creds.h. */
+static int thread_setgroups(size_t n, const gid_t *groups)
+{
+        return syscall(SYS_setgroups, n, groups) == 0 ? 0 : -errno;
+}
+
+static int thread_setresgid(gid_t r, gid_t e, gid_t s)
+{
+        return syscall(SYS_setresgid, r, e, s) == 0 ? 0 : -errno;
+}
+
+static int thread_setresuid(uid_t r, uid_t e, uid_t s)
+{
+        return syscall(SYS_setresuid, r, e, s) == 0 ? 0 : -errno;
+}
+
+static void release_saved(struct mqfs_creds_saved *saved)
+{
+        if (saved->groups != saved->inline_groups)
+                free(saved->groups);
+        saved->groups = saved->inline_groups;
+        saved->ngroups = 0;
+}
+
+static _Noreturn void die_stuck(const char *what, int err)
+{
+        /* No way to continue safely: this thread may hold a caller's identity. */
+        fprintf(stderr,
+                "mqfs broker: cannot restore the daemon's %s after acting for a caller (%s); "
+                "aborting rather than running with the wrong identity\n",
+                what, strerror(-err));
+        abort();
+}
+
+static int save_groups(struct mqfs_creds_saved *saved)
+{
+        saved->groups = saved->inline_groups;
+        long n = syscall(SYS_getgroups, MQFS_CREDS_INLINE_GROUPS, saved->inline_groups);
+        if (n >= 0) {
+                saved->ngroups = (size_t)n;
+                return 0;
+        }
+        if (errno != EINVAL)
+                return -errno;
+        /* More groups than fit inline: ask how many, then fetch them all. No other
+         * thread changes this thread's groups, so the count stays true. */
+        n = syscall(SYS_getgroups, 0, NULL);
+        if (n < 0)
+                return -errno;
+        gid_t *heap = calloc((size_t)n, sizeof(*heap));
+        if (heap == NULL)
+                return -ENOMEM;
+        long got = syscall(SYS_getgroups, n, heap);
+        if (got < 0) {
+                int err = -errno;
+                free(heap);
+                return err;
+        }
+        saved->groups = heap;
+        saved->ngroups = (size_t)got;
+        return 0;
+}
+
+int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
+{
+        int err;
+
+        if (caller == NULL || saved == NULL)
+                return -EINVAL;
+        if ((caller->ngroups > 0 && caller->groups == NULL) || caller->ngroups > NGROUPS_MAX)
+                return -EINVAL;
+        if (caller->uid == (uid_t)-1 || caller->gid == (gid_t)-1)
+                return -EINVAL; /* -1 means "unchanged" to the kernel, never a caller */
+
+        if (syscall(SYS_getresuid, &saved->ruid, &saved->euid, &saved->suid) != 0 ||
+            syscall(SYS_getresgid, &saved->rgid, &saved->egid, &saved->sgid) != 0)
+                return -errno;
+        err = save_groups(saved);
+        if (err < 0)
+                return err;
+
+        /* Groups and gids first: once the uid is the caller's, CAP_SETGID is gone. */
+        err = thread_setgroups(caller->ngroups, caller->groups);
+        if (err < 0)
+                goto undone;
+        err = thread_setresgid(caller->gid, caller->gid, (gid_t)-1);
+        if (err < 0)
+                goto undo_groups;
+        /* The saved uid becomes the daemon's euid: that keeps the way back open. */
+        err = thread_setresuid(caller->uid, caller->uid, saved->euid);
+        if (err < 0)
+                goto undo_gids;
+        return 0;
+
+undo_gids:
+        if (thread_setresgid(saved->rgid, saved->egid, saved->sgid) < 0)
+                die_stuck("group ids", err);
+undo_groups:
+        if (thread_setgroups(saved->ngroups, saved->groups) < 0)
+                die_stuck("supplementary groups", err);
+undone:
+        release_saved(saved);
+        return err;
+}
+
+void mqfs_creds_leave(struct mqfs_creds_saved *saved)
+{
+        int err;
+
+        /* uid first: returning euid to 0 brings the capabilities back that the gid and
+         * group changes need. */
+        err = thread_setresuid(saved->ruid, saved->euid, saved->suid);
+        if (err < 0)
+                die_stuck("user ids", err);
+        err = thread_setresgid(saved->rgid, saved->egid, saved->sgid);
+        if (err < 0)
+                die_stuck("group ids", err);
+        err = thread_setgroups(saved->ngroups, saved->groups);
+        if (err < 0)
+                die_stuck("supplementary groups", err);
+        release_saved(saved);
+}

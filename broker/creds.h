@@ -1,0 +1,39 @@
+/* creds.h — acting as a caller on the calling thread only.
+ *
+ * The daemon runs as root. To let the kernel judge a call exactly as it would judge
+ * the caller's own call (owner/group/other bits, supplementary groups, the owner of a
+ * new queue, whose RLIMIT_MSGQUEUE budget a new queue is charged to), the broker
+ * switches the credentials of the calling thread only, with raw system calls. glibc's
+ * setresuid()/setgroups() would broadcast the change to every thread of the process.
+ *
+ * While switched: real and effective uid (hence fsuid) are the caller's, the saved uid
+ * stays the daemon's (0) so the way back remains open; real and effective gid and the
+ * supplementary groups are the caller's. Moving euid from 0 to the caller's uid clears
+ * the thread's effective capabilities, so a non-root caller gets no root privilege; a
+ * root caller (uid 0) keeps root's, as with the kernel. Leaving restores everything. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "broker.h"
+
+enum { MQFS_CREDS_INLINE_GROUPS = 32 };
+
+/* What the thread had before mqfs_creds_enter, to put back. */
+struct mqfs_creds_saved {
+        uid_t ruid, euid, suid;
+        gid_t rgid, egid, sgid;
+        size_t ngroups;
+        gid_t *groups; /* inline_groups, or a heap array when there are many */
+        gid_t inline_groups[MQFS_CREDS_INLINE_GROUPS];
+};
+
+/* Switches the calling thread to caller's uid, gid and groups. 0, or -errno with the
+ * thread's credentials unchanged (-EINVAL for more groups than the kernel allows,
+ * -EPERM when the thread lacks the privilege, -ENOMEM). Calls do not nest. */
+int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
+
+/* Puts the thread's credentials back. If the kernel refuses, the process aborts: a root
+ * daemon left running with a caller's identity, or half of it, is worse than a dead one. */
+void mqfs_creds_leave(struct mqfs_creds_saved *saved);
