@@ -1,1 +1,736 @@
-int main(void) { return 2; }
+/* mqfs-policy — checks snap.yaml files and prints what a system state grants: its
+ * connections, each snap's queues, and the AppArmor and seccomp rules (SPEC §3.4).
+ *
+ * stdout carries only the answer (a table, rules, report lines), so that scripts can use
+ * it as it is; everything else — usage errors, unreadable input, the loader's warnings
+ * about skipped entries — goes to stderr as "mqfs-policy: ...".
+ * Exit status: 0 done; 1 `check` found bad plugs or slots, or rules could not be
+ * generated; 2 bad usage or unreadable input. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aaparser.h"
+#include "apparmor.h"
+#include "grants.h"
+#include "perm.h"
+#include "qname.h"
+#include "seccomp.h"
+#include "snapyaml.h"
+#include "system.h"
+
+enum { EXIT_BAD = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "Usage: mqfs-policy COMMAND [OPTIONS] [ARGUMENTS]\n"
+    "\n"
+    "Commands:\n"
+    "  check SNAP.yaml...                 check the posix-mq plugs and slots of each file;\n"
+    "                                     prints one report line per file with bad ones\n"
+    "  connections --system FILE          the posix-mq connections, like `snap connections`\n"
+    "  grants --system FILE SNAP          the queues SNAP may use: \"/name open read ...\"\n"
+    "  apparmor --system FILE SNAP        the AppArmor rules for SNAP (snippets)\n"
+    "  apparmor --profile [--system FILE] [--only KINDS] [SNAP...]\n"
+    "                                     whole profiles, ready for apparmor_parser: the\n"
+    "                                     apps' (snap.SNAP.mqfs) and mount helper's\n"
+    "                                     (snap-update-ns.SNAP) of each SNAP (default:\n"
+    "                                     every installed snap), and the daemon's (mqfsd)\n"
+    "  seccomp --system FILE SNAP         the seccomp syscalls of SNAP, one per line\n"
+    "\n"
+    "Options:\n"
+    "  --system FILE       the system state (system.yaml)\n"
+    "  --mount-point DIR   where mqfsd mounts the views (default /run/mqfs)\n"
+    "  --only KINDS        with --profile: a comma-separated list of apps, mount, daemon\n"
+    "                      (default: all three)\n"
+    "  --daemon-path PATH  with --profile: mqfsd's binary (default /usr/local/bin/mqfsd)\n"
+    "  --mqueue WHEN       with --profile: emit `mqueue` rules: auto (default; when the\n"
+    "                      installed apparmor_parser understands them), yes, no\n"
+    "  --parser PATH       the apparmor_parser to ask (default: from PATH, /usr/sbin, /sbin)\n"
+    "  --features PATH     its features file for -M (default: the kernel's, else\n"
+    "                      /usr/share/apparmor-features/features)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 done; 1 check found bad plugs or slots, or rules could not be\n"
+    "generated; 2 bad usage or unreadable input.\n";
+
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("mqfs-policy: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("mqfs-policy: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputs("; see mqfs-policy --help\n", stderr);
+        va_end(ap);
+        return EXIT_USAGE;
+}
+
+/* A command-line value printed back safely (it may hold any byte). */
+struct shown {
+        char *text;
+};
+
+static const char *show(struct shown *s, const char *value)
+{
+        free(s->text);
+        s->text = mqfs_escape(value, strlen(value));
+        return s->text ? s->text : "(out of memory)";
+}
+
+enum { KIND_APPS = 1, KIND_MOUNT = 2, KIND_DAEMON = 4, KIND_ALL = 7 };
+enum mqueue_when { MQUEUE_AUTO, MQUEUE_YES, MQUEUE_NO };
+
+struct options {
+        const char *command;
+        const char *system;
+        const char *mount_point;
+        const char *daemon_path;
+        const char *parser;
+        const char *features;
+        bool profile;
+        unsigned kinds;
+        enum mqueue_when mqueue;
+        char **args;
+        int nargs;
+};
+
+static int parse_kinds(const char *list, unsigned *kinds)
+{
+        *kinds = 0;
+        const char *p = list;
+        while (*p) {
+                size_t n = strcspn(p, ",");
+                if (n == 4 && strncmp(p, "apps", 4) == 0)
+                        *kinds |= KIND_APPS;
+                else if (n == 5 && strncmp(p, "mount", 5) == 0)
+                        *kinds |= KIND_MOUNT;
+                else if (n == 6 && strncmp(p, "daemon", 6) == 0)
+                        *kinds |= KIND_DAEMON;
+                else
+                        return -EINVAL;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return *kinds ? 0 : -EINVAL;
+}
+
+/* 0, or the exit status of a usage error (already reported). -1 when --help was asked. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+        enum {
+                OPT_SYSTEM = 256,
+                OPT_MOUNT,
+                OPT_ONLY,
+                OPT_DAEMON,
+                OPT_MQUEUE,
+                OPT_PARSER,
+                OPT_FEATURES,
+                OPT_PROFILE
+        };
+        static const struct option longopts[] = {
+            {"system", required_argument, NULL, OPT_SYSTEM},
+            {"mount-point", required_argument, NULL, OPT_MOUNT},
+            {"only", required_argument, NULL, OPT_ONLY},
+            {"daemon-path", required_argument, NULL, OPT_DAEMON},
+            {"mqueue", required_argument, NULL, OPT_MQUEUE},
+            {"parser", required_argument, NULL, OPT_PARSER},
+            {"features", required_argument, NULL, OPT_FEATURES},
+            {"profile", no_argument, NULL, OPT_PROFILE},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct shown s = {NULL};
+        int rc = 0;
+
+        *o = (struct options){.kinds = KIND_ALL, .mqueue = MQUEUE_AUTO};
+        if (argc < 2)
+                return usage_error("no command given");
+        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+                return -1;
+        o->command = argv[1];
+        opterr = 0;
+        optind = 1;
+        /* getopt sees "COMMAND OPTIONS... ARGS...", the command standing in for argv[0]. */
+        int c;
+        while (rc == 0 && (c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_SYSTEM:
+                        o->system = optarg;
+                        break;
+                case OPT_MOUNT:
+                        o->mount_point = optarg;
+                        break;
+                case OPT_ONLY:
+                        if (parse_kinds(optarg, &o->kinds))
+                                rc = usage_error("--only %s: give apps, mount and/or daemon, "
+                                                 "separated by commas",
+                                                 show(&s, optarg));
+                        break;
+                case OPT_DAEMON:
+                        o->daemon_path = optarg;
+                        break;
+                case OPT_MQUEUE:
+                        if (strcmp(optarg, "auto") == 0)
+                                o->mqueue = MQUEUE_AUTO;
+                        else if (strcmp(optarg, "yes") == 0)
+                                o->mqueue = MQUEUE_YES;
+                        else if (strcmp(optarg, "no") == 0)
+                                o->mqueue = MQUEUE_NO;
+                        else
+                                rc = usage_error("--mqueue %s: give auto, yes or no",
+                                                 show(&s, optarg));
+                        break;
+                case OPT_PARSER:
+                        o->parser = optarg;
+                        break;
+                case OPT_FEATURES:
+                        o->features = optarg;
+                        break;
+                case OPT_PROFILE:
+                        o->profile = true;
+                        break;
+                case 'h':
+                        rc = -1;
+                        break;
+                case ':':
+                        rc = usage_error("option %s needs a value", show(&s, argv[optind]));
+                        break;
+                default:
+                        /* optind has moved past a long option but not always past a short
+                         * one inside a cluster; optopt names the short one. */
+                        if (optopt > 0 && optopt < 256) {
+                                char opt[3] = {'-', (char)optopt, '\0'};
+                                rc = usage_error("unknown option %s", show(&s, opt));
+                        } else {
+                                rc = usage_error("unknown option %s", show(&s, argv[optind]));
+                        }
+                        break;
+                }
+        }
+        free(s.text);
+        if (rc)
+                return rc;
+        o->args = argv + 1 + optind;
+        o->nargs = argc - 1 - optind;
+        return 0;
+}
+
+/* Loads the system state, reporting the loader's warnings on stderr. */
+static int load_system(const char *path, struct mqfs_system **sys)
+{
+        char *error = NULL;
+        int rc = mqfs_system_load(path, sys, &error);
+        if (rc) {
+                struct shown s = {NULL};
+                if (error)
+                        complain("cannot load the system state: %s", error);
+                else
+                        complain("cannot load the system state %s: %s", show(&s, path),
+                                 strerror(-rc));
+                free(s.text);
+                free(error);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < (*sys)->nmessages; i++)
+                complain("warning: %s", (*sys)->messages[i]);
+        return 0;
+}
+
+static int unknown_snap(const struct mqfs_system *sys, const char *path, const char *snap)
+{
+        struct shown s = {NULL}, p = {NULL};
+        fprintf(stderr,
+                "mqfs-policy: snap \"%s\" is not installed in %s; installed:", show(&s, snap),
+                show(&p, path));
+        for (size_t i = 0; i < sys->nsnaps; i++)
+                fprintf(stderr, "%s %s", i ? "," : "", sys->snaps[i].name);
+        fputs(sys->nsnaps ? "\n" : " none\n", stderr);
+        free(s.text);
+        free(p.text);
+        return EXIT_USAGE;
+}
+
+static int need_system(const struct options *o)
+{
+        if (!o->system)
+                return usage_error("%s needs --system FILE (the system state)", o->command);
+        return 0;
+}
+
+/* For the commands that take exactly one SNAP. */
+static int need_one_snap(const struct options *o)
+{
+        int rc = need_system(o);
+        if (rc)
+                return rc;
+        if (o->nargs != 1)
+                return usage_error("%s takes one SNAP (the snap's name), %d given", o->command,
+                                   o->nargs);
+        return 0;
+}
+
+static int cmd_check(const struct options *o)
+{
+        if (o->nargs == 0)
+                return usage_error("check needs at least one snap.yaml file");
+        int status = 0;
+        for (int i = 0; i < o->nargs; i++) {
+                struct mqfs_snap_yaml *y = NULL;
+                char *error = NULL;
+                int rc = mqfs_snap_yaml_load(o->args[i], &y, &error);
+                if (rc) {
+                        struct shown s = {NULL};
+                        if (error)
+                                complain("cannot check %s", error);
+                        else
+                                complain("cannot check %s: %s", show(&s, o->args[i]),
+                                         strerror(-rc));
+                        free(s.text);
+                        free(error);
+                        status = EXIT_USAGE;
+                        continue;
+                }
+                if (y->nbad > 0) {
+                        char *report = mqfs_snap_yaml_report(y);
+                        if (report)
+                                puts(report);
+                        else
+                                complain("out of memory reporting on %s", o->args[i]);
+                        free(report);
+                        if (status == 0)
+                                status = EXIT_BAD;
+                }
+                mqfs_snap_yaml_free(y);
+        }
+        return status;
+}
+
+struct row {
+        char *cols[4];
+};
+
+static int cmd_connections(const struct options *o)
+{
+        int rc = need_system(o);
+        if (rc)
+                return rc;
+        if (o->nargs != 0)
+                return usage_error("connections takes no arguments besides --system FILE");
+        struct mqfs_system *sys = NULL;
+        rc = load_system(o->system, &sys);
+        if (rc)
+                return rc;
+
+        size_t nrows = 1, cap = 16;
+        struct row *rows = calloc(cap, sizeof(*rows));
+        static const char *const header[4] = {"Interface", "Plug", "Slot", "Notes"};
+        bool oom = !rows;
+        for (int k = 0; !oom && k < 4; k++)
+                oom = !(rows[0].cols[k] = strdup(header[k]));
+
+        for (size_t i = 0; !oom && i < sys->nsnaps; i++) {
+                const struct mqfs_system_snap *ss = &sys->snaps[i];
+                size_t nconns = 0;
+                const struct mqfs_connection *conns =
+                    mqfs_system_plug_conns(sys, ss->name, &nconns);
+                for (size_t p = 0; !oom && ss->yaml && p < ss->yaml->nplugs; p++) {
+                        const struct mqfs_plug *plug = &ss->yaml->plugs[p];
+                        bool shown_once = false;
+                        /* One row per connection of this plug; one row with '-' if none. */
+                        for (size_t c = 0; !oom && c <= nconns; c++) {
+                                const struct mqfs_connection *conn = c < nconns ? &conns[c] : NULL;
+                                if (conn && strcmp(conn->plug->name, plug->name) != 0)
+                                        continue;
+                                if (!conn && shown_once)
+                                        break;
+                                shown_once = true;
+                                if (nrows == cap) {
+                                        struct row *bigger = realloc(rows, 2 * cap * sizeof(*rows));
+                                        if (!bigger) {
+                                                oom = true;
+                                                break;
+                                        }
+                                        rows = bigger;
+                                        cap *= 2;
+                                }
+                                struct row *r = &rows[nrows++];
+                                *r = (struct row){{NULL}};
+                                oom |= !(r->cols[0] = strdup("posix-mq"));
+                                oom |= asprintf(&r->cols[1], "%s:%s", ss->name, plug->name) < 0;
+                                if (conn)
+                                        oom |= asprintf(&r->cols[2], "%s:%s", conn->slot_snap->name,
+                                                        conn->slot->name) < 0;
+                                else
+                                        oom |= !(r->cols[2] = strdup("-"));
+                                oom |=
+                                    !(r->cols[3] = strdup(conn && conn->manual ? "manual" : "-"));
+                        }
+                }
+        }
+
+        if (oom) {
+                complain("out of memory listing the connections of %s", o->system);
+                rc = EXIT_BAD;
+        } else {
+                size_t width[4] = {0};
+                for (size_t r = 0; r < nrows; r++)
+                        for (int k = 0; k < 4; k++)
+                                if (strlen(rows[r].cols[k]) > width[k])
+                                        width[k] = strlen(rows[r].cols[k]);
+                for (size_t r = 0; r < nrows; r++)
+                        printf("%-*s  %-*s  %-*s  %s\n", (int)width[0], rows[r].cols[0],
+                               (int)width[1], rows[r].cols[1], (int)width[2], rows[r].cols[2],
+                               rows[r].cols[3]);
+        }
+        for (size_t r = 0; rows && r < nrows; r++)
+                for (int k = 0; k < 4; k++)
+                        free(rows[r].cols[k]);
+        free(rows);
+        mqfs_system_free(sys);
+        return rc;
+}
+
+/* Loads the system and its grant table for a command about one snap. */
+static int load_for_snap(const struct options *o, struct mqfs_system **sys,
+                         struct mqfs_grants **grants)
+{
+        int rc = need_one_snap(o);
+        if (rc)
+                return rc;
+        rc = load_system(o->system, sys);
+        if (rc)
+                return rc;
+        if (!mqfs_system_snap(*sys, o->args[0])) {
+                rc = unknown_snap(*sys, o->system, o->args[0]);
+                goto fail;
+        }
+        if (grants) {
+                rc = mqfs_system_grants(*sys, grants);
+                if (rc) {
+                        complain("cannot compute the grants of %s: %s", o->system, strerror(-rc));
+                        rc = EXIT_BAD;
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        mqfs_system_free(*sys);
+        *sys = NULL;
+        return rc;
+}
+
+static int cmd_grants(const struct options *o)
+{
+        struct mqfs_system *sys = NULL;
+        struct mqfs_grants *grants = NULL;
+        int rc = load_for_snap(o, &sys, &grants);
+        if (rc)
+                return rc;
+        const struct mqfs_view *view = mqfs_grants_view(grants, o->args[0]);
+        size_t n = view ? mqfs_view_count(view) : 0;
+        for (size_t i = 0; i < n && rc == 0; i++) {
+                unsigned perms = 0;
+                const char *q = mqfs_view_queue_at(view, i, &perms);
+                char words[64];
+                char *name = mqfs_escape(q, strlen(q));
+                if (!name || mqfs_perm_format(perms, words, sizeof(words)) < 0) {
+                        complain("out of memory listing the grants of %s", o->args[0]);
+                        rc = EXIT_BAD;
+                } else {
+                        printf("%s %s\n", name, words);
+                }
+                free(name);
+        }
+        mqfs_grants_unref(grants);
+        mqfs_system_free(sys);
+        return rc;
+}
+
+static int cmd_seccomp(const struct options *o)
+{
+        struct mqfs_system *sys = NULL;
+        int rc = load_for_snap(o, &sys, NULL);
+        if (rc)
+                return rc;
+        char *text = NULL;
+        rc = mqfs_seccomp_snap_rules(sys, o->args[0], &text);
+        if (rc) {
+                complain("cannot generate the seccomp rules of %s: %s", o->args[0], strerror(-rc));
+                rc = EXIT_BAD;
+        } else {
+                fputs(text, stdout);
+        }
+        free(text);
+        mqfs_system_free(sys);
+        return rc;
+}
+
+static int generation_failed(const char *what, const char *snap, int err)
+{
+        if (err == -EINVAL)
+                complain("refusing to generate %s%s%s: a name or path in it is not safe in an "
+                         "AppArmor rule (queue names must not hold control characters, \\ or "
+                         "any of ?*[]{}^\"; paths only A-Z a-z 0-9 . _ + - /)",
+                         what, snap ? " for " : "", snap ? snap : "");
+        else
+                complain("cannot generate %s%s%s: %s", what, snap ? " for " : "", snap ? snap : "",
+                         strerror(-err));
+        return EXIT_BAD;
+}
+
+static int check_mount_point(const struct options *o)
+{
+        struct shown s = {NULL};
+        int rc = 0;
+        if (o->mount_point && !mqfs_apparmor_path_ok(o->mount_point))
+                rc = usage_error("--mount-point %s: give an absolute path of A-Z a-z 0-9 . _ + - "
+                                 "/ without . or .. components",
+                                 show(&s, o->mount_point));
+        free(s.text);
+        return rc;
+}
+
+static int cmd_apparmor_snippets(const struct options *o)
+{
+        int rc = check_mount_point(o);
+        if (rc)
+                return rc;
+        struct mqfs_system *sys = NULL;
+        struct mqfs_grants *grants = NULL;
+        rc = load_for_snap(o, &sys, &grants);
+        if (rc)
+                return rc;
+        const char *snap = o->args[0];
+        const char *mp = o->mount_point ? o->mount_point : "/run/mqfs";
+        char *rules = NULL, *view = NULL, *mount = NULL;
+        int err = mqfs_apparmor_snap_rules(sys, snap, &rules);
+        if (!err)
+                err = mqfs_apparmor_view_rules(mqfs_grants_view(grants, snap), &view);
+        if (!err)
+                err = mqfs_apparmor_mount_rules(snap, mp, &mount);
+        if (err) {
+                rc = generation_failed("the AppArmor rules", snap, err);
+        } else {
+                printf("# snap.%s.* (the snap's apps): posix-mq rules\n%s", snap, rules);
+                printf("# snap.%s.* (the snap's apps): the mqfs view of /dev/mqueue\n%s", snap,
+                       view);
+                printf("# snap-update-ns.%s (the mount helper): the view over /dev/mqueue\n%s",
+                       snap, mount);
+        }
+        free(rules);
+        free(view);
+        free(mount);
+        mqfs_grants_unref(grants);
+        mqfs_system_free(sys);
+        return rc;
+}
+
+/* Whether profiles get mqueue rules; asks the parser for --mqueue auto. */
+static bool want_mqueue_rules(const struct options *o)
+{
+        if (o->mqueue != MQUEUE_AUTO)
+                return o->mqueue == MQUEUE_YES;
+        struct mqfs_apparmor_parser parser = {
+            .path = o->parser ? o->parser : mqfs_apparmor_find_parser(),
+            .features = o->features ? o->features : mqfs_apparmor_find_features(),
+        };
+        if (!parser.path || !parser.features) {
+                complain("warning: no %s found to ask whether it understands mqueue rules; "
+                         "leaving them out (install apparmor, or pass --parser, --features or "
+                         "--mqueue yes)",
+                         parser.path ? "AppArmor features file" : "apparmor_parser");
+                return false;
+        }
+        int answer = mqfs_apparmor_probe_mqueue(&parser);
+        if (answer < 0) {
+                struct shown s = {NULL}, f = {NULL};
+                complain("warning: cannot ask %s (features %s) whether it understands mqueue "
+                         "rules: %s; leaving them out (check the parser with --parser and "
+                         "--features, or pass --mqueue yes|no)",
+                         show(&s, parser.path), show(&f, parser.features),
+                         answer == -EIO ? "it rejects even a minimal profile" : strerror(-answer));
+                free(s.text);
+                free(f.text);
+                return false;
+        }
+        return answer == 1;
+}
+
+static int emit(const char *what, const char *snap, int err, char *text, bool *first)
+{
+        if (err)
+                return generation_failed(what, snap, err);
+        printf("%s%s", *first ? "" : "\n", text);
+        *first = false;
+        free(text);
+        return 0;
+}
+
+static int cmd_apparmor_profiles(const struct options *o)
+{
+        int rc = check_mount_point(o);
+        if (rc)
+                return rc;
+        struct shown s = {NULL};
+        if (o->daemon_path && !mqfs_apparmor_path_ok(o->daemon_path)) {
+                rc = usage_error("--daemon-path %s: give an absolute path of A-Z a-z 0-9 . _ + - "
+                                 "/ without . or .. components",
+                                 show(&s, o->daemon_path));
+                free(s.text);
+                return rc;
+        }
+        bool per_snap = o->kinds & (KIND_APPS | KIND_MOUNT);
+        if (per_snap && !o->system)
+                return usage_error("apparmor --profile needs --system FILE for the apps' and the "
+                                   "mount helper's profiles (or --only daemon)");
+        if (!per_snap && o->nargs > 0)
+                return usage_error("--only daemon takes no SNAP");
+
+        /* The daemon profile names system.yaml's directory: an absolute, rule-safe path. */
+        char system_abs[PATH_MAX];
+        const char *system_path = NULL;
+        if (o->system) {
+                if (!realpath(o->system, system_abs)) {
+                        complain("cannot read the system state %s: %s", show(&s, o->system),
+                                 strerror(errno));
+                        free(s.text);
+                        return EXIT_USAGE;
+                }
+                if (!mqfs_apparmor_path_ok(system_abs)) {
+                        complain("the system state's path %s cannot appear in an AppArmor rule "
+                                 "(only A-Z a-z 0-9 . _ + - /); move it",
+                                 show(&s, system_abs));
+                        free(s.text);
+                        return EXIT_USAGE;
+                }
+                system_path = system_abs;
+        }
+
+        struct mqfs_system *sys = NULL;
+        struct mqfs_grants *grants = NULL;
+        if (per_snap) {
+                rc = load_system(o->system, &sys);
+                if (rc)
+                        return rc;
+                for (int i = 0; i < o->nargs && rc == 0; i++)
+                        if (!mqfs_system_snap(sys, o->args[i]))
+                                rc = unknown_snap(sys, o->system, o->args[i]);
+                if (rc == 0 && mqfs_system_grants(sys, &grants) != 0) {
+                        complain("cannot compute the grants of %s", o->system);
+                        rc = EXIT_BAD;
+                }
+        }
+
+        struct mqfs_apparmor_options aa = {
+            .mount_point = o->mount_point,
+            .system_path = system_path,
+            .daemon_path = o->daemon_path,
+            .origin = system_path,
+        };
+        if (rc == 0)
+                aa.mqueue_rules = want_mqueue_rules(o);
+        bool first = true;
+        size_t nsnaps = per_snap ? (o->nargs > 0 ? (size_t)o->nargs : sys->nsnaps) : 0;
+        for (size_t i = 0; i < nsnaps && rc == 0; i++) {
+                const char *snap = o->nargs > 0 ? o->args[i] : sys->snaps[i].name;
+                char *text = NULL;
+                if (o->kinds & KIND_APPS) {
+                        int err = mqfs_apparmor_snap_profile(sys, grants, snap, &aa, &text);
+                        rc = emit("the apps' profile", snap, err, text, &first);
+                }
+                if (rc == 0 && (o->kinds & KIND_MOUNT)) {
+                        int err = mqfs_apparmor_mount_profile(snap, &aa, &text);
+                        rc = emit("the mount helper's profile", snap, err, text, &first);
+                }
+        }
+        if (rc == 0 && (o->kinds & KIND_DAEMON)) {
+                char *text = NULL;
+                int err = mqfs_apparmor_daemon_profile(&aa, &text);
+                rc = emit("the daemon's profile", NULL, err, text, &first);
+        }
+        mqfs_grants_unref(grants);
+        mqfs_system_free(sys);
+        return rc;
+}
+
+static int cmd_apparmor(const struct options *o)
+{
+        if (o->profile)
+                return cmd_apparmor_profiles(o);
+        return cmd_apparmor_snippets(o);
+}
+
+/* Options that only mean something for some commands are refused elsewhere, so that a
+ * mistyped command line is not silently half-obeyed. */
+static int check_option_use(const struct options *o, bool is_apparmor)
+{
+        if (!is_apparmor && (o->profile || o->mount_point || o->daemon_path || o->parser ||
+                             o->features || o->kinds != KIND_ALL || o->mqueue != MQUEUE_AUTO))
+                return usage_error("%s does not take --profile, --mount-point, --only, "
+                                   "--daemon-path, --mqueue, --parser or --features",
+                                   o->command);
+        if (is_apparmor && !o->profile &&
+            (o->daemon_path || o->parser || o->features || o->kinds != KIND_ALL ||
+             o->mqueue != MQUEUE_AUTO))
+                return usage_error("--only, --daemon-path, --mqueue, --parser and --features "
+                                   "go with apparmor --profile");
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o;
+        int rc = parse_options(argc, argv, &o);
+        if (rc == -1) {
+                fputs(usage_text, stdout);
+                return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
+        }
+        if (rc)
+                return rc;
+
+        static const struct {
+                const char *name;
+                int (*run)(const struct options *);
+        } commands[] = {
+            {"check", cmd_check},       {"connections", cmd_connections}, {"grants", cmd_grants},
+            {"apparmor", cmd_apparmor}, {"seccomp", cmd_seccomp},
+        };
+        int (*run)(const struct options *) = NULL;
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(o.command, commands[i].name) == 0)
+                        run = commands[i].run;
+        if (!run) {
+                struct shown s = {NULL};
+                rc = usage_error("unknown command \"%s\"", show(&s, o.command));
+                free(s.text);
+                return rc;
+        }
+        if (o.system && strcmp(o.command, "check") == 0)
+                return usage_error("check takes snap.yaml files, not --system");
+        rc = check_option_use(&o, run == cmd_apparmor);
+        if (rc)
+                return rc;
+        rc = run(&o);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                complain("cannot write the output: %s", strerror(errno));
+                return EXIT_USAGE;
+        }
+        return rc;
+}
