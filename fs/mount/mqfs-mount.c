@@ -1,0 +1,566 @@
+/* mqfs-mount — attach and detach the snaps' mqfs views inside their mount namespaces
+ * (SPEC §6). Exit 0 on success, 1 on failure, 2 for bad usage. */
+#include "attach.h"
+#include "record.h"
+#include "snapname.h"
+
+#include "qname.h" /* mqfs_escape */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROG         "mqfs-mount"
+#define DEFAULT_ROOT "/run/mqfs"
+#define SNAPD_NS_DIR "/run/snapd/ns"
+
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+    "usage: " PROG " attach SNAP [--ns FILE | --pid PID] [--root MOUNTPOINT]\n"
+    "       " PROG " detach SNAP [--ns FILE | --pid PID]\n"
+    "       " PROG " list\n"
+    "       " PROG " repair\n"
+    "\n"
+    "attach  bind-mounts the snap's view MOUNTPOINT/SNAP (default " DEFAULT_ROOT ") over\n"
+    "        " MQFS_TARGET " inside the snap's mount namespace\n"
+    "detach  takes the view off " MQFS_TARGET " there again\n"
+    "list    shows every attached view: snap, namespace, target, and whether it answers\n"
+    "repair  re-attaches every view whose daemon has restarted (ENOTCONN)\n"
+    "\n"
+    "The namespace is " SNAPD_NS_DIR "/SNAP.mnt unless --ns FILE (an nsfs file) or\n"
+    "--pid PID (a process of the snap) names another. Attaches are remembered in\n" MQFS_RECORD_DIR
+    "/SNAP for list and repair.\n";
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+        va_list ap;
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_FAIL;
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        fputs(PROG ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\n(run '" PROG " --help' for usage)\n", stderr);
+        return EXIT_USAGE;
+}
+
+struct options {
+        const char *command;
+        const char *snap;
+        const char *ns_file;
+        const char *pid;
+        const char *root;
+        char pid_ns[64]; /* /proc/PID/ns/mnt */
+};
+
+static int parse_pid(const char *s, long *out)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+                return -EINVAL;
+        *out = v;
+        return 0;
+}
+
+/* Parses argv into o; returns 0, or the exit status for bad usage (after saying why). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+        if (argc < 2)
+                return usage_error("missing command: attach, detach, list or repair");
+        o->command = argv[1];
+        bool takes_snap = strcmp(o->command, "attach") == 0 || strcmp(o->command, "detach") == 0;
+        if (!takes_snap && strcmp(o->command, "list") != 0 && strcmp(o->command, "repair") != 0)
+                return usage_error("unknown command \"%s\": use attach, detach, list or repair",
+                                   o->command);
+        for (int i = 2; i < argc; i++) {
+                const char *a = argv[i];
+                const char **slot = NULL;
+                if (strcmp(a, "--ns") == 0 && takes_snap)
+                        slot = &o->ns_file;
+                else if (strcmp(a, "--pid") == 0 && takes_snap)
+                        slot = &o->pid;
+                else if (strcmp(a, "--root") == 0 && strcmp(o->command, "attach") == 0)
+                        slot = &o->root;
+                if (slot != NULL) {
+                        if (i + 1 >= argc)
+                                return usage_error("%s needs a value", a);
+                        if (*slot != NULL)
+                                return usage_error("%s given twice", a);
+                        *slot = argv[++i];
+                        continue;
+                }
+                if (a[0] == '-' && a[1] != '\0')
+                        return usage_error("unknown option \"%s\" for %s", a, o->command);
+                if (!takes_snap || o->snap != NULL)
+                        return usage_error("unexpected argument \"%s\"", a);
+                o->snap = a;
+        }
+        if (takes_snap && o->snap == NULL)
+                return usage_error("%s needs a SNAP name", o->command);
+        if (o->ns_file != NULL && o->pid != NULL)
+                return usage_error("--ns and --pid name the namespace twice: give one");
+        if (o->pid != NULL) {
+                long pid;
+                if (parse_pid(o->pid, &pid) < 0)
+                        return usage_error("--pid needs a process id (a positive number), not "
+                                           "\"%s\"",
+                                           o->pid);
+                snprintf(o->pid_ns, sizeof(o->pid_ns), "/proc/%ld/ns/mnt", pid);
+        }
+        if (o->snap != NULL) {
+                const char *problem = mqfs_snap_name_problem(o->snap);
+                if (problem != NULL) {
+                        char *shown = mqfs_escape(o->snap, strlen(o->snap));
+                        int rc = usage_error("invalid snap name \"%s\": %s", shown ? shown : "?",
+                                             problem);
+                        free(shown);
+                        return rc;
+                }
+        }
+        if (o->root == NULL)
+                o->root = DEFAULT_ROOT;
+        return 0;
+}
+
+/* The namespace file an attach or detach means; path has room for PATH_MAX. */
+static const char *ns_path_of(struct options *o, char *path, size_t size)
+{
+        if (o->ns_file != NULL)
+                return o->ns_file;
+        if (o->pid != NULL)
+                return o->pid_ns;
+        snprintf(path, size, SNAPD_NS_DIR "/%s.mnt", o->snap);
+        return path;
+}
+
+static const char *errno_name(int err)
+{
+        const char *name = strerrorname_np(err);
+        return name != NULL ? name : "error";
+}
+
+/* ---- attach ---- */
+
+static int cmd_attach(struct options *o)
+{
+        struct mqfs_host host = {.proc_fd = -1};
+        struct mqfs_snap_ns ns = {.fd = -1};
+        struct mqfs_view_dir view = {.root_fd = -1, .fd = -1};
+        struct mqfs_msg why = {{0}};
+        enum mqfs_attach_outcome outcome;
+        char default_ns[PATH_MAX], *root_abs = NULL;
+        int records = -1, status = EXIT_FAIL, rc;
+        const char *ns_path = ns_path_of(o, default_ns, sizeof(default_ns));
+
+        if (strchr(ns_path, '\n') != NULL || strchr(o->root, '\n') != NULL)
+                return usage_error("paths with a newline are not accepted");
+        if (mqfs_host_open(&host, &why) < 0)
+                return fail("%s", why.text);
+        rc = mqfs_records_open(MQFS_RECORD_DIR, 1, &records);
+        if (rc == 0)
+                rc = mqfs_records_lock(records);
+        if (rc < 0) {
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s%s", strerror(-rc),
+                     rc == -EPERM ? " (it must be a directory owned by root, not writable by "
+                                    "others)"
+                                  : "");
+                goto out;
+        }
+        if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
+            mqfs_view_open(&host, o->root, o->snap, &view, &why) < 0 ||
+            mqfs_attach(&host, &ns, &view, &outcome, &why) < 0) {
+                fail("cannot attach snap \"%s\": %s", o->snap, why.text);
+                goto out;
+        }
+        switch (outcome) {
+        case MQFS_ATTACHED:
+                printf("attached %s/%s at " MQFS_TARGET " in %s\n", o->root, o->snap, ns_path);
+                break;
+        case MQFS_ALREADY_ATTACHED:
+                printf("already attached: %s/%s at " MQFS_TARGET " in %s; nothing changed\n",
+                       o->root, o->snap, ns_path);
+                break;
+        case MQFS_REPLACED_BROKEN:
+                printf("attached %s/%s at " MQFS_TARGET " in %s, replacing a view that no "
+                       "longer answered\n",
+                       o->root, o->snap, ns_path);
+                break;
+        }
+        root_abs = realpath(o->root, NULL);
+        struct mqfs_record rec = {.ns_path = (char *)ns_path,
+                                  .root = root_abs ? root_abs : (char *)o->root,
+                                  .ns_dev = ns.dev,
+                                  .ns_ino = ns.ino};
+        rc = mqfs_record_save(records, o->snap, &rec);
+        if (rc < 0) {
+                fail("attached, but cannot record it in " MQFS_RECORD_DIR "/%s: %s; list and "
+                     "repair will not see this view unless it is in " SNAPD_NS_DIR,
+                     o->snap, strerror(-rc));
+                goto out;
+        }
+        status = EXIT_SUCCESS;
+out:
+        free(root_abs);
+        mqfs_view_close(&view);
+        mqfs_ns_close(&ns);
+        if (records >= 0)
+                close(records);
+        mqfs_host_close(&host);
+        return status;
+}
+
+/* ---- detach ---- */
+
+static int cmd_detach(struct options *o)
+{
+        struct mqfs_host host = {.proc_fd = -1};
+        struct mqfs_snap_ns ns = {.fd = -1};
+        struct mqfs_record rec = {0};
+        struct mqfs_msg why = {{0}};
+        enum mqfs_detach_outcome outcome;
+        char default_ns[PATH_MAX];
+        int records = -1, status = EXIT_FAIL, rc;
+        const char *ns_path = ns_path_of(o, default_ns, sizeof(default_ns));
+
+        if (mqfs_host_open(&host, &why) < 0)
+                return fail("%s", why.text);
+        rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
+        if (rc == 0)
+                rc = mqfs_records_lock(records);
+        if (rc < 0 && rc != -ENOENT) {
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                goto out;
+        }
+        if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
+            mqfs_detach(&host, &ns, &outcome, &why) < 0) {
+                fail("cannot detach snap \"%s\": %s", o->snap, why.text);
+                goto out;
+        }
+        if (outcome == MQFS_DETACHED)
+                printf("detached the view of snap \"%s\" from " MQFS_TARGET " in %s\n", o->snap,
+                       ns_path);
+        else
+                printf("no mqfs view at " MQFS_TARGET " in %s; nothing changed\n", ns_path);
+        /* Forget the record only when it is about this namespace. */
+        if (records >= 0 && mqfs_record_load(records, o->snap, &rec) == 0 && rec.ns_dev == ns.dev &&
+            rec.ns_ino == ns.ino) {
+                rc = mqfs_record_drop(records, o->snap);
+                if (rc < 0) {
+                        fail("detached, but cannot remove " MQFS_RECORD_DIR "/%s: %s", o->snap,
+                             strerror(-rc));
+                        goto out;
+                }
+        }
+        status = EXIT_SUCCESS;
+out:
+        mqfs_record_clear(&rec);
+        mqfs_ns_close(&ns);
+        if (records >= 0)
+                close(records);
+        mqfs_host_close(&host);
+        return status;
+}
+
+/* ---- list and repair: which namespaces may hold a view ---- */
+
+struct candidate {
+        char *snap;
+        char *ns_path;
+        char *root;
+        bool stale; /* a record whose namespace is gone; ns is closed */
+        struct mqfs_snap_ns ns;
+};
+
+struct candidates {
+        struct candidate *v;
+        size_t n, cap;
+};
+
+static void candidates_free(struct candidates *c)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->v[i].snap);
+                free(c->v[i].ns_path);
+                free(c->v[i].root);
+                mqfs_ns_close(&c->v[i].ns);
+        }
+        free(c->v);
+        *c = (struct candidates){0};
+}
+
+static bool candidates_have(const struct candidates *c, const char *snap,
+                            const struct mqfs_snap_ns *ns)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                if (!c->v[i].stale && strcmp(c->v[i].snap, snap) == 0 &&
+                    c->v[i].ns.dev == ns->dev && c->v[i].ns.ino == ns->ino)
+                        return true;
+        }
+        return false;
+}
+
+/* Takes ownership of the strings and of ns (on failure too). */
+static int candidates_add(struct candidates *c, char *snap, char *ns_path, char *root, bool stale,
+                          struct mqfs_snap_ns *ns)
+{
+        if (snap == NULL || ns_path == NULL || root == NULL)
+                goto nomem;
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 16;
+                struct candidate *v = reallocarray(c->v, cap, sizeof(*v));
+                if (v == NULL)
+                        goto nomem;
+                c->v = v;
+                c->cap = cap;
+        }
+        ns->path = ns_path;
+        c->v[c->n++] = (struct candidate){
+            .snap = snap, .ns_path = ns_path, .root = root, .stale = stale, .ns = *ns};
+        return 0;
+nomem:
+        free(snap);
+        free(ns_path);
+        free(root);
+        mqfs_ns_close(ns);
+        return -ENOMEM;
+}
+
+static int add_recorded(const struct mqfs_host *host, int records, struct candidates *c)
+{
+        char **snaps = NULL;
+        size_t nsnaps = 0;
+        int rc = mqfs_record_snaps(records, &snaps, &nsnaps);
+        if (rc < 0) {
+                fail("cannot read " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                return rc;
+        }
+        for (size_t i = 0; i < nsnaps && rc == 0; i++) {
+                struct mqfs_record rec = {0};
+                struct mqfs_snap_ns ns = {.fd = -1};
+                struct mqfs_msg why;
+                bool stale = false;
+                if (mqfs_record_load(records, snaps[i], &rec) < 0) {
+                        fail("note: ignoring the unreadable record " MQFS_RECORD_DIR "/%s",
+                             snaps[i]);
+                        continue;
+                }
+                if (mqfs_ns_open(host, rec.ns_path, &ns, &why) < 0 || ns.dev != rec.ns_dev ||
+                    ns.ino != rec.ns_ino) {
+                        mqfs_ns_close(&ns);
+                        stale = true;
+                }
+                rc = candidates_add(c, strdup(snaps[i]), rec.ns_path, rec.root, stale, &ns);
+                rec.ns_path = rec.root = NULL; /* moved */
+                mqfs_record_clear(&rec);
+        }
+        mqfs_names_free(snaps, nsnaps);
+        return rc;
+}
+
+/* The namespaces snapd keeps, /run/snapd/ns/SNAP.mnt (per-user ones, SNAP.UID.mnt, do
+ * not make a valid snap name and are skipped). */
+static int add_snapd_namespaces(const struct mqfs_host *host, struct candidates *c)
+{
+        DIR *d = opendir(SNAPD_NS_DIR);
+        int rc = 0;
+        if (d == NULL)
+                return errno == ENOENT ? 0 : -errno;
+        for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+                char snap[MQFS_SNAP_NAME_MAX + 1], path[sizeof(SNAPD_NS_DIR) + NAME_MAX + 2];
+                struct mqfs_snap_ns ns = {.fd = -1};
+                struct mqfs_msg why;
+                size_t len = strlen(e->d_name);
+                if (len <= 4 || len - 4 > MQFS_SNAP_NAME_MAX ||
+                    strcmp(e->d_name + len - 4, ".mnt") != 0)
+                        continue;
+                memcpy(snap, e->d_name, len - 4);
+                snap[len - 4] = '\0';
+                if (!mqfs_snap_name_valid(snap))
+                        continue;
+                snprintf(path, sizeof(path), SNAPD_NS_DIR "/%s", e->d_name);
+                if (mqfs_ns_open(host, path, &ns, &why) < 0)
+                        continue; /* no live namespace, so no view in it */
+                if (candidates_have(c, snap, &ns)) {
+                        mqfs_ns_close(&ns);
+                        continue;
+                }
+                rc =
+                    candidates_add(c, strdup(snap), strdup(path), strdup(DEFAULT_ROOT), false, &ns);
+        }
+        closedir(d);
+        return rc;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+        const struct candidate *x = a, *y = b;
+        int r = strcmp(x->snap, y->snap);
+        return r != 0 ? r : strcmp(x->ns_path, y->ns_path);
+}
+
+static int gather(const struct mqfs_host *host, int records, struct candidates *c)
+{
+        int rc = records >= 0 ? add_recorded(host, records, c) : 0;
+        if (rc == 0)
+                rc = add_snapd_namespaces(host, c);
+        if (rc < 0)
+                return rc;
+        if (c->n > 1)
+                qsort(c->v, c->n, sizeof(*c->v), cmp_candidate);
+        return 0;
+}
+
+static int cmd_list(void)
+{
+        struct mqfs_host host = {.proc_fd = -1};
+        struct candidates c = {0};
+        struct mqfs_msg why = {{0}};
+        int records = -1, status = EXIT_FAIL, rc;
+
+        if (mqfs_host_open(&host, &why) < 0)
+                return fail("%s", why.text);
+        rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
+        if (rc < 0 && rc != -ENOENT) {
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                goto out;
+        }
+        if (gather(&host, records, &c) < 0)
+                goto out;
+        printf("%-20s %-36s %-12s %s\n", "SNAP", "NAMESPACE", "TARGET", "VIEW");
+        status = EXIT_SUCCESS;
+        for (size_t i = 0; i < c.n; i++) {
+                struct candidate *k = &c.v[i];
+                struct mqfs_probe probe;
+                if (k->stale) {
+                        fail("note: snap \"%s\" was attached in %s, which is gone; '" PROG
+                             " repair' forgets it",
+                             k->snap, k->ns_path);
+                        continue;
+                }
+                if (mqfs_probe(&host, &k->ns, &probe, &why) < 0) {
+                        fail("cannot look into %s for snap \"%s\": %s", k->ns_path, k->snap,
+                             why.text);
+                        status = EXIT_FAIL;
+                        continue;
+                }
+                if (!probe.attached)
+                        continue;
+                printf("%-20s %-36s %-12s %s\n", k->snap, k->ns_path, MQFS_TARGET,
+                       probe.view_errno == 0 ? "answers" : errno_name(probe.view_errno));
+        }
+out:
+        candidates_free(&c);
+        if (records >= 0)
+                close(records);
+        mqfs_host_close(&host);
+        return status;
+}
+
+/* Re-attaches one view that no longer answers. */
+static int repair_one(const struct mqfs_host *host, struct candidate *k)
+{
+        struct mqfs_view_dir view = {.root_fd = -1, .fd = -1};
+        struct mqfs_msg why = {{0}};
+        enum mqfs_attach_outcome outcome;
+        int rc = mqfs_view_open(host, k->root, k->snap, &view, &why);
+        if (rc == 0)
+                rc = mqfs_attach(host, &k->ns, &view, &outcome, &why);
+        mqfs_view_close(&view);
+        if (rc < 0)
+                return fail("cannot repair snap \"%s\" in %s: %s", k->snap, k->ns_path, why.text);
+        printf("repaired snap \"%s\": %s/%s at " MQFS_TARGET " in %s\n", k->snap, k->root, k->snap,
+               k->ns_path);
+        return 0;
+}
+
+static int cmd_repair(void)
+{
+        struct mqfs_host host = {.proc_fd = -1};
+        struct candidates c = {0};
+        struct mqfs_msg why = {{0}};
+        int records = -1, status = EXIT_FAIL, rc;
+        unsigned repaired = 0, failed = 0;
+
+        if (mqfs_host_open(&host, &why) < 0)
+                return fail("%s", why.text);
+        rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
+        if (rc == 0)
+                rc = mqfs_records_lock(records);
+        if (rc < 0 && rc != -ENOENT) {
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                goto out;
+        }
+        if (gather(&host, records, &c) < 0)
+                goto out;
+        for (size_t i = 0; i < c.n; i++) {
+                struct candidate *k = &c.v[i];
+                struct mqfs_probe probe;
+                if (k->stale) {
+                        if (mqfs_record_drop(records, k->snap) == 0)
+                                printf("forgot snap \"%s\": its namespace %s is gone\n", k->snap,
+                                       k->ns_path);
+                        continue;
+                }
+                if (mqfs_probe(&host, &k->ns, &probe, &why) < 0) {
+                        fail("cannot look into %s for snap \"%s\": %s", k->ns_path, k->snap,
+                             why.text);
+                        failed++;
+                        continue;
+                }
+                if (!probe.attached || probe.view_errno == 0)
+                        continue;
+                if (repair_one(&host, k) == 0)
+                        repaired++;
+                else
+                        failed++;
+        }
+        if (repaired == 0 && failed == 0)
+                printf("nothing to repair: every attached view answers\n");
+        status = failed == 0 ? EXIT_SUCCESS : EXIT_FAIL;
+out:
+        candidates_free(&c);
+        if (records >= 0)
+                close(records);
+        mqfs_host_close(&host);
+        return status;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o = {0};
+
+        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                fputs(usage_text, stdout);
+                return EXIT_SUCCESS;
+        }
+        int rc = parse_args(argc, argv, &o);
+        if (rc != 0)
+                return rc;
+        if (geteuid() != 0)
+                return fail("must run as root (it enters other mount namespaces and mounts)");
+        if (strcmp(o.command, "attach") == 0)
+                return cmd_attach(&o);
+        if (strcmp(o.command, "detach") == 0)
+                return cmd_detach(&o);
+        if (strcmp(o.command, "list") == 0)
+                return cmd_list();
+        return cmd_repair();
+}

@@ -1,0 +1,36 @@
+#include "snapname.h"
+
+#include <stddef.h>
+#include <string.h>
+
+const char *mqfs_snap_name_problem(const char *name)
+{
+        if (name == NULL || name[0] == '\0')
+                return "snap name cannot be empty";
+        size_t len = strnlen(name, MQFS_SNAP_NAME_MAX + 1);
+        bool letter = false;
+        /* Judge the characters first, as snapd does, so that a long name full of
+         * slashes is reported for its slashes. */
+        for (size_t i = 0; i < len; i++) {
+                char c = name[i];
+                if (c >= 'a' && c <= 'z') {
+                        letter = true;
+                } else if (c == '-') {
+                        if (i == 0)
+                                return "snap name cannot start with a dash";
+                        if (name[i - 1] == '-')
+                                return "snap name cannot contain two consecutive dashes";
+                } else if (!(c >= '0' && c <= '9')) {
+                        return "snap name must use lower case letters, digits or dashes";
+                }
+        }
+        if (len > MQFS_SNAP_NAME_MAX)
+                return "snap name must be at most 40 characters long";
+        if (name[len - 1] == '-')
+                return "snap name cannot end with a dash";
+        if (!letter)
+                return "snap name must contain at least one letter";
+        if (len < 2)
+                return "snap name must be longer than 1 character";
+        return NULL;
+}
