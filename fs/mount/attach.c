@@ -567,7 +567,9 @@ static void detach_job(const struct ns_job *job, struct ns_reply *reply)
         if (rc < 0)
                 goto out;
         rc = open_target(job, dev_fd, false, &target_fd, &reply->why);
-        if (rc == -ENOENT) {
+        if (rc == -ENOENT || rc == -ELOOP || rc == -ENOTDIR) {
+                /* Nothing there, or something no view can be: nothing of ours to undo. */
+                reply->why = (struct mqfs_msg){{0}};
                 rc = 0;
                 goto out;
         }
@@ -595,7 +597,9 @@ static void probe_job(const struct ns_job *job, struct ns_reply *reply)
         if (rc < 0)
                 goto out;
         rc = open_target(job, dev_fd, false, &target_fd, &reply->why);
-        if (rc == -ENOENT) {
+        if (rc == -ENOENT || rc == -ELOOP || rc == -ENOTDIR) {
+                /* Nothing there, or something no view can be: nothing of ours to undo. */
+                reply->why = (struct mqfs_msg){{0}};
                 rc = 0;
                 goto out;
         }
