@@ -232,19 +232,30 @@ static int parse_options(int argc, char **argv, struct options *o)
         return 0;
 }
 
+/* Says which input could not be used, why (the loader's message, which names the file
+ * and line, or the errno), and what to do about it. */
+static void input_error(const char *what, const char *path, int rc, const char *error)
+{
+        struct shown s = {NULL};
+        const char *hint = rc == -EINVAL   ? "fix the file: it must be a YAML mapping"
+                           : rc == -ENOMEM ? "free some memory and retry"
+                                           : "check the path and its permissions";
+        if (error && strncmp(error, path, strlen(path)) == 0)
+                complain("cannot %s %s (%s)", what, error, hint);
+        else if (error)
+                complain("cannot %s %s: %s (%s)", what, show(&s, path), error, hint);
+        else
+                complain("cannot %s %s: %s (%s)", what, show(&s, path), strerror(-rc), hint);
+        free(s.text);
+}
+
 /* Loads the system state, reporting the loader's warnings on stderr. */
 static int load_system(const char *path, struct mqfs_system **sys)
 {
         char *error = NULL;
         int rc = mqfs_system_load(path, sys, &error);
         if (rc) {
-                struct shown s = {NULL};
-                if (error)
-                        complain("cannot load the system state: %s", error);
-                else
-                        complain("cannot load the system state %s: %s", show(&s, path),
-                                 strerror(-rc));
-                free(s.text);
+                input_error("load the system state", path, rc, error);
                 free(error);
                 return EXIT_USAGE;
         }
@@ -296,13 +307,7 @@ static int cmd_check(const struct options *o)
                 char *error = NULL;
                 int rc = mqfs_snap_yaml_load(o->args[i], &y, &error);
                 if (rc) {
-                        struct shown s = {NULL};
-                        if (error)
-                                complain("cannot check %s", error);
-                        else
-                                complain("cannot check %s: %s", show(&s, o->args[i]),
-                                         strerror(-rc));
-                        free(s.text);
+                        input_error("check", o->args[i], rc, error);
                         free(error);
                         status = EXIT_USAGE;
                         continue;
