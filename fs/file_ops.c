@@ -1,0 +1,442 @@
+/* file_ops.c — open queue files: the status line, one message per write, poll, and
+ * writes that must wait for room.
+ *
+ * A blocking write never blocks the loop. When the queue is full and the file is not
+ * O_NONBLOCK, the request is parked: we keep the fuse_req_t and a copy of the
+ * message, ask libfuse to tell us of an interrupt, and add the queue's descriptor to
+ * epoll for EPOLLOUT. When there is room we send and reply; when the caller is
+ * interrupted (a signal, Ctrl-C) we reply EINTR and forget the request. Writes parked
+ * on one file are sent in the order they came.
+ *
+ * Interrupt subtlety (libfuse 3.14, lib/fuse_lowlevel.c): fuse_req_interrupt_func
+ * calls the callback at once, with the request's lock held, if the interrupt already
+ * arrived; replying there would free the request under that lock. So the callback
+ * only marks the write when it runs during registration, and the registering code
+ * replies afterwards. From the INTERRUPT request itself (find_interrupted) libfuse
+ * holds an extra reference, so replying inside the callback is safe there. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <syslog.h>
+
+#include "log.h"
+#include "loop.h"
+#include "perm.h"
+#include "view_internal.h"
+
+struct parked_write {
+        struct parked_write *next;
+        struct mqfs_open_file *file;
+        fuse_req_t req;
+        bool registered;  /* fuse_req_interrupt_func has returned */
+        bool interrupted; /* the interrupt came during registration */
+        size_t len;
+        char data[];
+};
+
+struct mqfs_open_file {
+        struct mqfs_view_fs *fs;
+        struct mqfs_open_file *prev, *next; /* fs->files */
+        struct mqfs_handle *h;
+        struct mqfs_caller caller; /* as it was at open: reads use it */
+        gid_t *groups;
+        struct mqfs_loop_source src; /* the queue descriptor */
+        struct parked_write *parked, **parked_tail;
+        struct fuse_pollhandle *ph; /* a poller waiting for poll_want */
+        short poll_want;
+};
+
+static struct mqfs_open_file *file_of(struct fuse_file_info *fi)
+{
+        return (struct mqfs_open_file *)(uintptr_t)fi->fh;
+}
+
+static struct mqfs_view_fs *fs_of(fuse_req_t req)
+{
+        return fuse_req_userdata(req);
+}
+
+static void file_ready(struct mqfs_loop_source *src, uint32_t events);
+
+/* Registers the queue descriptor for what the file waits for now. */
+static void update_interest(struct mqfs_open_file *f)
+{
+        uint32_t ev = 0;
+
+        if (f->parked)
+                ev |= EPOLLOUT;
+        if (f->ph) {
+                if (f->poll_want & POLLIN)
+                        ev |= EPOLLIN;
+                if (f->poll_want & POLLOUT)
+                        ev |= EPOLLOUT;
+        }
+        int err = mqfs_loop_set(f->fs->loop, &f->src, ev);
+        if (err)
+                /* Without epoll the waiters would never wake; the retry after the next
+                 * policy change or message does not come either, so say so. */
+                mqfs_log(LOG_ERR, "cannot watch queue %s for room or messages: %s",
+                         mqfs_handle_name(f->h), strerror(-err));
+}
+
+int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h,
+                     const struct mqfs_caller *caller, struct fuse_file_info *fi)
+{
+        struct mqfs_open_file *f = calloc(1, sizeof(*f));
+
+        if (!f)
+                goto nomem;
+        if (caller->ngroups) {
+                f->groups = malloc(caller->ngroups * sizeof(*f->groups));
+                if (!f->groups)
+                        goto nomem;
+                memcpy(f->groups, caller->groups, caller->ngroups * sizeof(*f->groups));
+        }
+        f->fs = fs;
+        f->h = h;
+        f->caller = *caller;
+        f->caller.groups = f->groups;
+        f->src.fd = mqfs_handle_fd(h);
+        f->src.ready = file_ready;
+        f->parked_tail = &f->parked;
+        f->next = fs->files;
+        if (fs->files)
+                fs->files->prev = f;
+        fs->files = f;
+        fi->fh = (uintptr_t)f;
+        /* One write() must reach us as one request (one message), and reads must come
+         * to us every time (the status changes): no page cache. */
+        fi->direct_io = 1;
+        fi->keep_cache = 0;
+        fi->noflush = 1;
+        return 0;
+nomem:
+        free(f);
+        mqfs_handle_close(h);
+        return -ENOMEM;
+}
+
+static void reply_parked(struct parked_write *pw, int err)
+{
+        if (err)
+                fuse_reply_err(pw->req, -err);
+        else
+                fuse_reply_write(pw->req, pw->len);
+}
+
+/* Takes pw off its file's list (it may be anywhere in it). */
+static void unpark(struct parked_write *pw)
+{
+        struct mqfs_open_file *f = pw->file;
+        struct parked_write **pp = &f->parked;
+
+        while (*pp != pw)
+                pp = &(*pp)->next;
+        *pp = pw->next;
+        if (!f->parked)
+                f->parked_tail = &f->parked;
+        else if (f->parked_tail == &pw->next)
+                f->parked_tail = pp;
+        f->fs->parked--;
+        f->fs->parked_bytes -= pw->len;
+}
+
+static void on_interrupt(fuse_req_t req, void *data)
+{
+        struct parked_write *pw = data;
+
+        (void)req;
+        if (!pw->registered) {
+                pw->interrupted = true;
+                return;
+        }
+        struct mqfs_open_file *f = pw->file;
+        unpark(pw);
+        fuse_reply_err(pw->req, EINTR);
+        free(pw);
+        update_interest(f);
+}
+
+/* Sends what is parked on f, oldest first, until the queue is full again. */
+static void retry_parked(struct mqfs_open_file *f)
+{
+        while (f->parked) {
+                struct parked_write *pw = f->parked;
+                int r = mqfs_broker_send(f->fs->broker, f->h, pw->data, pw->len, 0, NULL);
+                if (r == -EAGAIN)
+                        break;
+                if (r)
+                        mqfs_note_denial(f->fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h),
+                                         "write", r, MQFS_PERM_WRITE);
+                unpark(pw);
+                reply_parked(pw, r);
+                free(pw);
+        }
+}
+
+static void wake_poller(struct mqfs_open_file *f)
+{
+        if (!f->ph)
+                return;
+        fuse_lowlevel_notify_poll(f->ph);
+        fuse_pollhandle_destroy(f->ph);
+        f->ph = NULL;
+        f->poll_want = 0;
+}
+
+static void file_ready(struct mqfs_loop_source *src, uint32_t events)
+{
+        struct mqfs_open_file *f =
+            (struct mqfs_open_file *)((char *)src - offsetof(struct mqfs_open_file, src));
+
+        if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+                retry_parked(f);
+        if (f->ph) {
+                bool in = (events & EPOLLIN) && (f->poll_want & POLLIN);
+                bool out = (events & EPOLLOUT) && (f->poll_want & POLLOUT);
+                if (in || out || (events & (EPOLLERR | EPOLLHUP)))
+                        wake_poller(f);
+        }
+        update_interest(f);
+}
+
+void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
+{
+        struct mqfs_open_file *f = file_of(fi);
+
+        if (!f)
+                return;
+        while (f->parked) {
+                struct parked_write *pw = f->parked;
+                unpark(pw);
+                /* Cannot happen in practice: a write holds the file open. */
+                fuse_reply_err(pw->req, EBADF);
+                free(pw);
+        }
+        if (f->ph) {
+                fuse_pollhandle_destroy(f->ph);
+                f->ph = NULL;
+        }
+        mqfs_loop_remove(fs->loop, &f->src);
+        if (f->prev)
+                f->prev->next = f->next;
+        else
+                fs->files = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+        mqfs_handle_close(f->h);
+        free(f->groups);
+        free(f);
+        fi->fh = 0;
+}
+
+void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        struct caller_buf cb;
+        struct mqfs_handle *h = NULL;
+        int err;
+
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (in->kind != MQFS_INODE_QUEUE) {
+                fuse_reply_err(req, EISDIR);
+                return;
+        }
+        err = mqfs_caller_full(req, &cb);
+        if (err) {
+                mqfs_log_denial(in->snap, in->queue, "open",
+                                "the caller's supplementary groups cannot be read");
+                fuse_reply_err(req, EACCES);
+                return;
+        }
+        /* O_NONBLOCK always: the loop must never wait in mq_send. Whether the caller
+         * asked for it is read from each write's flags. O_TRUNC is accepted and does
+         * nothing (SPEC §5). */
+        int oflag = (fi->flags & O_ACCMODE) | O_NONBLOCK;
+        err = mqfs_broker_open(fs->broker, in->snap, &cb.c, in->queue, oflag, 0, NULL, &h);
+        if (err) {
+                mqfs_note_denial(fs, in->snap, in->queue, "open", err, 0);
+                fuse_reply_err(req, -err);
+                goto out;
+        }
+        err = mqfs_file_attach(fs, h, &cb.c, fi);
+        if (err) {
+                fuse_reply_err(req, -err);
+                goto out;
+        }
+        /* When the caller has gone (interrupted), release will not come: undo. */
+        if (fuse_reply_open(req, fi) != 0)
+                mqfs_file_detach(fs, fi);
+out:
+        mqfs_caller_release(&cb);
+}
+
+/* The kernel's status file: simple_read_from_buffer over the line, made afresh on
+ * every read, as mqueue_read_file does. */
+void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_open_file *f = file_of(fi);
+        char line[256];
+
+        (void)ino;
+        if (off < 0) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        int len = mqfs_broker_status(fs->broker, mqfs_handle_snap(f->h), &f->caller,
+                                     mqfs_handle_name(f->h), line, sizeof(line));
+        if (len < 0) {
+                mqfs_note_denial(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h), "read", len,
+                                 0);
+                fuse_reply_err(req, -len);
+                return;
+        }
+        if ((size_t)len >= sizeof(line))
+                len = sizeof(line) - 1;
+        if (off >= len) {
+                fuse_reply_buf(req, NULL, 0);
+                return;
+        }
+        size_t n = (size_t)len - (size_t)off;
+        fuse_reply_buf(req, line + off, n < size ? n : size);
+}
+
+void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_open_file *f = file_of(fi);
+        bool nonblock = fi->flags & O_NONBLOCK;
+        int r = -EAGAIN;
+
+        (void)ino, (void)off;
+        /* Writes already waiting go first; a new one may not overtake them. */
+        if (!f->parked)
+                r = mqfs_broker_send(fs->broker, f->h, buf, size, 0, NULL);
+        if (r != -EAGAIN || nonblock || fs->closing) {
+                if (r) {
+                        mqfs_note_denial(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h),
+                                         "write", r, MQFS_PERM_WRITE);
+                        fuse_reply_err(req, r == -EAGAIN && fs->closing ? ENOTCONN : -r);
+                } else {
+                        fuse_reply_write(req, size);
+                }
+                return;
+        }
+        if (fs->parked >= MQFS_PARKED_MAX || fs->parked_bytes + size > MQFS_PARKED_BYTES_MAX) {
+                mqfs_log(LOG_WARNING,
+                         "too many blocked writes (%zu, %zu bytes): write to %s of snap %s "
+                         "answered EAGAIN instead of waiting",
+                         fs->parked, fs->parked_bytes, mqfs_handle_name(f->h),
+                         mqfs_handle_snap(f->h));
+                fuse_reply_err(req, EAGAIN);
+                return;
+        }
+        struct parked_write *pw = malloc(sizeof(*pw) + size);
+        if (!pw) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        pw->next = NULL;
+        pw->file = f;
+        pw->req = req;
+        pw->registered = false;
+        pw->interrupted = false;
+        pw->len = size;
+        memcpy(pw->data, buf, size);
+        *f->parked_tail = pw;
+        f->parked_tail = &pw->next;
+        fs->parked++;
+        fs->parked_bytes += size;
+
+        fuse_req_interrupt_func(req, on_interrupt, pw);
+        pw->registered = true;
+        if (pw->interrupted) {
+                unpark(pw);
+                fuse_reply_err(req, EINTR);
+                free(pw);
+                return;
+        }
+        update_interest(f);
+}
+
+void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                    struct fuse_pollhandle *ph)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_open_file *f = file_of(fi);
+        short revents = 0;
+
+        (void)ino;
+        int err = mqfs_broker_ready(fs->broker, f->h, &revents);
+        if (err) {
+                if (ph)
+                        fuse_pollhandle_destroy(ph);
+                fuse_reply_err(req, -err);
+                return;
+        }
+        /* Older kernels do not say what the poller wants: then both. */
+        short want =
+            fi->poll_events ? (short)(fi->poll_events & (POLLIN | POLLOUT)) : (POLLIN | POLLOUT);
+        fuse_reply_poll(req, (unsigned)revents);
+        if (!ph)
+                return;
+        /* Keep only the newest handle: the kernel asks again after every wakeup. */
+        if (f->ph)
+                fuse_pollhandle_destroy(f->ph);
+        f->ph = NULL;
+        f->poll_want = 0;
+        /* Wait only for what the grant can ever report: an epoll registration for
+         * EPOLLOUT without the write grant would fire whenever there is room, and the
+         * poller would be woken for nothing, over and over. */
+        unsigned perms = mqfs_granted(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h));
+        short possible = (short)(((perms & MQFS_PERM_READ) ? POLLIN : 0) |
+                                 ((perms & MQFS_PERM_WRITE) ? POLLOUT : 0));
+        short waiting = want & possible & ~revents;
+        if (!waiting) {
+                fuse_pollhandle_destroy(ph);
+        } else {
+                f->ph = ph;
+                f->poll_want = waiting;
+        }
+        update_interest(f);
+}
+
+void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        (void)ino;
+        mqfs_file_detach(fs_of(req), fi);
+        fuse_reply_err(req, 0);
+}
+
+void mqfs_files_recheck(struct mqfs_view_fs *fs)
+{
+        for (struct mqfs_open_file *f = fs->files; f; f = f->next) {
+                retry_parked(f);
+                /* The grant may be gone or changed: let pollers ask again. */
+                wake_poller(f);
+                update_interest(f);
+        }
+}
+
+void mqfs_files_cancel(struct mqfs_view_fs *fs, int err)
+{
+        for (struct mqfs_open_file *f = fs->files; f; f = f->next) {
+                while (f->parked) {
+                        struct parked_write *pw = f->parked;
+                        unpark(pw);
+                        fuse_reply_err(pw->req, err);
+                        free(pw);
+                }
+                wake_poller(f);
+                update_interest(f);
+        }
+}

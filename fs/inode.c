@@ -1,0 +1,237 @@
+/* inode.c — see inode.h. Two chained hash tables over the same nodes: one by number,
+ * one by (snap, queue); both grow by doubling at a load factor of 1. */
+#include "inode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mqfs_inode_table {
+        struct mqfs_inode root;
+        struct mqfs_inode **by_ino;
+        struct mqfs_inode **by_key;
+        size_t nbuckets; /* a power of two */
+        size_t count;    /* inodes besides the root */
+        uint64_t next_ino;
+};
+
+enum { INITIAL_BUCKETS = 64 };
+
+static size_t hash_ino(uint64_t ino)
+{
+        ino ^= ino >> 33;
+        ino *= 0xff51afd7ed558ccdULL;
+        ino ^= ino >> 33;
+        return (size_t)ino;
+}
+
+static size_t hash_key(const char *snap, const char *queue)
+{
+        uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+        for (const unsigned char *p = (const unsigned char *)snap; *p; p++)
+                h = (h ^ *p) * 0x100000001b3ULL;
+        h = (h ^ 0xffu) * 0x100000001b3ULL; /* separates ("ab","/c") from ("a","b/c") */
+        if (queue)
+                for (const unsigned char *p = (const unsigned char *)queue; *p; p++)
+                        h = (h ^ *p) * 0x100000001b3ULL;
+        return (size_t)h;
+}
+
+static bool same_key(const struct mqfs_inode *in, const char *snap, const char *queue)
+{
+        if (strcmp(in->snap, snap) != 0)
+                return false;
+        if (!queue || !in->queue)
+                return !queue && !in->queue;
+        return strcmp(in->queue, queue) == 0;
+}
+
+int mqfs_inode_table_new(struct mqfs_inode_table **out)
+{
+        struct mqfs_inode_table *t = calloc(1, sizeof(*t));
+
+        if (!t)
+                return -ENOMEM;
+        t->nbuckets = INITIAL_BUCKETS;
+        t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
+        t->by_key = calloc(t->nbuckets, sizeof(*t->by_key));
+        if (!t->by_ino || !t->by_key) {
+                free(t->by_ino);
+                free(t->by_key);
+                free(t);
+                return -ENOMEM;
+        }
+        t->root.ino = MQFS_ROOT_INO;
+        t->root.kind = MQFS_INODE_ROOT;
+        t->root.nlookup = 1;
+        t->next_ino = MQFS_ROOT_INO + 1;
+        *out = t;
+        return 0;
+}
+
+static void free_inode(struct mqfs_inode *in)
+{
+        free(in->snap);
+        free(in->queue);
+        free(in);
+}
+
+void mqfs_inode_table_free(struct mqfs_inode_table *t)
+{
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->nbuckets; i++) {
+                struct mqfs_inode *in = t->by_ino[i];
+                while (in) {
+                        struct mqfs_inode *next = in->next_by_ino;
+                        free_inode(in);
+                        in = next;
+                }
+        }
+        free(t->by_ino);
+        free(t->by_key);
+        free(t);
+}
+
+struct mqfs_inode *mqfs_inode_get(struct mqfs_inode_table *t, uint64_t ino)
+{
+        if (ino == MQFS_ROOT_INO)
+                return &t->root;
+        for (struct mqfs_inode *in = t->by_ino[hash_ino(ino) & (t->nbuckets - 1)]; in;
+             in = in->next_by_ino)
+                if (in->ino == ino)
+                        return in;
+        return NULL;
+}
+
+struct mqfs_inode *mqfs_inode_find(struct mqfs_inode_table *t, const char *snap, const char *queue)
+{
+        for (struct mqfs_inode *in = t->by_key[hash_key(snap, queue) & (t->nbuckets - 1)]; in;
+             in = in->next_by_key)
+                if (same_key(in, snap, queue))
+                        return in;
+        return NULL;
+}
+
+static void link_inode(struct mqfs_inode_table *t, struct mqfs_inode *in)
+{
+        size_t bi = hash_ino(in->ino) & (t->nbuckets - 1);
+        size_t bk = hash_key(in->snap, in->queue) & (t->nbuckets - 1);
+
+        in->next_by_ino = t->by_ino[bi];
+        t->by_ino[bi] = in;
+        in->next_by_key = t->by_key[bk];
+        t->by_key[bk] = in;
+}
+
+/* Doubles the tables; on -ENOMEM the old ones stay (only slower). */
+static void grow(struct mqfs_inode_table *t)
+{
+        size_t n = t->nbuckets * 2;
+        struct mqfs_inode **by_ino = calloc(n, sizeof(*by_ino));
+        struct mqfs_inode **by_key = calloc(n, sizeof(*by_key));
+
+        if (!by_ino || !by_key) {
+                free(by_ino);
+                free(by_key);
+                return;
+        }
+        struct mqfs_inode **old = t->by_ino;
+        size_t oldn = t->nbuckets;
+        free(t->by_key);
+        t->by_ino = by_ino;
+        t->by_key = by_key;
+        t->nbuckets = n;
+        for (size_t i = 0; i < oldn; i++) {
+                struct mqfs_inode *in = old[i];
+                while (in) {
+                        struct mqfs_inode *next = in->next_by_ino;
+                        link_inode(t, in);
+                        in = next;
+                }
+        }
+        free(old);
+}
+
+int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *queue,
+                     struct mqfs_inode **out)
+{
+        struct mqfs_inode *in = mqfs_inode_find(t, snap, queue);
+
+        if (in) {
+                *out = in;
+                return 0;
+        }
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return -ENOMEM;
+        in->snap = strdup(snap);
+        in->queue = queue ? strdup(queue) : NULL;
+        if (!in->snap || (queue && !in->queue)) {
+                free_inode(in);
+                return -ENOMEM;
+        }
+        in->kind = queue ? MQFS_INODE_QUEUE : MQFS_INODE_VIEW;
+        in->ino = t->next_ino++;
+        if (t->count + 1 > t->nbuckets)
+                grow(t);
+        link_inode(t, in);
+        t->count++;
+        *out = in;
+        return 0;
+}
+
+static void unlink_inode(struct mqfs_inode_table *t, struct mqfs_inode *in)
+{
+        struct mqfs_inode **pp = &t->by_ino[hash_ino(in->ino) & (t->nbuckets - 1)];
+
+        while (*pp != in)
+                pp = &(*pp)->next_by_ino;
+        *pp = in->next_by_ino;
+        pp = &t->by_key[hash_key(in->snap, in->queue) & (t->nbuckets - 1)];
+        while (*pp != in)
+                pp = &(*pp)->next_by_key;
+        *pp = in->next_by_key;
+        t->count--;
+        free_inode(in);
+}
+
+void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n)
+{
+        if (ino == MQFS_ROOT_INO)
+                return;
+        struct mqfs_inode *in = mqfs_inode_get(t, ino);
+        if (!in)
+                return;
+        in->nlookup = n >= in->nlookup ? 0 : in->nlookup - n;
+        if (!in->nlookup)
+                unlink_inode(t, in);
+}
+
+void mqfs_inode_prune(struct mqfs_inode_table *t,
+                      bool (*keep)(void *ctx, const struct mqfs_inode *), void *ctx)
+{
+        for (size_t i = 0; i < t->nbuckets; i++) {
+                struct mqfs_inode *in = t->by_ino[i];
+                while (in) {
+                        struct mqfs_inode *next = in->next_by_ino;
+                        if (!in->nlookup && !keep(ctx, in))
+                                unlink_inode(t, in);
+                        in = next;
+                }
+        }
+}
+
+void mqfs_inode_foreach(struct mqfs_inode_table *t,
+                        void (*fn)(void *ctx, const struct mqfs_inode *), void *ctx)
+{
+        for (size_t i = 0; i < t->nbuckets; i++)
+                for (struct mqfs_inode *in = t->by_ino[i]; in; in = in->next_by_ino)
+                        fn(ctx, in);
+}
+
+size_t mqfs_inode_count(const struct mqfs_inode_table *t)
+{
+        return t->count;
+}

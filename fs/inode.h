@@ -1,0 +1,57 @@
+/* inode.h — the numbers the kernel knows our files by.
+ *
+ * Inode 1 is the mount root. Every other inode stands for a view (one snap's
+ * directory) or a queue in a view, and is keyed by (snap, queue). A number stays the
+ * same for as long as the kernel holds a lookup on it, and is never reused for
+ * another key (numbers only grow). The kernel's lookup count is kept here: lookup and
+ * create add one, forget takes n away, and at zero the inode is dropped.
+ * Inodes may also be entered with no lookup (for readdir's d_ino); they stay until
+ * forgotten or pruned. Single-threaded; every operation is O(1) on average. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { MQFS_ROOT_INO = 1 };
+
+enum mqfs_inode_kind {
+        MQFS_INODE_ROOT,
+        MQFS_INODE_VIEW,
+        MQFS_INODE_QUEUE,
+};
+
+struct mqfs_inode {
+        uint64_t ino;
+        enum mqfs_inode_kind kind;
+        char *snap;  /* NULL for the root */
+        char *queue; /* "/name" for a queue, NULL otherwise */
+        uint64_t nlookup;
+        /* private: hash chains */
+        struct mqfs_inode *next_by_ino;
+        struct mqfs_inode *next_by_key;
+};
+
+struct mqfs_inode_table;
+
+int mqfs_inode_table_new(struct mqfs_inode_table **out);
+void mqfs_inode_table_free(struct mqfs_inode_table *t);
+
+/* The inode numbered ino, or NULL. */
+struct mqfs_inode *mqfs_inode_get(struct mqfs_inode_table *t, uint64_t ino);
+/* The inode of a view (queue NULL) or of a queue, or NULL. */
+struct mqfs_inode *mqfs_inode_find(struct mqfs_inode_table *t, const char *snap, const char *queue);
+/* Finds or enters the inode for (snap, queue) without changing its lookup count.
+ * 0 or -ENOMEM. */
+int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *queue,
+                     struct mqfs_inode **out);
+/* Takes n lookups away (as FUSE's forget); drops the inode at zero. Unknown numbers
+ * and the root are ignored. */
+void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n);
+/* Drops every inode with no lookup for which keep(ctx, inode) is false. */
+void mqfs_inode_prune(struct mqfs_inode_table *t,
+                      bool (*keep)(void *ctx, const struct mqfs_inode *), void *ctx);
+/* Calls fn for every inode but the root; fn must not change the table. */
+void mqfs_inode_foreach(struct mqfs_inode_table *t,
+                        void (*fn)(void *ctx, const struct mqfs_inode *), void *ctx);
+size_t mqfs_inode_count(const struct mqfs_inode_table *t);

@@ -1,0 +1,506 @@
+/* mqfsd — the FUSE daemon that shows every installed snap its view of /dev/mqueue
+ * (SPEC §5).
+ *
+ * Why libfuse's LOW-LEVEL API with our OWN single-threaded loop:
+ * - Speed. On this VM a do-nothing libfuse 3.14 filesystem costs 37 µs per stat
+ *   single-threaded against 130 µs with libfuse's multithreaded loop (open+read+close:
+ *   60 µs against 245 µs), whatever clone_fd and the idle-thread settings; the
+ *   high-level API adds path building and a lock on top. (Figures measured by the lead
+ *   with a do-nothing filesystem; ours for mqfsd are in tests/bench.)
+ * - Blocking writes need no thread. The only operation that can wait is a write to a
+ *   full queue. The low-level API lets us keep the request and reply later: such a
+ *   write is parked (file_ops.c), the queue descriptor goes into epoll, and the reply
+ *   is sent when there is room, or EINTR when libfuse reports the caller's interrupt.
+ *   So a blocked writer never stalls anyone else, and the fast path stays one thread
+ *   with no locks.
+ * - One epoll loop (loop.h) serves: /dev/fuse, a signalfd (SIGHUP reloads, SIGTERM and
+ *   SIGINT end), inotify on system.yaml's directory (reload.h), inotify on the backing
+ *   mqueue mount (queue_watch.h: queues created or removed outside the views), the
+ *   descriptors of parked writes and waiting pollers, and the notifier's end.
+ * - The one other thread sends cache invalidations (notify.h says why they cannot be
+ *   sent from the loop).
+ *
+ * Mount options: allow_other (a shared filesystem run by root, used by every snap's
+ * users) and default_permissions (the kernel checks our mode bits, already narrowed to
+ * the grant, before it asks us; the broker then checks again with the caller's own
+ * credentials, so neither check alone is trusted). fsname=mqfs, subtype=mqfs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "backing.h"
+#include "broker.h"
+#include "grants.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "queue_watch.h"
+#include "reload.h"
+#include "view_ops.h"
+
+#ifndef MQFS_VERSION
+#define MQFS_VERSION "0.1.0"
+#endif
+
+/* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
+enum { FUSE_BATCH = 64 };
+
+struct options {
+        const char *system;
+        const char *mountpoint;
+        bool foreground;
+        bool debug;
+        char *fuse_opts; /* every -o, joined by commas; NULL when none */
+};
+
+struct daemon {
+        struct options opt;
+        char *system_path; /* absolute */
+        struct mqfs_loop *loop;
+        struct mqfs_broker *broker;
+        struct mqfs_view_fs fs;
+        bool fs_ready;
+        struct fuse_session *se;
+        bool mounted;
+        struct fuse_buf buf;
+        struct mqfs_notifier *notifier;
+        struct mqfs_reload *reload;
+        struct mqfs_queue_watch *qwatch;
+        int sigfd;
+        struct mqfs_loop_source fuse_src, sig_src, reload_src, qwatch_src, done_src;
+        bool stopping;
+        int exit_code;
+};
+
+/* Single instance: the loop callbacks find it here. */
+static struct daemon d = {.sigfd = -1};
+
+static void usage(FILE *out)
+{
+        fprintf(out, "Usage: mqfsd --system FILE [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+                     "\n"
+                     "Shows each installed snap, under MOUNTPOINT/SNAP, the POSIX message queues\n"
+                     "it is connected to, and carries out every file operation on them as a\n"
+                     "mediated mq_* call under the snap's grants.\n"
+                     "\n"
+                     "  -s, --system FILE   the system state (system.yaml); reloaded on SIGHUP\n"
+                     "                      and whenever the file changes\n"
+                     "  -f, --foreground    stay in the foreground and log to stderr\n"
+                     "                      (otherwise: detach and log to syslog)\n"
+                     "  -d, --debug         libfuse's request trace, and debug messages\n"
+                     "  -o OPTIONS          more FUSE mount options (comma-separated)\n"
+                     "  -h, --help          this text\n"
+                     "  -V, --version       the version\n"
+                     "\n"
+                     "Runs as root. SIGHUP reloads system.yaml; SIGTERM and SIGINT unmount and "
+                     "exit.\n");
+}
+
+static int append_opts(char **all, const char *more)
+{
+        size_t old = *all ? strlen(*all) : 0;
+        char *s = realloc(*all, old + strlen(more) + 2);
+
+        if (!s)
+                return -ENOMEM;
+        if (old)
+                s[old++] = ',';
+        strcpy(s + old, more);
+        *all = s;
+        return 0;
+}
+
+/* 0 to run, 1 when --help/--version answered, 2 for bad usage (message printed). */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+        static const struct option longopts[] = {
+            {"system", required_argument, NULL, 's'}, {"foreground", no_argument, NULL, 'f'},
+            {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "s:fdo:hV", longopts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        opt->system = optarg;
+                        break;
+                case 'f':
+                        opt->foreground = true;
+                        break;
+                case 'd':
+                        opt->debug = true;
+                        break;
+                case 'o':
+                        if (append_opts(&opt->fuse_opts, optarg)) {
+                                fprintf(stderr, "mqfsd: out of memory\n");
+                                return 2;
+                        }
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                case 'V':
+                        printf("mqfsd %s (libfuse %s)\n", MQFS_VERSION, fuse_pkgversion());
+                        return 1;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (!opt->system) {
+                fprintf(stderr, "mqfsd: --system FILE is required (the system.yaml to "
+                                "serve)\n");
+                usage(stderr);
+                return 2;
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "mqfsd: give exactly one MOUNTPOINT (got %d)\n", argc - optind);
+                usage(stderr);
+                return 2;
+        }
+        opt->mountpoint = argv[optind];
+        return 0;
+}
+
+/* The path made absolute without resolving links (a daemon changes to "/"; and
+ * system.yaml may be a link that an administrator re-points). */
+static char *absolute_path(const char *path)
+{
+        if (path[0] == '/')
+                return strdup(path);
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+                return NULL;
+        size_t n = strlen(cwd) + strlen(path) + 2;
+        char *s = malloc(n);
+        if (s)
+                snprintf(s, n, "%s/%s", cwd, path);
+        return s;
+}
+
+/* Every open queue file holds a descriptor: let the daemon use all it may. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
+static void begin_stop(int exit_code)
+{
+        if (d.stopping)
+                return;
+        d.stopping = true;
+        d.exit_code = exit_code;
+        /* Blocked writers learn that the daemon is going away. */
+        mqfs_view_fs_close(&d.fs, ENOTCONN);
+        /* The notifier may be waiting in the kernel for a directory lock that a request
+         * still queued in /dev/fuse holds: keep serving until it has finished. */
+        mqfs_notifier_finish(d.notifier);
+}
+
+static void on_fuse(struct mqfs_loop_source *src, uint32_t events)
+{
+        (void)events;
+        for (int i = 0; i < FUSE_BATCH; i++) {
+                int r = fuse_session_receive_buf(d.se, &d.buf);
+                if (r == -EAGAIN || r == -EINTR)
+                        return;
+                if (r <= 0 || fuse_session_exited(d.se)) {
+                        /* 0: unmounted (ENODEV) or the connection was aborted. */
+                        if (r < 0)
+                                mqfs_log(LOG_ERR, "reading /dev/fuse: %s", strerror(-r));
+                        else
+                                mqfs_log(LOG_NOTICE, "%s was unmounted", d.opt.mountpoint);
+                        mqfs_loop_remove(d.loop, src);
+                        d.mounted = false;
+                        begin_stop(r < 0 ? 1 : 0);
+                        return;
+                }
+                fuse_session_process_buf(d.se, &d.buf);
+        }
+}
+
+static void reload_policy(const char *why)
+{
+        struct mqfs_grants *fresh = NULL;
+
+        mqfs_log(LOG_INFO, "reloading %s (%s)", d.system_path, why);
+        if (mqfs_reload_load(d.system_path, &fresh) != 0)
+                return; /* logged; the old grants keep serving */
+        struct mqfs_grants *old = mqfs_broker_grants(d.broker);
+        mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
+        mqfs_view_fs_grants_changed(&d.fs, old, fresh);
+        mqfs_log(LOG_NOTICE, "policy reloaded from %s: %zu snaps", d.system_path,
+                 mqfs_grants_snap_count(fresh));
+        if (old)
+                mqfs_grants_unref(old);
+        mqfs_grants_unref(fresh);
+}
+
+static void on_signal(struct mqfs_loop_source *src, uint32_t events)
+{
+        struct signalfd_siginfo si;
+
+        (void)events;
+        while (read(src->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        reload_policy("SIGHUP");
+                } else {
+                        mqfs_log(LOG_NOTICE, "%s: unmounting %s", strsignal((int)si.ssi_signo),
+                                 d.opt.mountpoint);
+                        begin_stop(0);
+                }
+        }
+}
+
+static void on_reload_event(struct mqfs_loop_source *src, uint32_t events)
+{
+        (void)src, (void)events;
+        if (mqfs_reload_changed(d.reload) && !d.stopping)
+                reload_policy("the file changed");
+}
+
+static void queue_event(void *ctx, enum mqfs_queue_event ev, const char *name)
+{
+        (void)ctx;
+        /* A created queue needs nothing: misses are not cached (view_ops.c). */
+        if (ev == MQFS_QUEUE_DELETED)
+                mqfs_view_fs_queue_changed(&d.fs, name);
+        else if (ev == MQFS_QUEUE_LOST)
+                mqfs_view_fs_queue_changed(&d.fs, NULL);
+}
+
+static void on_queue_event(struct mqfs_loop_source *src, uint32_t events)
+{
+        (void)src, (void)events;
+        mqfs_queue_watch_read(d.qwatch, queue_event, NULL);
+}
+
+static void on_notifier_done(struct mqfs_loop_source *src, uint32_t events)
+{
+        (void)events;
+        mqfs_loop_remove(d.loop, src);
+        mqfs_loop_stop(d.loop);
+}
+
+static int add_source(struct mqfs_loop_source *src, int fd, mqfs_loop_fn fn, const char *what)
+{
+        src->fd = fd;
+        src->ready = fn;
+        int err = mqfs_loop_add(d.loop, src, EPOLLIN);
+        if (err)
+                mqfs_log(LOG_ERR, "cannot watch %s: %s", what, strerror(-err));
+        return err;
+}
+
+static int block_signals(void)
+{
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return -errno;
+        d.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (d.sigfd < 0)
+                return -errno;
+        signal(SIGPIPE, SIG_IGN);
+        return 0;
+}
+
+static int start_session(void)
+{
+        char *mount_opts = strdup("fsname=mqfs,subtype=mqfs,allow_other,default_permissions");
+        char *argv[5];
+        int argc = 0;
+        int err = 0;
+
+        if (!mount_opts || (d.opt.fuse_opts && append_opts(&mount_opts, d.opt.fuse_opts))) {
+                free(mount_opts);
+                return -ENOMEM;
+        }
+        argv[argc++] = "mqfsd";
+        argv[argc++] = "-o";
+        argv[argc++] = mount_opts;
+        if (d.opt.debug)
+                argv[argc++] = "-d";
+        argv[argc] = NULL;
+        struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+        d.se = fuse_session_new(&args, mqfs_view_ops(), sizeof(struct fuse_lowlevel_ops), &d.fs);
+        fuse_opt_free_args(&args);
+        free(mount_opts);
+        if (!d.se) {
+                mqfs_log(LOG_ERR, "cannot start the FUSE session (bad -o option?)");
+                return -EINVAL;
+        }
+        d.fs.se = d.se;
+        if (fuse_session_mount(d.se, d.opt.mountpoint) != 0) {
+                mqfs_log(LOG_ERR, "cannot mount on %s (does it exist, and is /dev/fuse there?)",
+                         d.opt.mountpoint);
+                return -EIO;
+        }
+        d.mounted = true;
+        return err;
+}
+
+static int start(void)
+{
+        struct mqfs_grants *grants = NULL;
+        int err;
+
+        d.system_path = absolute_path(d.opt.system);
+        if (!d.system_path)
+                return -ENOMEM;
+        err = mqfs_reload_load(d.system_path, &grants);
+        if (err)
+                return err; /* logged: with no policy yet there is nothing to serve */
+        int backing = mqfs_backing_open();
+        if (backing < 0) {
+                mqfs_grants_unref(grants);
+                mqfs_log(LOG_ERR, "cannot mount the private mqueue instance: %s",
+                         strerror(-backing));
+                return backing;
+        }
+        err = mqfs_broker_new(backing, grants, &d.broker); /* takes both */
+        if (err) {
+                mqfs_log(LOG_ERR, "cannot start the broker: %s", strerror(-err));
+                return err;
+        }
+        err = mqfs_loop_new(&d.loop);
+        if (err)
+                return err;
+        err = mqfs_view_fs_init(&d.fs, d.broker, d.loop);
+        if (err)
+                return err;
+        d.fs_ready = true;
+        err = start_session();
+        if (err)
+                return err;
+        /* Detach before any thread exists (fork keeps only the calling thread). */
+        if (fuse_daemonize(d.opt.foreground) != 0) {
+                mqfs_log(LOG_ERR, "cannot detach into the background; try -f");
+                return -ECHILD;
+        }
+        err = block_signals();
+        if (err)
+                return err;
+        err = mqfs_notifier_new(d.se, &d.notifier);
+        if (err)
+                return err;
+        d.fs.notifier = d.notifier;
+
+        int fd = fuse_session_fd(d.se);
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+                return -errno;
+        err = add_source(&d.fuse_src, fd, on_fuse, "/dev/fuse");
+        if (!err)
+                err = add_source(&d.sig_src, d.sigfd, on_signal, "signals");
+        if (err)
+                return err;
+        err = mqfs_reload_new(d.system_path, &d.reload);
+        if (!err)
+                err = add_source(&d.reload_src, mqfs_reload_fd(d.reload), on_reload_event,
+                                 d.system_path);
+        if (err)
+                mqfs_log(LOG_WARNING, "changes to %s are not watched; send SIGHUP to reload",
+                         d.system_path);
+        err = mqfs_queue_watch_new(mqfs_broker_backing_fd(d.broker), &d.qwatch);
+        if (!err)
+                err = add_source(&d.qwatch_src, mqfs_queue_watch_fd(d.qwatch), on_queue_event,
+                                 "the backing mqueue mount");
+        if (err)
+                mqfs_log(LOG_WARNING,
+                         "queues removed outside the views may stay visible by "
+                         "name for up to %.0f s",
+                         MQFS_ENTRY_TIMEOUT);
+        return add_source(&d.done_src, mqfs_notifier_done_fd(d.notifier), on_notifier_done,
+                          "the notifier");
+}
+
+static void stop(void)
+{
+        if (d.notifier) {
+                mqfs_notifier_finish(d.notifier);
+                mqfs_notifier_free(d.notifier); /* joins; nothing is queued any more */
+                d.notifier = NULL;
+                d.fs.notifier = NULL;
+        }
+        if (d.loop) {
+                mqfs_loop_remove(d.loop, &d.fuse_src);
+                mqfs_loop_remove(d.loop, &d.sig_src);
+                mqfs_loop_remove(d.loop, &d.reload_src);
+                mqfs_loop_remove(d.loop, &d.qwatch_src);
+                mqfs_loop_remove(d.loop, &d.done_src);
+        }
+        if (d.se) {
+                if (d.fs_ready)
+                        mqfs_view_fs_close(&d.fs, ENOTCONN);
+                /* Unmounts (lazily) when still mounted, and closes /dev/fuse. */
+                fuse_session_unmount(d.se);
+                fuse_session_destroy(d.se);
+                d.se = NULL;
+        }
+        free(d.buf.mem);
+        mqfs_queue_watch_free(d.qwatch);
+        mqfs_reload_free(d.reload);
+        if (d.fs_ready)
+                mqfs_view_fs_destroy(&d.fs);
+        mqfs_loop_free(d.loop);
+        mqfs_broker_free(d.broker);
+        if (d.sigfd >= 0)
+                close(d.sigfd);
+        free(d.system_path);
+        free(d.opt.fuse_opts);
+}
+
+int main(int argc, char **argv)
+{
+        int r = parse_options(argc, argv, &d.opt);
+
+        if (r) {
+                free(d.opt.fuse_opts);
+                return r == 1 ? 0 : 2;
+        }
+        if (geteuid() != 0) {
+                fprintf(stderr, "mqfsd: must run as root (it mounts filesystems and acts for "
+                                "every snap's users)\n");
+                free(d.opt.fuse_opts);
+                return 1;
+        }
+        /* Modes of new queues are the caller's (the kernel applied its umask already). */
+        umask(0);
+        raise_fd_limit();
+        mqfs_log_open(d.opt.foreground, d.opt.debug);
+
+        int err = start();
+        if (!err) {
+                mqfs_log(LOG_NOTICE, "serving %s on %s", d.system_path, d.opt.mountpoint);
+                err = mqfs_loop_run(d.loop);
+                if (err)
+                        mqfs_log(LOG_ERR, "event loop failed: %s", strerror(-err));
+        } else if (err != -ECHILD) {
+                mqfs_log(LOG_ERR, "not started: %s", strerror(-err));
+        }
+        stop();
+        mqfs_log_close();
+        return err ? 1 : d.exit_code;
+}

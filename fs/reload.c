@@ -1,0 +1,182 @@
+/* reload.c — see reload.h. */
+#include "reload.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "grants.h"
+#include "log.h"
+#include "system.h"
+
+struct mqfs_reload {
+        int fd;
+        char *name; /* the file's name within its directory */
+};
+
+int mqfs_reload_new(const char *system_path, struct mqfs_reload **out)
+{
+        struct mqfs_reload *r = calloc(1, sizeof(*r));
+        char *dir_copy = strdup(system_path);
+        char *base_copy = strdup(system_path);
+        int err;
+
+        if (!r || !dir_copy || !base_copy) {
+                err = -ENOMEM;
+                goto fail;
+        }
+        r->name = strdup(basename(base_copy));
+        if (!r->name) {
+                err = -ENOMEM;
+                goto fail;
+        }
+        r->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (r->fd < 0) {
+                err = -errno;
+                goto fail;
+        }
+        const char *dir = dirname(dir_copy);
+        if (inotify_add_watch(r->fd, dir,
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                                  IN_ONLYDIR) < 0) {
+                err = -errno;
+                mqfs_log(LOG_ERR, "cannot watch %s for changes of %s: %s", dir, r->name,
+                         strerror(-err));
+                close(r->fd);
+                goto fail;
+        }
+        free(dir_copy);
+        free(base_copy);
+        *out = r;
+        return 0;
+fail:
+        if (r)
+                free(r->name);
+        free(r);
+        free(dir_copy);
+        free(base_copy);
+        return err;
+}
+
+void mqfs_reload_free(struct mqfs_reload *r)
+{
+        if (!r)
+                return;
+        close(r->fd);
+        free(r->name);
+        free(r);
+}
+
+int mqfs_reload_fd(const struct mqfs_reload *r)
+{
+        return r->fd;
+}
+
+bool mqfs_reload_changed(struct mqfs_reload *r)
+{
+        char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+            __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool changed = false;
+
+        for (;;) {
+                ssize_t n = read(r->fd, buf, sizeof(buf));
+                if (n <= 0)
+                        break;
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+                        if (ev->mask & IN_Q_OVERFLOW)
+                                changed = true;
+                        else if (ev->len && strcmp(ev->name, r->name) == 0)
+                                changed = true;
+                        p += sizeof(*ev) + ev->len;
+                }
+        }
+        return changed;
+}
+
+int mqfs_reload_load(const char *path, struct mqfs_grants **out)
+{
+        struct mqfs_system *sys = NULL;
+        char *error = NULL;
+        int err = mqfs_system_load(path, &sys, &error);
+
+        if (err) {
+                mqfs_log(LOG_ERR, "%s: %s; the running policy stays in place", error ? error : path,
+                         error ? "not loaded" : strerror(-err));
+                free(error);
+                return err;
+        }
+        for (size_t i = 0; i < sys->nmessages; i++)
+                mqfs_log(LOG_WARNING, "%s", sys->messages[i]);
+        err = mqfs_system_grants(sys, out);
+        if (err)
+                mqfs_log(LOG_ERR,
+                         "%s: cannot build the grants: %s; the running policy stays "
+                         "in place",
+                         path, strerror(-err));
+        mqfs_system_free(sys);
+        return err;
+}
+
+static size_t snap_count(const struct mqfs_grants *g)
+{
+        return g ? mqfs_grants_snap_count(g) : 0;
+}
+
+/* Both views' queues, merged by name. Either view may be NULL. */
+static void diff_view(const struct mqfs_view *a, const struct mqfs_view *b, const char *snap,
+                      mqfs_grants_change_fn fn, void *ctx)
+{
+        size_t na = a ? mqfs_view_count(a) : 0, nb = b ? mqfs_view_count(b) : 0;
+        size_t i = 0, j = 0;
+
+        while (i < na || j < nb) {
+                unsigned pa = 0, pb = 0;
+                const char *qa = i < na ? mqfs_view_queue_at(a, i, &pa) : NULL;
+                const char *qb = j < nb ? mqfs_view_queue_at(b, j, &pb) : NULL;
+                int c = !qa ? 1 : !qb ? -1 : strcmp(qa, qb);
+                if (c < 0) {
+                        fn(ctx, snap, qa, pa, 0);
+                        i++;
+                } else if (c > 0) {
+                        fn(ctx, snap, qb, 0, pb);
+                        j++;
+                } else {
+                        if (pa != pb)
+                                fn(ctx, snap, qa, pa, pb);
+                        i++;
+                        j++;
+                }
+        }
+}
+
+void mqfs_grants_diff(const struct mqfs_grants *old, const struct mqfs_grants *new,
+                      mqfs_grants_change_fn fn, void *ctx)
+{
+        size_t na = snap_count(old), nb = snap_count(new);
+        size_t i = 0, j = 0;
+
+        while (i < na || j < nb) {
+                const struct mqfs_view *va = i < na ? mqfs_grants_view_at(old, i) : NULL;
+                const struct mqfs_view *vb = j < nb ? mqfs_grants_view_at(new, j) : NULL;
+                int c = !va ? 1 : !vb ? -1 : strcmp(mqfs_view_snap(va), mqfs_view_snap(vb));
+                if (c < 0) {
+                        fn(ctx, mqfs_view_snap(va), NULL, 0, 0);
+                        diff_view(va, NULL, mqfs_view_snap(va), fn, ctx);
+                        i++;
+                } else if (c > 0) {
+                        fn(ctx, mqfs_view_snap(vb), NULL, 0, 0);
+                        diff_view(NULL, vb, mqfs_view_snap(vb), fn, ctx);
+                        j++;
+                } else {
+                        diff_view(va, vb, mqfs_view_snap(va), fn, ctx);
+                        i++;
+                        j++;
+                }
+        }
+}

@@ -1,0 +1,51 @@
+/* view_internal.h — what view_ops.c (names, attributes, directories) and file_ops.c
+ * (open queues: read, write, poll, blocked writes) share. Not a public interface. */
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include "broker.h"
+#include "inode.h"
+#include "view_ops.h"
+
+/* The caller of a request, with room for its supplementary groups. */
+struct caller_buf {
+        struct mqfs_caller c;
+        gid_t small[32];
+        gid_t *big;
+};
+
+/* uid, gid and pid only: for operations that check no credentials. */
+void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c);
+/* uid, gid, pid and the supplementary groups (from /proc): 0 or -errno. */
+int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb);
+void mqfs_caller_release(struct caller_buf *cb);
+
+/* Logs a refused operation when err is a denial: -ENOENT for a queue the snap holds
+ * no grant for, -EACCES and -EPERM always. needed is the permission the operation
+ * needs (for the reason), 0 when none in particular. */
+void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *queue,
+                      const char *operation, int err, unsigned needed);
+
+/* The permission set snap holds on queue now (0 when none, or no such snap). */
+unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *queue);
+
+/* file_ops.c */
+void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi);
+void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi);
+void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                    struct fuse_pollhandle *ph);
+void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* Wraps a handle the broker just opened (taking it and a copy of the caller) into an
+ * open file; sets fi->fh and the open flags. 0 or -ENOMEM (h is then closed). */
+int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h,
+                     const struct mqfs_caller *caller, struct fuse_file_info *fi);
+/* Undoes mqfs_file_attach when the reply to open/create could not be delivered. */
+void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
+/* Retries every blocked write and wakes every poller (after a policy change). */
+void mqfs_files_recheck(struct mqfs_view_fs *fs);
+/* Answers every blocked write with err (shutdown). */
+void mqfs_files_cancel(struct mqfs_view_fs *fs, int err);

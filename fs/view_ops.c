@@ -1,0 +1,759 @@
+/* view_ops.c — names, attributes and directories of the views (SPEC §5); the open
+ * files are in file_ops.c.
+ *
+ * Caching, chosen deliberately:
+ * - Positive entries (a view in the root, a queue in a view) are cached for
+ *   MQFS_ENTRY_TIMEOUT. They are invalidated when they become wrong: a grant
+ *   withdrawn or a snap removed (mqfs_view_fs_grants_changed, diffing the old and new
+ *   grant tables), a queue removed outside the view (inotify on the backing mount,
+ *   mqfs_view_fs_queue_changed), or lost inotify events (all granted names). Until the
+ *   invalidation lands, a stale entry is harmless: every operation on a queue asks the
+ *   broker, which re-reads the grants and answers ENOENT.
+ * - Negative entries are not cached (lookup misses answer plain ENOENT). A cached miss
+ *   would hide a queue created outside, or a grant just added, until an asynchronous
+ *   invalidation arrived; not caching them makes those visible to the very next
+ *   lookup, and a miss costs one round trip. Creation then needs no invalidation.
+ * - Queue attributes are not cached (timeout 0): st_size (QSIZE) and the times change
+ *   with every message, sent through the view or not, and the mode depends on the
+ *   grant. The cost is one GETATTR per stat and one before each open (the kernel's
+ *   default_permissions check wants fresh attributes).
+ * - Directory attributes never change, so they are cached for an hour; the kernel's
+ *   permission checks along a path then cost nothing. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "grants.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "perm.h"
+#include "qname.h"
+#include "reload.h"
+#include "view_internal.h"
+
+static struct mqfs_view_fs *fs_of(fuse_req_t req)
+{
+        return fuse_req_userdata(req);
+}
+
+void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c)
+{
+        const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+        c->uid = ctx->uid;
+        c->gid = ctx->gid;
+        c->pid = ctx->pid;
+        c->ngroups = 0;
+        c->groups = NULL;
+}
+
+int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb)
+{
+        gid_t *list = cb->small;
+        int size = (int)(sizeof(cb->small) / sizeof(cb->small[0]));
+
+        mqfs_caller_plain(req, &cb->c);
+        cb->big = NULL;
+        for (;;) {
+                int n = fuse_req_getgroups(req, size, list);
+                if (n < 0)
+                        return n;
+                if (n <= size) {
+                        cb->c.ngroups = (size_t)n;
+                        cb->c.groups = n ? list : NULL;
+                        return 0;
+                }
+                /* More groups than room: grow and read again (they may change between
+                 * the two reads, hence the loop). */
+                free(cb->big);
+                cb->big = malloc((size_t)n * sizeof(*cb->big));
+                if (!cb->big)
+                        return -ENOMEM;
+                list = cb->big;
+                size = n;
+        }
+}
+
+void mqfs_caller_release(struct caller_buf *cb)
+{
+        free(cb->big);
+        cb->big = NULL;
+}
+
+unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *queue)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
+        unsigned perms = 0;
+
+        if (g) {
+                perms = mqfs_view_perms(mqfs_grants_view(g, snap), queue);
+                mqfs_grants_unref(g);
+        }
+        return perms;
+}
+
+void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *queue,
+                      const char *operation, int err, unsigned needed)
+{
+        char reason[96];
+
+        if (err != -ENOENT && err != -EACCES && err != -EPERM)
+                return;
+        unsigned perms = queue ? mqfs_granted(fs, snap, queue) : 0;
+        if (err == -ENOENT) {
+                if (!queue || perms)
+                        return; /* a granted queue that does not exist: no denial */
+                snprintf(reason, sizeof(reason), "no grant for this queue");
+        } else if (queue && !perms) {
+                snprintf(reason, sizeof(reason), "no grant for this queue");
+        } else if (needed && !(perms & needed)) {
+                const char *word = mqfs_perm_word(needed);
+                snprintf(reason, sizeof(reason), "the grant does not include %s",
+                         word ? word : "that");
+        } else if (err == -EPERM) {
+                snprintf(reason, sizeof(reason), "the caller does not own the queue");
+        } else {
+                snprintf(reason, sizeof(reason), "refused by the queue's owner and mode");
+        }
+        mqfs_log_denial(snap, queue, operation, reason);
+}
+
+/* "/" + entry, checked as the kernel would check the name. */
+static int queue_name(const char *entry, char out[MQFS_QNAME_MAX + 2])
+{
+        int err = mqfs_qname_check_entry(entry);
+
+        if (err)
+                return err;
+        out[0] = '/';
+        strcpy(out + 1, entry); /* length checked above */
+        return 0;
+}
+
+static void dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in, struct stat *st)
+{
+        memset(st, 0, sizeof(*st));
+        st->st_ino = in->ino;
+        st->st_mode = S_IFDIR | (in->kind == MQFS_INODE_ROOT ? 0700 : 01777);
+        st->st_nlink = 2;
+        st->st_uid = 0;
+        st->st_gid = 0;
+        st->st_atim = st->st_mtim = st->st_ctim = fs->born;
+}
+
+static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
+        bool installed = g && mqfs_grants_view(g, snap);
+
+        if (g)
+                mqfs_grants_unref(g);
+        return installed;
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+        (void)userdata;
+        /* Each write() must arrive whole, as one message: no writeback cache. */
+        conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        struct fuse_entry_param e;
+        struct mqfs_inode *in;
+        char q[MQFS_QNAME_MAX + 2];
+        int err;
+
+        memset(&e, 0, sizeof(e));
+        if (!dir) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        switch (dir->kind) {
+        case MQFS_INODE_ROOT:
+                if (!snap_installed(fs, name)) {
+                        fuse_reply_err(req, ENOENT);
+                        return;
+                }
+                err = mqfs_inode_enter(fs->inodes, name, NULL, &in);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+                dir_attr(fs, in, &e.attr);
+                e.attr_timeout = MQFS_DIR_ATTR_TIMEOUT;
+                break;
+        case MQFS_INODE_VIEW: {
+                err = queue_name(name, q);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+                struct mqfs_caller c;
+                mqfs_caller_plain(req, &c);
+                err = mqfs_broker_stat(fs->broker, dir->snap, &c, q, &e.attr);
+                if (err) {
+                        mqfs_note_denial(fs, dir->snap, q, "lookup", err, 0);
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+                err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+                e.attr.st_ino = in->ino;
+                e.attr_timeout = MQFS_QUEUE_ATTR_TIMEOUT;
+                break;
+        }
+        default:
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        e.ino = in->ino;
+        e.entry_timeout = MQFS_ENTRY_TIMEOUT;
+        in->nlookup++;
+        if (fuse_reply_entry(req, &e) != 0)
+                mqfs_inode_forget(fs->inodes, in->ino, 1);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+        mqfs_inode_forget(fs_of(req)->inodes, ino, nlookup);
+        fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+
+        for (size_t i = 0; i < count; i++)
+                mqfs_inode_forget(fs->inodes, forgets[i].ino, forgets[i].nlookup);
+        fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        struct stat st;
+
+        (void)fi;
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (in->kind != MQFS_INODE_QUEUE) {
+                /* A view whose snap was removed stays an empty directory while the
+                 * kernel still holds it (it may be bind-mounted in a snap). */
+                dir_attr(fs, in, &st);
+                fuse_reply_attr(req, &st, MQFS_DIR_ATTR_TIMEOUT);
+                return;
+        }
+        struct mqfs_caller c;
+        mqfs_caller_plain(req, &c);
+        int err = mqfs_broker_stat(fs->broker, in->snap, &c, in->queue, &st);
+        if (err) {
+                mqfs_note_denial(fs, in->snap, in->queue, "stat", err, 0);
+                fuse_reply_err(req, -err);
+                return;
+        }
+        st.st_ino = in->ino;
+        fuse_reply_attr(req, &st, MQFS_QUEUE_ATTR_TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        struct caller_buf cb = {.big = NULL};
+        struct stat st;
+        int err = 0;
+
+        (void)fi;
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (in->kind != MQFS_INODE_QUEUE) {
+                fuse_reply_err(req, EPERM);
+                return;
+        }
+        if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+                err = mqfs_caller_full(req, &cb);
+                if (err) {
+                        mqfs_log_denial(in->snap, in->queue, "chmod/chown",
+                                        "the caller's supplementary groups cannot be read");
+                        err = -EACCES;
+                        goto reply;
+                }
+        } else {
+                mqfs_caller_plain(req, &cb.c);
+        }
+        if (to_set & FUSE_SET_ATTR_MODE) {
+                err = mqfs_broker_chmod(fs->broker, in->snap, &cb.c, in->queue,
+                                        attr->st_mode & 07777);
+                if (err) {
+                        mqfs_note_denial(fs, in->snap, in->queue, "chmod", err, MQFS_PERM_WRITE);
+                        goto reply;
+                }
+        }
+        if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+                uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+                gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+                err = mqfs_broker_chown(fs->broker, in->snap, &cb.c, in->queue, uid, gid);
+                if (err) {
+                        mqfs_note_denial(fs, in->snap, in->queue, "chown", err, MQFS_PERM_WRITE);
+                        goto reply;
+                }
+        }
+        /* Size (truncate, O_TRUNC) and times are accepted and change nothing: a queue
+         * has no bytes to cut, and its times are the kernel's (SPEC §5). */
+        err = mqfs_broker_stat(fs->broker, in->snap, &cb.c, in->queue, &st);
+reply:
+        if (err) {
+                fuse_reply_err(req, -err);
+        } else {
+                st.st_ino = in->ino;
+                fuse_reply_attr(req, &st, MQFS_QUEUE_ATTR_TIMEOUT);
+        }
+        mqfs_caller_release(&cb);
+}
+
+/* A directory listing, taken whole when reading starts at offset 0, so that one
+ * `ls` sees one consistent state however many readdir calls it takes. */
+struct dir_entry {
+        uint64_t ino;
+        mode_t type;
+        char *name;
+};
+
+struct dir_listing {
+        size_t n, cap;
+        struct dir_entry *e;
+};
+
+static void listing_clear(struct dir_listing *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->e[i].name);
+        l->n = 0;
+}
+
+static int listing_add(struct dir_listing *l, uint64_t ino, mode_t type, const char *name)
+{
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 16;
+                struct dir_entry *e = realloc(l->e, cap * sizeof(*e));
+                if (!e)
+                        return -ENOMEM;
+                l->e = e;
+                l->cap = cap;
+        }
+        char *copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        l->e[l->n++] = (struct dir_entry){.ino = ino, .type = type, .name = copy};
+        return 0;
+}
+
+struct list_ctx {
+        struct mqfs_view_fs *fs;
+        struct dir_listing *l;
+        const char *snap;
+};
+
+static int list_queue(void *ctx_, const char *name, const struct stat *st)
+{
+        struct list_ctx *ctx = ctx_;
+        struct mqfs_inode *in;
+        const char *entry = name[0] == '/' ? name + 1 : name;
+        char q[MQFS_QNAME_MAX + 2];
+
+        (void)st;
+        if (queue_name(entry, q) != 0)
+                return 0; /* cannot happen for a name the kernel holds; skip it */
+        int err = mqfs_inode_enter(ctx->fs->inodes, ctx->snap, q, &in);
+        if (err)
+                return err;
+        return listing_add(ctx->l, in->ino, S_IFREG, entry);
+}
+
+static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
+                        struct dir_listing *l)
+{
+        int err;
+
+        listing_clear(l);
+        err = listing_add(l, dir->ino, S_IFDIR, ".");
+        if (!err)
+                err = listing_add(l, MQFS_ROOT_INO, S_IFDIR, "..");
+        if (err)
+                return err;
+        if (dir->kind == MQFS_INODE_VIEW) {
+                struct list_ctx ctx = {.fs = fs, .l = l, .snap = dir->snap};
+                err = mqfs_broker_list(fs->broker, dir->snap, list_queue, &ctx);
+                /* A view of a snap that was removed lists empty. */
+                return err == -ENOENT ? 0 : err;
+        }
+        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
+        size_t n = g ? mqfs_grants_snap_count(g) : 0;
+        for (size_t i = 0; i < n && !err; i++) {
+                const char *snap = mqfs_view_snap(mqfs_grants_view_at(g, i));
+                struct mqfs_inode *in;
+                err = mqfs_inode_enter(fs->inodes, snap, NULL, &in);
+                if (!err)
+                        err = listing_add(l, in->ino, S_IFDIR, snap);
+        }
+        if (g)
+                mqfs_grants_unref(g);
+        return err;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (in->kind == MQFS_INODE_QUEUE) {
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        struct dir_listing *l = calloc(1, sizeof(*l));
+        if (!l) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        fi->fh = (uintptr_t)l;
+        if (fuse_reply_open(req, fi) != 0) {
+                free(l);
+                fi->fh = 0;
+        }
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
+        int err;
+
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (off < 0) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        if (off == 0) {
+                err = fill_listing(fs, in, l);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+        }
+        if (size > 1 << 20)
+                size = 1 << 20;
+        char *buf = malloc(size ? size : 1);
+        if (!buf) {
+                fuse_reply_err(req, ENOMEM);
+                return;
+        }
+        size_t used = 0;
+        for (size_t i = (size_t)off; i < l->n; i++) {
+                struct stat st = {.st_ino = l->e[i].ino, .st_mode = l->e[i].type};
+                size_t need = fuse_add_direntry(req, buf + used, size - used, l->e[i].name, &st,
+                                                (off_t)(i + 1));
+                if (need > size - used)
+                        break;
+                used += need;
+        }
+        fuse_reply_buf(req, buf, used);
+        free(buf);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
+
+        (void)ino;
+        if (l) {
+                listing_clear(l);
+                free(l->e);
+                free(l);
+        }
+        fuse_reply_err(req, 0);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        struct fuse_entry_param e;
+        struct mqfs_handle *h = NULL;
+        struct mqfs_inode *in;
+        struct caller_buf cb = {.big = NULL};
+        char q[MQFS_QNAME_MAX + 2];
+        int err;
+
+        memset(&e, 0, sizeof(e));
+        if (!dir) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (dir->kind != MQFS_INODE_VIEW) {
+                /* The root holds views only. */
+                fuse_reply_err(req, dir->kind == MQFS_INODE_ROOT ? EPERM : ENOTDIR);
+                return;
+        }
+        err = queue_name(name, q);
+        if (err) {
+                fuse_reply_err(req, -err);
+                return;
+        }
+        err = mqfs_caller_full(req, &cb);
+        if (err) {
+                mqfs_log_denial(dir->snap, q, "create",
+                                "the caller's supplementary groups cannot be read");
+                err = -EACCES;
+                goto out;
+        }
+        int oflag = (fi->flags & (O_ACCMODE | O_EXCL)) | O_CREAT | O_NONBLOCK;
+        err = mqfs_broker_open(fs->broker, dir->snap, &cb.c, q, oflag, mode & 07777, NULL, &h);
+        if (err) {
+                mqfs_note_denial(fs, dir->snap, q, "create", err, MQFS_PERM_CREATE);
+                goto out;
+        }
+        err = mqfs_broker_stat(fs->broker, dir->snap, &cb.c, q, &e.attr);
+        if (!err)
+                err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
+        if (err) {
+                mqfs_handle_close(h);
+                goto out;
+        }
+        err = mqfs_file_attach(fs, h, &cb.c, fi); /* takes h, also on failure */
+        if (err)
+                goto out;
+        e.ino = in->ino;
+        e.attr.st_ino = in->ino;
+        e.attr_timeout = MQFS_QUEUE_ATTR_TIMEOUT;
+        e.entry_timeout = MQFS_ENTRY_TIMEOUT;
+        in->nlookup++;
+        if (fuse_reply_create(req, &e, fi) != 0) {
+                mqfs_file_detach(fs, fi);
+                mqfs_inode_forget(fs->inodes, in->ino, 1);
+        }
+out:
+        if (err)
+                fuse_reply_err(req, -err);
+        mqfs_caller_release(&cb);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        struct caller_buf cb = {.big = NULL};
+        char q[MQFS_QNAME_MAX + 2];
+        int err;
+
+        if (!dir) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (dir->kind != MQFS_INODE_VIEW) {
+                fuse_reply_err(req, dir->kind == MQFS_INODE_ROOT ? EPERM : ENOTDIR);
+                return;
+        }
+        err = queue_name(name, q);
+        if (err) {
+                fuse_reply_err(req, -err);
+                return;
+        }
+        err = mqfs_caller_full(req, &cb);
+        if (err) {
+                mqfs_log_denial(dir->snap, q, "unlink",
+                                "the caller's supplementary groups cannot be read");
+                err = -EACCES;
+        } else {
+                err = mqfs_broker_unlink(fs->broker, dir->snap, &cb.c, q);
+                mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
+        }
+        fuse_reply_err(req, -err);
+        mqfs_caller_release(&cb);
+}
+
+/* rename, link, symlink, mkdir, mknod, rmdir: EPERM, as on /dev/mqueue. */
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+        (void)parent, (void)name, (void)mode, (void)rdev;
+        fuse_reply_err(req, EPERM);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+        (void)parent, (void)name, (void)mode;
+        fuse_reply_err(req, EPERM);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+        (void)parent, (void)name;
+        fuse_reply_err(req, EPERM);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+        (void)link, (void)parent, (void)name;
+        fuse_reply_err(req, EPERM);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+        (void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+        fuse_reply_err(req, EPERM);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+        (void)ino, (void)newparent, (void)newname;
+        fuse_reply_err(req, EPERM);
+}
+
+static const struct fuse_lowlevel_ops view_ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = mqfs_file_open,
+    .read = mqfs_file_read,
+    .write = mqfs_file_write,
+    .release = mqfs_file_release,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .releasedir = op_releasedir,
+    .create = op_create,
+    .poll = mqfs_file_poll,
+};
+
+const struct fuse_lowlevel_ops *mqfs_view_ops(void)
+{
+        return &view_ops;
+}
+
+int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop)
+{
+        memset(fs, 0, sizeof(*fs));
+        fs->broker = broker;
+        fs->loop = loop;
+        clock_gettime(CLOCK_REALTIME, &fs->born);
+        return mqfs_inode_table_new(&fs->inodes);
+}
+
+void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
+{
+        mqfs_inode_table_free(fs->inodes);
+        fs->inodes = NULL;
+}
+
+static void inval_entry(struct mqfs_view_fs *fs, uint64_t parent, const char *name)
+{
+        if (fs->notifier)
+                (void)mqfs_notifier_inval_entry(fs->notifier, parent, name);
+}
+
+static void on_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
+                            unsigned new_perms)
+{
+        struct mqfs_view_fs *fs = ctx;
+
+        (void)new_perms;
+        if (!queue) {
+                inval_entry(fs, MQFS_ROOT_INO, snap);
+                return;
+        }
+        /* Only a grant that shrank can leave a wrong entry behind: misses are never
+         * cached, and queue attributes never. */
+        if (!(old_perms & ~new_perms))
+                return;
+        struct mqfs_inode *view = mqfs_inode_find(fs->inodes, snap, NULL);
+        if (view)
+                inval_entry(fs, view->ino, queue + 1);
+}
+
+struct prune_ctx {
+        const struct mqfs_grants *g;
+};
+
+static bool still_granted(void *ctx_, const struct mqfs_inode *in)
+{
+        struct prune_ctx *ctx = ctx_;
+        const struct mqfs_view *v = ctx->g ? mqfs_grants_view(ctx->g, in->snap) : NULL;
+
+        if (in->kind == MQFS_INODE_VIEW)
+                return v != NULL;
+        return mqfs_view_perms(v, in->queue) != 0;
+}
+
+void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_grants *old,
+                                 const struct mqfs_grants *new)
+{
+        mqfs_grants_diff(old, new, on_grant_change, fs);
+        struct prune_ctx ctx = {.g = new};
+        mqfs_inode_prune(fs->inodes, still_granted, &ctx);
+        mqfs_files_recheck(fs);
+}
+
+void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
+        size_t n = g ? mqfs_grants_snap_count(g) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct mqfs_view *v = mqfs_grants_view_at(g, i);
+                struct mqfs_inode *view = mqfs_inode_find(fs->inodes, mqfs_view_snap(v), NULL);
+                if (!view)
+                        continue; /* the kernel holds nothing under it */
+                if (name) {
+                        if (mqfs_view_perms(v, name))
+                                inval_entry(fs, view->ino, name + 1);
+                        continue;
+                }
+                for (size_t j = 0, m = mqfs_view_count(v); j < m; j++)
+                        inval_entry(fs, view->ino, mqfs_view_queue_at(v, j, NULL) + 1);
+        }
+        if (g)
+                mqfs_grants_unref(g);
+}
+
+void mqfs_view_fs_close(struct mqfs_view_fs *fs, int err)
+{
+        fs->closing = true;
+        mqfs_files_cancel(fs, err);
+}

@@ -1,0 +1,69 @@
+/* view_ops.h — the filesystem: FUSE low-level operations over the broker (SPEC §5).
+ *
+ * The tree: inode 1 is the mount root (0700 root:root) with one directory per
+ * installed snap (01777 root:root, as /dev/mqueue); in each, the queues that exist
+ * and that the snap holds a grant for. Every operation on a queue is a broker call
+ * with the FUSE caller's credentials; the supplementary groups (read from /proc by
+ * libfuse) are fetched only for the operations that check credentials (open, create,
+ * unlink, chmod, chown), never for lookup, stat or readdir.
+ *
+ * Caching (see the comment in view_ops.c for the figures): positive entries are
+ * cached for MQFS_ENTRY_TIMEOUT and invalidated when a grant or a queue changes;
+ * negative entries are not cached; queue attributes are never cached (QSIZE and the
+ * times change with every message); directory attributes never change.
+ *
+ * Everything here runs on the loop's thread; cache invalidations go through the
+ * notifier thread (notify.h). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct fuse_session;
+struct fuse_lowlevel_ops;
+struct mqfs_broker;
+struct mqfs_grants;
+struct mqfs_loop;
+struct mqfs_notifier;
+struct mqfs_inode_table;
+struct mqfs_open_file;
+
+#define MQFS_ENTRY_TIMEOUT      60.0
+#define MQFS_DIR_ATTR_TIMEOUT   3600.0
+#define MQFS_QUEUE_ATTR_TIMEOUT 0.0
+
+/* Bounds on what blocked writers may hold in the daemon (a copy of each message). */
+enum {
+        MQFS_PARKED_MAX = 4096,
+        MQFS_PARKED_BYTES_MAX = 64 << 20,
+};
+
+struct mqfs_view_fs {
+        struct mqfs_broker *broker;      /* not owned */
+        struct mqfs_loop *loop;          /* not owned */
+        struct mqfs_notifier *notifier;  /* not owned; NULL until the session exists */
+        struct fuse_session *se;         /* not owned */
+        struct mqfs_inode_table *inodes; /* owned */
+        struct mqfs_open_file *files;    /* every open queue file (a list) */
+        size_t parked, parked_bytes;     /* blocked writes */
+        struct timespec born;            /* times of the root and the views */
+        bool closing;
+};
+
+int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop);
+/* Frees what the filesystem owns; open files must be gone (the session destroyed). */
+void mqfs_view_fs_destroy(struct mqfs_view_fs *fs);
+
+const struct fuse_lowlevel_ops *mqfs_view_ops(void);
+
+/* After a new grant table is in place: invalidates the kernel's entries that the
+ * change makes wrong, drops inodes nobody holds, and retries blocked writes (which
+ * now fail if their grant went away). old and new may be NULL. */
+void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_grants *old,
+                                 const struct mqfs_grants *new);
+/* A queue appeared in or vanished from the backing filesystem (name "/q"), or, with
+ * name NULL, events were lost: invalidate what the kernel may have cached. */
+void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name);
+/* Shutdown: answers every blocked write with err and stops parking new ones. */
+void mqfs_view_fs_close(struct mqfs_view_fs *fs, int err);
