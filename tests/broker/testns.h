@@ -1,0 +1,41 @@
+/* testns.h — the private world every broker test runs in.
+ *
+ * Broker tests create real queues and switch credentials, so they must never touch the
+ * host's queues: main() calls mqfs_test_private_world() before anything else. It
+ * unshares the IPC and mount namespaces (so every queue dies with the test), makes the
+ * mount tree private, and mounts the kernel's own mqueue filesystem of the new IPC
+ * namespace on a fresh directory (in a tmpfs of its own over /tmp), so tests can compare the
+ * broker's answers with what the kernel itself shows in /dev/mqueue. Not root, or no namespaces:
+ * the test fails loudly (exit 1), it never skips. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "broker.h"
+
+/* Path of the kernel's mqueue mount for this test ("/tmp/mqfs-test-XXXXXX"). */
+extern char mqfs_test_kernel_dir[];
+
+void mqfs_test_private_world(void);
+
+/* Reads the kernel's /dev/mqueue/NAME for queue name ("/name") into buf; returns the
+ * length or -errno. */
+int mqfs_test_kernel_status(const char *name, char *buf, size_t size);
+
+/* stat of the kernel's /dev/mqueue/NAME; 0 or -errno. */
+int mqfs_test_kernel_stat(const char *name, struct stat *st);
+
+/* Removes every queue of the test's IPC namespace. */
+void mqfs_test_remove_all_queues(void);
+
+/* What the kernel answers a real process with caller's credentials doing
+ * mq_open(name, oflag, mode, attr): 0 or -errno. Runs in a child process. */
+int mqfs_test_kernel_open_as(const struct mqfs_caller *caller, const char *name, int oflag,
+                             mode_t mode, const struct mq_attr *attr);
+/* The same for mq_unlink(name). */
+int mqfs_test_kernel_unlink_as(const struct mqfs_caller *caller, const char *name);
+
+/* Writes value to /proc/sys/fs/mqueue/KEY of the test's IPC namespace; 0 or -errno. */
+int mqfs_test_write_sysctl(const char *key, long value);
+long mqfs_test_read_sysctl(const char *key);
