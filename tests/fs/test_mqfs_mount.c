@@ -370,15 +370,24 @@ static void assert_host_untouched(void)
 static char out[16384];
 
 /* Runs mqfs-mount with the NULL-terminated arguments; stdout and stderr land in out.
- * Returns the exit status. */
+ * Returns the exit status. MQFS_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=99
+ * --leak-check=full") runs the helper under another program. */
 static int helper(const char *arg, ...)
 {
-        const char *argv[16] = {"mqfs-mount"};
-        int argc = 1, p[2], status;
+        const char *argv[32];
+        char *wrapper = getenv("MQFS_TEST_WRAPPER") ? strdup(getenv("MQFS_TEST_WRAPPER")) : NULL;
+        char *save = NULL;
+        int argc = 0, p[2], status;
         va_list ap;
+        for (char *w = wrapper ? strtok_r(wrapper, " ", &save) : NULL; w != NULL;
+             w = strtok_r(NULL, " ", &save)) {
+                assert_true(argc < 16);
+                argv[argc++] = w;
+        }
+        argv[argc++] = HELPER;
         va_start(ap, arg);
         for (const char *a = arg; a != NULL; a = va_arg(ap, const char *)) {
-                assert_true(argc < 15);
+                assert_true(argc < 31);
                 argv[argc++] = a;
         }
         va_end(ap);
@@ -389,9 +398,10 @@ static int helper(const char *arg, ...)
         if (pid == 0) {
                 dup2(p[1], STDOUT_FILENO);
                 dup2(p[1], STDERR_FILENO);
-                execv(HELPER, (char *const *)argv);
+                execvp(argv[0], (char *const *)argv);
                 _exit(127);
         }
+        free(wrapper);
         close(p[1]);
         size_t len = 0;
         ssize_t n;
