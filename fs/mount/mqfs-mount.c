@@ -174,6 +174,12 @@ static int cmd_attach(struct options *o)
                 return usage_error("paths with a newline are not accepted");
         if (mqfs_host_open(&host, &why) < 0)
                 return fail("%s", why.text);
+        if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
+            mqfs_view_open(&host, o->root, o->snap, &view, &why) < 0) {
+                fail("cannot attach snap \"%s\": %s", o->snap, why.text);
+                goto out;
+        }
+        /* Only now, with both ends known good, is there anything to record. */
         rc = mqfs_records_open(MQFS_RECORD_DIR, 1, &records);
         if (rc == 0)
                 rc = mqfs_records_lock(records);
@@ -184,9 +190,7 @@ static int cmd_attach(struct options *o)
                                   : "");
                 goto out;
         }
-        if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
-            mqfs_view_open(&host, o->root, o->snap, &view, &why) < 0 ||
-            mqfs_attach(&host, &ns, &view, &outcome, &why) < 0) {
+        if (mqfs_attach(&host, &ns, &view, &outcome, &why) < 0) {
                 fail("cannot attach snap \"%s\": %s", o->snap, why.text);
                 goto out;
         }
