@@ -66,6 +66,7 @@ struct options {
         const char *ns_file;
         const char *pid;
         const char *root;
+        long pid_num;
         char pid_ns[64]; /* /proc/PID/ns/mnt */
 };
 
@@ -118,12 +119,11 @@ static int parse_args(int argc, char **argv, struct options *o)
         if (o->ns_file != NULL && o->pid != NULL)
                 return usage_error("--ns and --pid name the namespace twice: give one");
         if (o->pid != NULL) {
-                long pid;
-                if (parse_pid(o->pid, &pid) < 0)
+                if (parse_pid(o->pid, &o->pid_num) < 0)
                         return usage_error("--pid needs a process id (a positive number), not "
                                            "\"%s\"",
                                            o->pid);
-                snprintf(o->pid_ns, sizeof(o->pid_ns), "/proc/%ld/ns/mnt", pid);
+                snprintf(o->pid_ns, sizeof(o->pid_ns), "/proc/%ld/ns/mnt", o->pid_num);
         }
         if (o->snap != NULL) {
                 const char *problem = mqfs_snap_name_problem(o->snap);
@@ -151,6 +151,21 @@ static const char *ns_path_of(struct options *o, char *path, size_t size)
         return path;
 }
 
+/* A --pid that names no process gets its own message; the namespace file's would talk
+ * about snapd. 0 or EXIT_FAIL (said). */
+static int check_pid(const struct options *o, const char *verb)
+{
+        char dir[64];
+        if (o->pid == NULL)
+                return 0;
+        snprintf(dir, sizeof(dir), "/proc/%ld", o->pid_num);
+        if (access(dir, F_OK) == 0)
+                return 0;
+        return fail("cannot %s snap \"%s\": there is no process %ld: pass the pid of a running "
+                    "process of the snap",
+                    verb, o->snap, o->pid_num);
+}
+
 static const char *errno_name(int err)
 {
         const char *name = strerrorname_np(err);
@@ -172,6 +187,8 @@ static int cmd_attach(struct options *o)
 
         if (strchr(ns_path, '\n') != NULL || strchr(o->root, '\n') != NULL)
                 return usage_error("paths with a newline are not accepted");
+        if (check_pid(o, "attach") != 0)
+                return EXIT_FAIL;
         if (mqfs_host_open(&host, &why) < 0)
                 return fail("%s", why.text);
         if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
@@ -244,6 +261,8 @@ static int cmd_detach(struct options *o)
         int records = -1, status = EXIT_FAIL, rc;
         const char *ns_path = ns_path_of(o, default_ns, sizeof(default_ns));
 
+        if (check_pid(o, "detach") != 0)
+                return EXIT_FAIL;
         if (mqfs_host_open(&host, &why) < 0)
                 return fail("%s", why.text);
         rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
