@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,33 +117,47 @@ static int check_named_call(const struct mqfs_broker *b, const char *snap,
         return mqfs_qname_check(name);
 }
 
-/* Gives a queue we just created exactly the mode asked for: mq_open applies the
- * process umask, which belongs to the daemon, not to the caller. Runs as the caller,
- * who owns the new queue. If it fails the queue keeps a narrower mode, never a wider. */
-static void set_exact_mode(int fd, mode_t mode)
+/* mq_open applies the umask of the calling thread's filesystem context, which the
+ * daemon's threads share; the caller's mode must come through exactly, and atomically
+ * (a queue must never be seen, even briefly, with other bits than asked). So a thread
+ * that creates a queue first takes a private copy of its filesystem context
+ * (unshare(CLONE_FS), once per thread), whose umask it may then clear for the create
+ * without touching any other thread. */
+static __thread bool thread_fs_private;
+
+static int create_queue(const char *name, int flags, mode_t mode, const struct mq_attr *attr)
 {
+        if (!thread_fs_private && unshare(CLONE_FS) == 0)
+                thread_fs_private = true;
+        if (thread_fs_private) {
+                mode_t old = umask(0);
+                int fd = mq_open(name, flags | O_CREAT | O_EXCL, mode & 07777, attr);
+                int err = fd < 0 ? -errno : 0;
+                umask(old);
+                return fd < 0 ? err : fd;
+        }
+        /* No private context (unshare refused): fix the mode up afterwards, as the new
+         * owner. Until then the queue has fewer bits than asked, never more. */
+        int fd = mq_open(name, flags | O_CREAT | O_EXCL, mode & 07777, attr);
+        if (fd < 0)
+                return -errno;
         struct stat st;
         if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != (mode & 07777))
                 (void)fchmod(fd, mode & 07777);
+        return fd;
 }
 
 /* mq_open as the (already assumed) caller. O_CREAT without O_EXCL is split into an open
- * and an exclusive create so that we know whether the queue existed: opening an
- * existing queue needs no create grant, and only a queue we created gets its mode
- * fixed. Returns the descriptor or -errno. */
+ * and an exclusive create, because opening an existing queue needs no create grant.
+ * Returns the descriptor or -errno. */
 static int open_as_caller(const char *name, int oflag, bool may_create, mode_t mode,
                           const struct mq_attr *attr)
 {
         int base = (oflag & O_ACCMODE) | O_NONBLOCK;
         int fd;
 
-        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) {
-                fd = mq_open(name, base | O_CREAT | O_EXCL, mode, attr);
-                if (fd < 0)
-                        return -errno;
-                set_exact_mode(fd, mode);
-                return fd;
-        }
+        if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+                return create_queue(name, base, mode, attr);
         int err = -ENOENT;
         for (int round = 0; round < OPEN_OR_CREATE_ROUNDS; round++) {
                 fd = mq_open(name, base);
@@ -152,12 +168,10 @@ static int open_as_caller(const char *name, int oflag, bool may_create, mode_t m
                         return err;
                 if (!may_create)
                         return -EACCES;
-                fd = mq_open(name, base | O_CREAT | O_EXCL, mode, attr);
-                if (fd >= 0) {
-                        set_exact_mode(fd, mode);
+                fd = create_queue(name, base, mode, attr);
+                if (fd >= 0)
                         return fd;
-                }
-                err = -errno;
+                err = fd;
                 if (err != -EEXIST)
                         return err;
         }

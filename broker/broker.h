@@ -69,7 +69,9 @@ struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
  * missing queue needs the create grant (-EACCES without it), O_CREAT|O_EXCL always
  * does; attr NULL means the kernel's default attributes; the new queue is owned by the
  * caller and gets exactly mode & 07777 (the daemon's umask does not apply: apply the
- * caller's umask before calling). Opening needs any grant. The new queue is charged to
+ * caller's umask before calling; to that end a thread that creates a queue gets its
+ * own filesystem context, unshare(CLONE_FS), so a later chdir/umask by another thread
+ * no longer reaches it). Opening needs any grant. The new queue is charged to
  * the caller's uid against the daemon's RLIMIT_MSGQUEUE (-EMFILE when over). */
 int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
