@@ -644,8 +644,12 @@ static void refuses_what_it_cannot_do_cleanly(void **state)
                           "/alpha.mnt does not exist");
         assert_helper(1, "attach", "gamma", "--ns", "/proc/self/ns/ipc");
         assert_output_has("namespace of type ipc, not a mount namespace");
-        assert_helper(1, "attach", "gamma", "--ns", "/etc/hostname");
-        assert_output_has("/etc/hostname is not a namespace file");
+        int plain = open("/run/plain-file", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(plain >= 0);
+        close(plain);
+        assert_helper(1, "attach", "gamma", "--ns", "/run/plain-file");
+        assert_output_has("/run/plain-file is not a namespace file");
+        assert_int_equal(unlink("/run/plain-file"), 0);
         assert_helper(1, "attach", "gamma", "--ns", "/proc/self/ns/mnt");
         assert_output_has("the helper's own mount namespace");
         assert_helper(1, "attach", "gamma", "--pid", "999999999");
