@@ -94,13 +94,14 @@ void mqfs_log_denial(const char *snap, const char *queue, const char *operation,
         }
         if (!mqfs_ratelimit_take(&denial_limit, monotonic_ns(), &dropped))
                 return;
-        if (dropped)
-                mqfs_log(LOG_NOTICE, "%lu denials suppressed (more than %d a second)", dropped,
-                         MQFS_LOG_DENIAL_RATE);
         char *esnap = mqfs_escape(snap, strlen(snap));
         char *equeue = queue ? mqfs_escape(queue, strlen(queue)) : NULL;
-        mqfs_log(LOG_NOTICE, "denied: snap %s, queue %s, %s: %s", esnap ? esnap : "?",
-                 queue ? (equeue ? equeue : "?") : "-", operation, reason);
+        char more[64] = "";
+        if (dropped)
+                snprintf(more, sizeof(more), " (%lu more denials not logged: over %d a second)",
+                         dropped, MQFS_LOG_DENIAL_RATE);
+        mqfs_log(LOG_NOTICE, "denied: snap %s, queue %s, %s: %s%s", esnap ? esnap : "?",
+                 queue ? (equeue ? equeue : "?") : "-", operation, reason, more);
         free(equeue);
         free(esnap);
 }

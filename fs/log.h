@@ -3,8 +3,8 @@
  * Denials (a snap asked for something its grants or the queue's mode refuse) are
  * logged one line each, but through a token bucket so that a hostile snap cannot
  * flood the log: at most MQFS_LOG_DENIAL_RATE lines a second on average, bursts of
- * MQFS_LOG_DENIAL_BURST; what is dropped is counted and reported as
- * "N denials suppressed" once lines flow again. Untrusted bytes (queue names) are
+ * MQFS_LOG_DENIAL_BURST; what is dropped is counted, and the next line that gets
+ * through says how many were not logged. Untrusted bytes (queue names) are
  * escaped with mqfs_escape before they are printed. Single-threaded use. */
 #pragma once
 

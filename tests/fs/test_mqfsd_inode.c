@@ -1,0 +1,128 @@
+/* test_mqfsd_inode.c — the inode table (fs/inode.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "inode.h"
+
+static void test_root_is_one(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        struct mqfs_inode *root = mqfs_inode_get(t, MQFS_ROOT_INO);
+        assert_non_null(root);
+        assert_int_equal(root->kind, MQFS_INODE_ROOT);
+        mqfs_inode_forget(t, MQFS_ROOT_INO, 1000); /* never dropped */
+        assert_ptr_equal(mqfs_inode_get(t, MQFS_ROOT_INO), root);
+        assert_null(mqfs_inode_get(t, 2));
+        assert_int_equal(mqfs_inode_count(t), 0);
+        mqfs_inode_table_free(t);
+}
+
+static void test_keys_and_numbers(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        struct mqfs_inode *view, *q, *again, *other;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        assert_int_equal(mqfs_inode_enter(t, "snap", NULL, &view), 0);
+        assert_int_equal(view->kind, MQFS_INODE_VIEW);
+        assert_int_equal(mqfs_inode_enter(t, "snap", "/q", &q), 0);
+        assert_int_equal(q->kind, MQFS_INODE_QUEUE);
+        assert_true(q->ino != view->ino && q->ino != MQFS_ROOT_INO && view->ino != MQFS_ROOT_INO);
+        assert_int_equal(mqfs_inode_enter(t, "snap", "/q", &again), 0);
+        assert_ptr_equal(again, q);
+        /* Keys that concatenate alike stay apart. */
+        assert_int_equal(mqfs_inode_enter(t, "sna", "p/q", &other), 0);
+        assert_ptr_not_equal(other, q);
+        assert_ptr_equal(mqfs_inode_find(t, "snap", "/q"), q);
+        assert_ptr_equal(mqfs_inode_find(t, "snap", NULL), view);
+        assert_null(mqfs_inode_find(t, "snap", "/r"));
+        assert_ptr_equal(mqfs_inode_get(t, q->ino), q);
+        mqfs_inode_table_free(t);
+}
+
+static void test_forget_drops_at_zero_and_numbers_are_not_reused(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        struct mqfs_inode *q;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &q), 0);
+        uint64_t ino = q->ino;
+        q->nlookup = 3;
+        mqfs_inode_forget(t, ino, 2);
+        assert_ptr_equal(mqfs_inode_get(t, ino), q);
+        assert_int_equal(q->nlookup, 1);
+        mqfs_inode_forget(t, ino, 5); /* more than held: to zero, no underflow */
+        assert_null(mqfs_inode_get(t, ino));
+        assert_null(mqfs_inode_find(t, "s", "/q"));
+        mqfs_inode_forget(t, ino, 1); /* unknown: ignored */
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &q), 0);
+        assert_true(q->ino > ino);
+        mqfs_inode_table_free(t);
+}
+
+static bool keep_even(void *ctx, const struct mqfs_inode *in)
+{
+        (void)ctx;
+        return in->queue && (in->queue[2] - '0') % 2 == 0;
+}
+
+static void count_one(void *ctx, const struct mqfs_inode *in)
+{
+        (void)in;
+        (*(int *)ctx)++;
+}
+
+/* Many inodes (the tables grow), then prune keeps what is held or wanted. */
+static void test_growth_and_prune(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        char name[32];
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        for (int i = 0; i < 5000; i++) {
+                struct mqfs_inode *in;
+                snprintf(name, sizeof(name), "/q%d", i % 10);
+                char snap[16];
+                snprintf(snap, sizeof(snap), "s%d", i);
+                assert_int_equal(mqfs_inode_enter(t, snap, name, &in), 0);
+                if (i % 100 == 1)
+                        in->nlookup = 1; /* held by the kernel */
+        }
+        assert_int_equal(mqfs_inode_count(t), 5000);
+        for (int i = 0; i < 5000; i += 7) {
+                char snap[16];
+                snprintf(snap, sizeof(snap), "s%d", i);
+                snprintf(name, sizeof(name), "/q%d", i % 10);
+                struct mqfs_inode *in = mqfs_inode_find(t, snap, name);
+                assert_non_null(in);
+                assert_ptr_equal(mqfs_inode_get(t, in->ino), in);
+        }
+        mqfs_inode_prune(t, keep_even, NULL);
+        /* Kept: the 2500 even ones, and the 50 held ones (all odd: i % 100 == 1). */
+        assert_int_equal(mqfs_inode_count(t), 2550);
+        int n = 0;
+        mqfs_inode_foreach(t, count_one, &n);
+        assert_int_equal(n, 2550);
+        mqfs_inode_table_free(t);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_root_is_one),
+            cmocka_unit_test(test_keys_and_numbers),
+            cmocka_unit_test(test_forget_drops_at_zero_and_numbers_are_not_reused),
+            cmocka_unit_test(test_growth_and_prune),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
