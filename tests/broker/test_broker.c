@@ -930,7 +930,7 @@ static void the_backing_mount_is_private_and_checked(void **state)
         struct stat st;
         assert_int_equal(fstatat(mqfs_broker_backing_fd(broker), "seen", &st, 0), 0);
         /* Anything but a mqueue directory is refused, and the descriptor still taken. */
-        int tmp = open("/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int tmp = open(mqfs_test_scratch_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(tmp >= 0);
         assert_int_equal(mqfs_backing_check(tmp), -EINVAL);
         struct mqfs_broker *b = NULL;

@@ -13,8 +13,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-char mqfs_test_kernel_dir[] = "/tmp/mqfs-test-XXXXXX";
+char mqfs_test_kernel_dir[64];
+char mqfs_test_scratch_dir[64];
 static int kernel_dir_made;
+
+/* Existing directories the test may cover, in its own mount namespace only, with a
+ * tmpfs of its own: whatever it makes there vanishes with the test, even when it is
+ * killed, and nothing on the host is hidden from other tools (valgrind keeps files in
+ * /tmp, so /tmp is left alone). */
+static const char *const cover_candidates[] = {"/srv", "/media", "/mnt", "/opt"};
 
 static void die(const char *what)
 {
@@ -32,7 +39,6 @@ static void leave_world(void)
                 return;
         mqfs_test_remove_all_queues();
         umount2(mqfs_test_kernel_dir, MNT_DETACH);
-        rmdir(mqfs_test_kernel_dir);
         kernel_dir_made = 0;
 }
 
@@ -44,19 +50,32 @@ void mqfs_test_private_world(void)
         }
         if (unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0)
                 die("unshare(CLONE_NEWIPC | CLONE_NEWNS)");
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
                 die("making / private");
-        /* A tmpfs of our own over /tmp, in our own mount namespace: whatever the test
-         * makes there vanishes with the test, even when it is killed. */
-        if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
-                die("mounting a private tmpfs on /tmp");
-        if (mkdtemp(mqfs_test_kernel_dir) == NULL)
-                die("mkdtemp");
-        kernel_dir_made = 1;
-        atexit(leave_world);
+        const char *cover = NULL;
+        for (size_t i = 0; i < sizeof(cover_candidates) / sizeof(*cover_candidates); i++) {
+                struct stat st;
+                if (stat(cover_candidates[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+                        cover = cover_candidates[i];
+                        break;
+                }
+        }
+        if (cover == NULL) {
+                errno = ENOENT;
+                die("no directory to cover with a private tmpfs (/srv, /media, /mnt, /opt)");
+        }
+        if (mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+                die("mounting a private tmpfs");
+        snprintf(mqfs_test_scratch_dir, sizeof(mqfs_test_scratch_dir), "%s/scratch", cover);
+        snprintf(mqfs_test_kernel_dir, sizeof(mqfs_test_kernel_dir), "%s/mqueue", cover);
+        if (mkdir(mqfs_test_scratch_dir, 01777) != 0 || chmod(mqfs_test_scratch_dir, 01777) != 0 ||
+            mkdir(mqfs_test_kernel_dir, 0755) != 0)
+                die("making the test's directories");
         if (mount("mqueue", mqfs_test_kernel_dir, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   NULL) != 0)
                 die("mounting the test's mqueue filesystem");
+        kernel_dir_made = 1;
+        atexit(leave_world);
 }
 
 static void kernel_path(const char *name, char *path, size_t size)

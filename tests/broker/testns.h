@@ -3,10 +3,11 @@
  * Broker tests create real queues and switch credentials, so they must never touch the
  * host's queues: main() calls mqfs_test_private_world() before anything else. It
  * unshares the IPC and mount namespaces (so every queue dies with the test), makes the
- * mount tree private, and mounts the kernel's own mqueue filesystem of the new IPC
- * namespace on a fresh directory (in a tmpfs of its own over /tmp), so tests can compare the
- * broker's answers with what the kernel itself shows in /dev/mqueue. Not root, or no namespaces:
- * the test fails loudly (exit 1), it never skips. */
+ * mount tree private, covers an existing directory (/srv, or /media, ...) with a tmpfs
+ * of its own, so that nothing the test makes survives it even when it is killed, and
+ * mounts there the kernel's own mqueue filesystem of the new IPC namespace, so tests
+ * can compare the broker's answers with what the kernel itself shows in /dev/mqueue.
+ * Not root, or no namespaces: the test fails loudly (exit 1), it never skips. */
 #pragma once
 
 #include <stddef.h>
@@ -14,8 +15,10 @@
 
 #include "broker.h"
 
-/* Path of the kernel's mqueue mount for this test ("/tmp/mqfs-test-XXXXXX"). */
+/* The kernel's mqueue mount of the test's IPC namespace (its /dev/mqueue). */
 extern char mqfs_test_kernel_dir[];
+/* A private, empty 1777 directory for the test's own files. */
+extern char mqfs_test_scratch_dir[];
 
 void mqfs_test_private_world(void);
 
