@@ -34,7 +34,7 @@ out:
 /* For kernels without the new mount API: a mount that is visible only for the few
  * instructions between mount() and umount2(MNT_DETACH), on a directory only root can
  * enter, in a tree whose propagation we do not spread it to. */
-static int open_with_mount(void)
+int mqfs_backing_open_with_mount(void)
 {
         char dir[] = "/tmp/mqfs-backing-XXXXXX";
         if (mkdtemp(dir) == NULL)
@@ -62,7 +62,7 @@ int mqfs_backing_open(void)
 {
         int fd = open_with_fsmount();
         if (fd == -ENOSYS)
-                fd = open_with_mount();
+                fd = mqfs_backing_open_with_mount();
         return fd;
 }
 

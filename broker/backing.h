@@ -12,6 +12,10 @@
  * it and detaches the mount at once. Needs CAP_SYS_ADMIN. */
 int mqfs_backing_open(void);
 
+/* The fallback alone (mount on a fresh directory under /tmp, open, detach, remove the
+ * directory); exposed so that tests can exercise it on kernels that have fsopen. */
+int mqfs_backing_open_with_mount(void);
+
 /* 0 when fd is a directory on a mqueue filesystem, -ENOTDIR or -EINVAL otherwise,
  * or another -errno from fstat/fstatfs. */
 int mqfs_backing_check(int fd);

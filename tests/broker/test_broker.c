@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -929,6 +930,15 @@ static void the_backing_mount_is_private_and_checked(void **state)
         make_queue("/seen", 0600);
         struct stat st;
         assert_int_equal(fstatat(mqfs_broker_backing_fd(broker), "seen", &st, 0), 0);
+        /* The listing picks its strategy from the root's size, which the kernel keeps
+         * at 20 bytes per queue over two entries' worth (ipc/mqueue.c DIRENT_SIZE). */
+        make_queue("/seen2", 0600);
+        make_queue("/seen3", 0600);
+        assert_int_equal(fstat(mqfs_broker_backing_fd(broker), &st), 0);
+        assert_int_equal(st.st_size, 40 + 20 * 3);
+        assert_int_equal(mq_unlink("/seen3"), 0);
+        assert_int_equal(fstat(mqfs_broker_backing_fd(broker), &st), 0);
+        assert_int_equal(st.st_size, 40 + 20 * 2);
         /* Anything but a mqueue directory is refused, and the descriptor still taken. */
         int tmp = open(mqfs_test_scratch_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         assert_true(tmp >= 0);
@@ -943,6 +953,35 @@ static void the_backing_mount_is_private_and_checked(void **state)
         assert_true(file >= 0);
         assert_int_equal(mqfs_backing_check(file), -ENOTDIR);
         close(file);
+}
+
+/* The fallback for kernels without fsopen() gives the same kind of private view and
+ * leaves neither a mount nor a directory behind. */
+static void the_mount_fallback_leaves_nothing_behind(void **state)
+{
+        (void)state;
+        int fd = mqfs_backing_open_with_mount();
+        assert_true(fd >= 0);
+        assert_int_equal(mqfs_backing_check(fd), 0);
+        make_queue("/fallback", 0600);
+        struct stat st;
+        assert_int_equal(fstatat(fd, "fallback", &st, 0), 0);
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        assert_non_null(f);
+        char line[1024];
+        int mqueue_mounts = 0;
+        while (fgets(line, sizeof(line), f) != NULL)
+                if (strstr(line, " - mqueue ") != NULL)
+                        mqueue_mounts++;
+        fclose(f);
+        assert_int_equal(mqueue_mounts, 1);
+        DIR *tmp = opendir("/tmp");
+        assert_non_null(tmp);
+        struct dirent *de;
+        while ((de = readdir(tmp)) != NULL)
+                assert_null(strstr(de->d_name, "mqfs-backing-"));
+        closedir(tmp);
+        close(fd);
 }
 
 int main(void)
@@ -972,6 +1011,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(a_blocked_receive_wakes_on_send_and_on_cancel, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(the_backing_mount_is_private_and_checked, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(the_mount_fallback_leaves_nothing_behind, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
