@@ -78,13 +78,17 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
                      struct mqfs_handle **out);
 void mqfs_handle_close(struct mqfs_handle *h);
 /* The queue descriptor, for poll(2)/epoll: readable when a message waits, writable when
- * there is room. Owned by the handle. */
+ * there is room. Owned by the handle. It is always in non-blocking mode (the handle
+ * keeps the caller's O_NONBLOCK apart); do not change its flags. */
 int mqfs_handle_fd(const struct mqfs_handle *h);
 const char *mqfs_handle_name(const struct mqfs_handle *h);
 const char *mqfs_handle_snap(const struct mqfs_handle *h);
 
 /* Sends one message (write grant). wait NULL, or a handle opened O_NONBLOCK: -EAGAIN
- * when the queue is full. -EMSGSIZE when len exceeds the queue's msgsize. */
+ * when the queue is full. -EMSGSIZE when len exceeds the queue's msgsize, -EBADF on a
+ * handle not opened for writing, -EINVAL for prio >= MQ_PRIO_MAX or a malformed
+ * deadline. While waiting: -ETIMEDOUT, -EINTR (cancelled, or a signal), and the grant
+ * is checked again after every wake-up. */
 int mqfs_broker_send(struct mqfs_broker *b, struct mqfs_handle *h, const void *msg, size_t len,
                      unsigned prio, const struct mqfs_wait *wait);
 /* Receives the oldest message of highest priority (read grant); returns its length.
@@ -101,7 +105,8 @@ int mqfs_broker_setattr(struct mqfs_broker *b, struct mqfs_handle *h, const stru
 /* Which of POLLIN (a message waits, read grant) and POLLOUT (room, write grant) hold now. */
 int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *revents);
 
-/* Removes the queue (delete grant), with the caller's credentials. */
+/* Removes the queue (delete grant), with the caller's credentials: the mqueue root is
+ * sticky, so the kernel refuses (-EACCES) a caller who owns neither queue nor root. */
 int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                        const char *name);
 
