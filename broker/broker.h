@@ -119,6 +119,12 @@ enum { MQFS_STATUS_MAX = 80 }; /* the kernel's status buffer, NUL included */
 int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                        const char *name, char *buf, size_t size);
 
+/* The same line read through an open handle (any grant), as a read() on an open
+ * /dev/mqueue file gives it: the kernel judged the caller's access when the handle was
+ * opened, so no credentials are switched (about 1 syscall instead of 10). -EBADF when
+ * the handle was opened O_WRONLY, as with the kernel. */
+int mqfs_broker_handle_status(struct mqfs_broker *b, struct mqfs_handle *h, char *buf, size_t size);
+
 /* The queue's attributes as the view shows them (any grant): real owner, group and
  * times; mode bits narrowed to the grant (no r bits without read, no w bits without
  * write); st_size = bytes queued (QSIZE). Getting QSIZE of a non-empty queue means

@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "perm.h"
@@ -170,4 +172,23 @@ int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *reven
         if ((p.revents & POLLOUT) && (perms & MQFS_PERM_WRITE))
                 *revents |= POLLOUT;
         return 0;
+}
+
+int mqfs_broker_handle_status(struct mqfs_broker *b, struct mqfs_handle *h, char *buf, size_t size)
+{
+        int err = handle_check(b, h, 0);
+        if (err < 0)
+                return err;
+        if (buf == NULL)
+                return -EINVAL;
+        /* A queue descriptor reads like the /dev/mqueue file: the status line. */
+        char line[MQFS_STATUS_MAX];
+        ssize_t n = pread(h->fd, line, sizeof(line) - 1, 0);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= size)
+                return -ERANGE;
+        memcpy(buf, line, (size_t)n);
+        buf[n] = '\0';
+        return (int)n;
 }

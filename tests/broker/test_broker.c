@@ -607,6 +607,25 @@ static void status_is_the_kernels_line(void **state)
         assert_status_is_the_kernels("s", &ALICE, "/st");
         stop_notifier(n);
 
+        /* Through a handle: the same line, no credentials needed; a write-only handle
+         * cannot read it, as with the kernel's file. */
+        n = start_notifier("/st", SIGEV_SIGNAL);
+        char via_handle[MQFS_STATUS_MAX], kernels[MQFS_STATUS_MAX];
+        assert_int_equal(mqfs_broker_handle_status(broker, h, via_handle, sizeof(via_handle)), 60);
+        assert_int_equal(mqfs_test_kernel_status("/st", kernels, sizeof(kernels)), 60);
+        assert_string_equal(via_handle, kernels);
+        assert_non_null(strstr(via_handle, "QSIZE:1 "));
+        stop_notifier(n);
+        struct mqfs_handle *wo = open_ok("s", &ALICE, "/st", O_WRONLY);
+        assert_int_equal(mqfs_broker_handle_status(broker, wo, via_handle, sizeof(via_handle)),
+                         -EBADF);
+        mqfs_handle_close(wo);
+        assert_int_equal(mqfs_broker_handle_status(broker, h, via_handle, 60), -ERANGE);
+        mqfs_broker_set_grants(broker, table("s", "/other", ALL, NULL));
+        assert_int_equal(mqfs_broker_handle_status(broker, h, via_handle, sizeof(via_handle)),
+                         -ENOENT);
+        mqfs_broker_set_grants(broker, table("s", "/st", ALL, NULL));
+
         /* Buffer too small for line and NUL. */
         assert_int_equal(mqfs_broker_status(broker, "s", &ALICE, "/st", line, 60), -ERANGE);
         mqfs_handle_close(h);

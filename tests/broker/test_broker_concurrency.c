@@ -118,7 +118,7 @@ static void one_operation(unsigned *seed, struct slot *slots)
         char buf[64];
         long ret;
 
-        switch (rand_r(seed) % 12) {
+        switch (rand_r(seed) % 13) {
         case 0: { /* (re)open a handle */
                 mqfs_handle_close(s->h);
                 s->h = NULL;
@@ -207,6 +207,12 @@ static void one_operation(unsigned *seed, struct slot *slots)
                 judge("chmod", q, snap, ret, NULL);
                 break;
         }
+        case 12:
+                if (s->h == NULL)
+                        break;
+                ret = mqfs_broker_handle_status(broker, s->h, buf, sizeof(buf));
+                judge("handle status", s->q, s->snap, ret, NULL);
+                break;
         case 11: {
                 if (s->h == NULL)
                         break;
