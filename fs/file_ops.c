@@ -40,8 +40,6 @@ struct mqfs_open_file {
         struct mqfs_view_fs *fs;
         struct mqfs_open_file *prev, *next; /* fs->files */
         struct mqfs_handle *h;
-        struct mqfs_caller caller; /* as it was at open: reads use it */
-        gid_t *groups;
         struct mqfs_loop_source src; /* the queue descriptor */
         struct parked_write *parked, **parked_tail;
         struct fuse_pollhandle *ph; /* a poller waiting for poll_want */
@@ -81,23 +79,16 @@ static void update_interest(struct mqfs_open_file *f)
                          mqfs_handle_name(f->h), strerror(-err));
 }
 
-int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h,
-                     const struct mqfs_caller *caller, struct fuse_file_info *fi)
+int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi)
 {
         struct mqfs_open_file *f = calloc(1, sizeof(*f));
 
-        if (!f)
-                goto nomem;
-        if (caller->ngroups) {
-                f->groups = malloc(caller->ngroups * sizeof(*f->groups));
-                if (!f->groups)
-                        goto nomem;
-                memcpy(f->groups, caller->groups, caller->ngroups * sizeof(*f->groups));
+        if (!f) {
+                mqfs_handle_close(h);
+                return -ENOMEM;
         }
         f->fs = fs;
         f->h = h;
-        f->caller = *caller;
-        f->caller.groups = f->groups;
         f->src.fd = mqfs_handle_fd(h);
         f->src.ready = file_ready;
         f->parked_tail = &f->parked;
@@ -112,10 +103,6 @@ int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h,
         fi->keep_cache = 0;
         fi->noflush = 1;
         return 0;
-nomem:
-        free(f);
-        mqfs_handle_close(h);
-        return -ENOMEM;
 }
 
 static void reply_parked(struct parked_write *pw, int err)
@@ -227,7 +214,6 @@ void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
         if (f->next)
                 f->next->prev = f->prev;
         mqfs_handle_close(f->h);
-        free(f->groups);
         free(f);
         fi->fh = 0;
 }
@@ -265,7 +251,7 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                 fuse_reply_err(req, -err);
                 goto out;
         }
-        err = mqfs_file_attach(fs, h, &cb.c, fi);
+        err = mqfs_file_attach(fs, h, fi);
         if (err) {
                 fuse_reply_err(req, -err);
                 goto out;
@@ -278,7 +264,8 @@ out:
 }
 
 /* The kernel's status file: simple_read_from_buffer over the line, made afresh on
- * every read, as mqueue_read_file does. */
+ * every read, as mqueue_read_file does. Read through the open handle: the caller's
+ * access was judged at open, as the kernel judges it, so no credentials are needed. */
 void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
@@ -291,8 +278,7 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 fuse_reply_err(req, EINVAL);
                 return;
         }
-        int len = mqfs_broker_status(fs->broker, mqfs_handle_snap(f->h), &f->caller,
-                                     mqfs_handle_name(f->h), line, sizeof(line));
+        int len = mqfs_broker_handle_status(fs->broker, f->h, line, sizeof(line));
         if (len < 0) {
                 mqfs_note_denial(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h), "read", len,
                                  0);

@@ -39,10 +39,9 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                     struct fuse_pollhandle *ph);
 void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-/* Wraps a handle the broker just opened (taking it and a copy of the caller) into an
- * open file; sets fi->fh and the open flags. 0 or -ENOMEM (h is then closed). */
-int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h,
-                     const struct mqfs_caller *caller, struct fuse_file_info *fi);
+/* Wraps a handle the broker just opened (taking it) into an open file; sets fi->fh
+ * and the open flags. 0 or -ENOMEM (h is then closed). */
+int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi);
 /* Undoes mqfs_file_attach when the reply to open/create could not be delivered. */
 void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
 /* Retries every blocked write and wakes every poller (after a policy change). */

@@ -547,7 +547,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
                 mqfs_handle_close(h);
                 goto out;
         }
-        err = mqfs_file_attach(fs, h, &cb.c, fi); /* takes h, also on failure */
+        err = mqfs_file_attach(fs, h, fi); /* takes h, also on failure */
         if (err)
                 goto out;
         e.ino = in->ino;

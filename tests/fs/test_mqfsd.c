@@ -378,7 +378,22 @@ static pid_t start_daemon(void)
                         dup2(fd, 2);
                         dup2(fd, 1);
                 }
-                execl(MQFS_BIN_DIR "/mqfsd", "mqfsd", "-f", "--system", E.sys, E.mnt, (char *)NULL);
+                /* MQFS_TEST_WRAPPER, e.g. "valgrind --error-exitcode=99 --leak-check=full",
+                 * runs the daemon under a checker; any finding fails the SIGTERM test. */
+                char *argv[32];
+                int argc = 0;
+                char *wrapper = getenv("MQFS_TEST_WRAPPER");
+                char *save = NULL;
+                for (char *w = wrapper ? strtok_r(wrapper, " ", &save) : NULL; w && argc < 24;
+                     w = strtok_r(NULL, " ", &save))
+                        argv[argc++] = w;
+                argv[argc++] = MQFS_BIN_DIR "/mqfsd";
+                argv[argc++] = "-f";
+                argv[argc++] = "--system";
+                argv[argc++] = E.sys;
+                argv[argc++] = E.mnt;
+                argv[argc] = NULL;
+                execvp(argv[0], argv);
                 _exit(127);
         }
         for (int i = 0; i < WAIT_STEPS; i++) {
@@ -1181,7 +1196,18 @@ static void test_soak_no_leaks(void **state)
                 rss1);
         assert_true(fds0 > 0 && rss0 > 0);
         assert_int_equal(fds1, fds0);
-        assert_true(rss1 - rss0 <= 1024);
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan keeps freed memory in quarantine, so RSS says nothing here; its leak
+         * check at the daemon's exit (test_sigterm_unmounts) does. */
+        const bool rss_meaningful = false;
+#else
+        /* Under a wrapper (valgrind) RSS is the checker's; it checks leaks itself. */
+        const bool rss_meaningful = getenv("MQFS_TEST_WRAPPER") == NULL;
+#endif
+        if (rss_meaningful)
+                assert_true(rss1 - rss0 <= 1024);
+        else
+                fprintf(stderr, "soak: RSS bound not checked (sanitizer or wrapper)\n");
         /* Still serving. */
         assert_string_equal(list_dir(view("cons", NULL)), "shared");
 }
