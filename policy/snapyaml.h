@@ -4,9 +4,28 @@
  * "string, list of strings or map" is answered exactly (a plain 42, true or null is not
  * a string; a quoted "42" is). Validation follows SPEC §2.2 in its order; a bad plug or
  * slot is dropped and listed in bad[] with its reason, the others stay. Plugs and slots
- * of other interfaces are ignored. Every string here is owned by the snap_yaml. */
+ * of other interfaces are ignored. Every string here is owned by the snap_yaml.
+ *
+ * Stricter than snapd, because these names and paths end up in file paths, profile
+ * names and generated rules:
+ *  - a plug or slot name must match snapd's `^[a-z](?:-?[a-z0-9])*$` and be a string
+ *    (snapd refuses other names when it installs the snap; here that one entry is bad
+ *    with reason `invalid plug name: "NAME"` / `invalid slot name: "NAME"`);
+ *  - a path is measured in bytes (at most 255 after the "/", as the kernel counts), and
+ *    a control character or backslash in it is invalid (SPEC §2.2);
+ *  - a `posix-mq` identifier holding a NUL byte is bad (`... must not contain a NUL byte`).
+ * go-yaml v2 semantics are kept where they matter: a later duplicate key wins, a name
+ * listed under an app's or hook's plugs:/slots: declares a plug/slot of that interface,
+ * merge keys (`<<`) are not expanded (such a key is just a bad name). An explicit tag on
+ * a plain scalar is only seen by mqfs_snap_yaml_parse/load (the loader hides it), so
+ * mqfs_snap_yaml_from_node types `!!str 42` by its content.
+ *
+ * Hostile input costs bounded work: a document is never walked recursively and aliases
+ * are never expanded; a document whose aliases would multiply the work (an alias bomb)
+ * is refused with -EINVAL and a message. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <yaml.h>
@@ -31,8 +50,9 @@ struct mqfs_slot {
 };
 
 struct mqfs_bad {
-        char *name;   /* the plug or slot name, raw */
+        char *name;   /* the plug or slot name, raw (escaped if it holds a NUL byte) */
         char *reason; /* SPEC §2.2 REASON text, names already escaped */
+        size_t line;  /* 1-based line of the name in the source */
 };
 
 struct mqfs_snap_yaml {
@@ -45,6 +65,14 @@ struct mqfs_snap_yaml {
         size_t nbad;
 };
 
+/* snapd's snap name rule: 1..40 characters of a-z 0-9 and '-', at least one letter, no
+ * leading or trailing '-', no "--". len bytes of name are checked (NULs make it invalid). */
+enum { MQFS_SNAP_NAME_MAX = 40 };
+bool mqfs_snap_name_valid(const char *name, size_t len);
+
+/* snapd's plug and slot name rule, `^[a-z](?:-?[a-z0-9])*$`. */
+bool mqfs_plug_name_valid(const char *name, size_t len);
+
 /* Parses a whole snap.yaml document held in buf. origin names it in errors (a path).
  * 0 on success (bad plugs/slots are not failures); -EINVAL when buf is not YAML or not
  * a mapping, -ENOMEM. On failure *error (if error is not NULL) gets a message
@@ -52,7 +80,8 @@ struct mqfs_snap_yaml {
 int mqfs_snap_yaml_parse(const char *buf, size_t len, const char *origin,
                          struct mqfs_snap_yaml **out, char **error);
 
-/* Reads and parses a file (same results, plus -errno of open/read). */
+/* Reads and parses a file (same results, plus -errno of open/read, -EINVAL for a file
+ * that is not a regular file, -EFBIG above 4 MiB). */
 int mqfs_snap_yaml_load(const char *path, struct mqfs_snap_yaml **out, char **error);
 
 /* Same, from a mapping node inside a larger document (system.yaml's snap-yaml-inline). */
