@@ -96,7 +96,7 @@ void mqfs_log_denial(const char *snap, const char *queue, const char *operation,
                 return;
         char *esnap = mqfs_escape(snap, strlen(snap));
         char *equeue = queue ? mqfs_escape(queue, strlen(queue)) : NULL;
-        char more[64] = "";
+        char more[96] = "";
         if (dropped)
                 snprintf(more, sizeof(more), " (%lu more denials not logged: over %d a second)",
                          dropped, MQFS_LOG_DENIAL_RATE);
