@@ -189,12 +189,8 @@ static void file_ready(struct mqfs_loop_source *src, uint32_t events)
         update_interest(f);
 }
 
-void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
+static void file_free(struct mqfs_view_fs *fs, struct mqfs_open_file *f)
 {
-        struct mqfs_open_file *f = file_of(fi);
-
-        if (!f)
-                return;
         while (f->parked) {
                 struct parked_write *pw = f->parked;
                 unpark(pw);
@@ -215,7 +211,21 @@ void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
                 f->next->prev = f->prev;
         mqfs_handle_close(f->h);
         free(f);
+}
+
+void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
+{
+        struct mqfs_open_file *f = file_of(fi);
+
+        if (f)
+                file_free(fs, f);
         fi->fh = 0;
+}
+
+void mqfs_files_free(struct mqfs_view_fs *fs)
+{
+        while (fs->files)
+                file_free(fs, fs->files);
 }
 
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -48,3 +48,5 @@ void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
 void mqfs_files_recheck(struct mqfs_view_fs *fs);
 /* Answers every blocked write with err (shutdown). */
 void mqfs_files_cancel(struct mqfs_view_fs *fs, int err);
+/* Frees every open file (the session is gone: no release will come). */
+void mqfs_files_free(struct mqfs_view_fs *fs);

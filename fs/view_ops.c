@@ -18,7 +18,19 @@
  *   grant. The cost is one GETATTR per stat and one before each open (the kernel's
  *   default_permissions check wants fresh attributes).
  * - Directory attributes never change, so they are cached for an hour; the kernel's
- *   permission checks along a path then cost nothing. */
+ *   permission checks along a path then cost nothing.
+ *
+ * Measured on this VM (2 shared cores, noisy: two runs each, µs per operation, a view
+ * with 10 granted queues; a throw-away benchmark run in `unshare -im` against daemons
+ * built with the timeouts below; the kernel's own mqueue filesystem for contrast):
+ *                               these timeouts   queue attrs 1 s   no entry/dir cache
+ *   stat of a queue                  27-37            2-2.5 (stale)      95-109
+ *   open+read+close                 126-146           115-119           198-200
+ *   stat of an ungranted name        27-30            22-24              78-80
+ *   (kernel mqueuefs: stat 1.5-2, open+read+close 4-6)
+ * A stat is one GETATTR, at the floor of a do-nothing FUSE filesystem (37 µs);
+ * caching queue attributes would make stat 15x cheaper but show a stale QSIZE, so it
+ * stays 0. Entry and directory caching remove two requests from every path walk. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -678,6 +690,7 @@ int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struc
 
 void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
 {
+        mqfs_files_free(fs);
         mqfs_inode_table_free(fs->inodes);
         fs->inodes = NULL;
 }

@@ -29,9 +29,16 @@ struct mqfs_notifier;
 struct mqfs_inode_table;
 struct mqfs_open_file;
 
-#define MQFS_ENTRY_TIMEOUT      60.0
-#define MQFS_DIR_ATTR_TIMEOUT   3600.0
+/* Seconds. Overridable at build time only to measure the alternatives. */
+#ifndef MQFS_ENTRY_TIMEOUT
+#define MQFS_ENTRY_TIMEOUT 60.0
+#endif
+#ifndef MQFS_DIR_ATTR_TIMEOUT
+#define MQFS_DIR_ATTR_TIMEOUT 3600.0
+#endif
+#ifndef MQFS_QUEUE_ATTR_TIMEOUT
 #define MQFS_QUEUE_ATTR_TIMEOUT 0.0
+#endif
 
 /* Bounds on what blocked writers may hold in the daemon (a copy of each message). */
 enum {
@@ -52,7 +59,8 @@ struct mqfs_view_fs {
 };
 
 int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop);
-/* Frees what the filesystem owns; open files must be gone (the session destroyed). */
+/* Frees what the filesystem owns, open files included; call after the session is
+ * destroyed (no request can come any more). */
 void mqfs_view_fs_destroy(struct mqfs_view_fs *fs);
 
 const struct fuse_lowlevel_ops *mqfs_view_ops(void);

@@ -793,6 +793,13 @@ static int user_creates(void *arg)
         return touch(pathf(vp, sizeof(vp), "%s/cr", E.consview)) == 0 ? 0 : 1;
 }
 
+static int user_chowns_to_root(void *arg)
+{
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        return chown(vp, 0, 0) == 0 ? 0 : errno;
+}
+
 static int user_chmods(void *arg)
 {
         char vp[256];
@@ -840,6 +847,13 @@ static void test_non_root_held_to_mode(void **state)
         assert_int_equal(stat(kpath("cr"), &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(run_as(uid, gid, user_chmods, "blk"), EPERM);
+        /* chown: root may, through the view; the new owner then may chmod. */
+        assert_int_equal(chown(view("cons", "blk"), uid, gid), 0);
+        assert_int_equal(stat(kpath("blk"), &st), 0);
+        assert_int_equal(st.st_uid, uid);
+        assert_int_equal(st.st_gid, gid);
+        assert_int_equal(run_as(uid, gid, user_chmods, "blk"), 0);
+        assert_int_equal(run_as(uid, gid, user_chowns_to_root, "blk"), EPERM);
 
         umount2(E.consview, MNT_DETACH);
         E.consview_mounted = false;
@@ -947,6 +961,19 @@ static int child_waits_pollin(void *arg)
         return n == 1 && (p.revents & POLLIN) ? 0 : 3;
 }
 
+static int child_waits_pollout(void *arg)
+{
+        char vp[256];
+        int fd =
+            open(pathf(vp, sizeof(vp), "%s/%s", E.mnt, (const char *)arg), O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 2;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n = poll(&p, 1, -1);
+        close(fd);
+        return n == 1 && (p.revents & POLLOUT) ? 0 : 3;
+}
+
 static void test_poll(void **state)
 {
         (void)state;
@@ -983,6 +1010,19 @@ static void test_poll(void **state)
         }
         assert_true(wait_blocked_in(pid, SYS_poll, SYS_ppoll));
         assert_int_equal(hq_send("poll", "wake", 4), 0);
+        assert_int_equal(wait_child(pid), 0);
+
+        /* A poller sleeping for POLLOUT on a full queue wakes when room is made. */
+        for (int i = 1; i < MAXMSG; i++)
+                assert_int_equal(hq_send("poll", "m", 1), 0);
+        pid = fork();
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                alarm(60);
+                _exit(child_waits_pollout("cons/poll"));
+        }
+        assert_true(wait_blocked_in(pid, SYS_poll, SYS_ppoll));
+        assert_int_equal(hq_receive("poll", msg), 4);
         assert_int_equal(wait_child(pid), 0);
 }
 
