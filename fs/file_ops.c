@@ -8,6 +8,14 @@
  * interrupted (a signal, Ctrl-C) we reply EINTR and forget the request. Writes parked
  * on one file are sent in the order they came.
  *
+ * Known limit (the kernel's, not ours): fuse_direct_write_iter holds the FUSE inode's
+ * lock for the whole WRITE request, so while a write to queue Q is parked, whatever
+ * else needs that lock on the same view's Q waits in the kernel, uninterruptibly,
+ * until the parked write is answered (room, or its caller interrupted): another
+ * write, open with O_TRUNC (a shell's `>`), truncate, chmod, chown, utimes, rm.
+ * Seen on this VM: a second `echo two > q` sits in D state in do_truncate. Reads,
+ * stat, open without O_TRUNC, listings, other queues and other snaps' views go on.
+ *
  * Interrupt subtlety (libfuse 3.14, lib/fuse_lowlevel.c): fuse_req_interrupt_func
  * calls the callback at once, with the request's lock held, if the interrupt already
  * arrived; replying there would free the request under that lock. So the callback

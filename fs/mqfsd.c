@@ -99,7 +99,8 @@ static void usage(FILE *out)
                      "                      and whenever the file changes\n"
                      "  -f, --foreground    stay in the foreground and log to stderr\n"
                      "                      (otherwise: detach and log to syslog)\n"
-                     "  -d, --debug         libfuse's request trace, and debug messages\n"
+                     "  -d, --debug         libfuse's request trace and debug messages\n"
+                     "                      (implies -f)\n"
                      "  -o OPTIONS          more FUSE mount options (comma-separated)\n"
                      "  -h, --help          this text\n"
                      "  -V, --version       the version\n"
@@ -141,7 +142,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
                         opt->foreground = true;
                         break;
                 case 'd':
+                        /* As with libfuse's own -d: the trace goes to stderr, so stay. */
                         opt->debug = true;
+                        opt->foreground = true;
                         break;
                 case 'o':
                         if (append_opts(&opt->fuse_opts, optarg)) {
