@@ -108,7 +108,13 @@ int mqfs_notifier_new(struct fuse_session *se, struct mqfs_notifier **out)
 static int enqueue(struct mqfs_notifier *n, struct notify_item *it)
 {
         pthread_mutex_lock(&n->lock);
-        if (n->finishing || n->queued >= NOTIFY_QUEUE_MAX) {
+        if (n->finishing) {
+                /* Shutting down: the kernel's caches go with the mount. */
+                pthread_mutex_unlock(&n->lock);
+                free(it);
+                return -ENOSPC;
+        }
+        if (n->queued >= NOTIFY_QUEUE_MAX) {
                 bool log = n->dropped++ == 0 || n->dropped % 1024 == 0;
                 uint64_t dropped = n->dropped;
                 pthread_mutex_unlock(&n->lock);
