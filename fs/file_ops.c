@@ -65,6 +65,8 @@ static struct mqfs_view_fs *fs_of(fuse_req_t req)
 }
 
 static void file_ready(struct mqfs_loop_source *src, uint32_t events);
+static void unpark(struct parked_write *pw);
+static void wake_poller(struct mqfs_open_file *f);
 
 /* Registers the queue descriptor for what the file waits for now. */
 static void update_interest(struct mqfs_open_file *f)
@@ -80,11 +82,20 @@ static void update_interest(struct mqfs_open_file *f)
                         ev |= EPOLLOUT;
         }
         int err = mqfs_loop_set(f->fs->loop, &f->src, ev);
-        if (err)
-                /* Without epoll the waiters would never wake; the retry after the next
-                 * policy change or message does not come either, so say so. */
-                mqfs_log(LOG_ERR, "cannot watch queue %s for room or messages: %s",
-                         mqfs_handle_name(f->h), strerror(-err));
+        if (!err)
+                return;
+        /* Without epoll the waiters would never wake: answer them now rather than
+         * leave them hanging (writers get the error, pollers ask again). */
+        mqfs_log(LOG_ERR, "cannot watch queue %s for room or messages: %s", mqfs_handle_name(f->h),
+                 strerror(-err));
+        while (f->parked) {
+                struct parked_write *pw = f->parked;
+                unpark(pw);
+                fuse_reply_err(pw->req, -err);
+                free(pw);
+        }
+        wake_poller(f);
+        mqfs_loop_remove(f->fs->loop, &f->src);
 }
 
 int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi)
