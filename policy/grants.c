@@ -120,7 +120,8 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
 {
         if (g->frozen)
                 return 0;
-        qsort(g->entries, g->count, sizeof(*g->entries), entry_cmp);
+        if (g->count > 1) /* an empty table has no array: qsort(NULL) is undefined */
+                qsort(g->entries, g->count, sizeof(*g->entries), entry_cmp);
 
         /* Fold duplicates: keep the first of each (snap, queue), or-ing the perms in. */
         size_t kept = 0;
