@@ -5,7 +5,23 @@
  * read, an unknown name in connections, a slot refused as super-privileged, an
  * ambiguous auto-connection) is skipped with a message naming its file and line, and
  * the rest loads; a file that is not YAML, or not a mapping, is an error and nothing
- * is returned. A loaded system is read-only. */
+ * is returned. A loaded system is read-only.
+ *
+ * Details beyond SPEC §2.3:
+ *  - snap names follow snapd's rule (mqfs_snap_name_valid); an entry with a bad name is
+ *    skipped. The first entry naming a snap claims the name even if it turns out broken;
+ *    later entries with that name are skipped.
+ *  - publisher: absent, null or "" is unasserted; type: absent or null is app;
+ *    slots-allowed: a YAML bool (true/false/yes/no/on/off...). Other values skip the
+ *    entry. Unknown keys are reported and ignored.
+ *  - snaps:, connections: and disconnected: must each be a list (or absent/null); any
+ *    other shape is an error for the whole file, since applying it would drop every
+ *    snap or connection at once. So is a file whose aliases would multiply the work.
+ *  - An auto-connection is ambiguous when the plug has more than one candidate slot,
+ *    counted before disconnections are applied (as snapd does); a manual connection of
+ *    a pair listed under disconnected: wins (the admin connected it again).
+ *  - A snap-yaml file larger than 4 MiB is refused (that snap is skipped); system.yaml
+ *    itself may be up to 64 MiB. */
 #pragma once
 
 #include <stdbool.h>
@@ -46,13 +62,16 @@ struct mqfs_system {
         size_t nsnaps;
         struct mqfs_connection *conns; /* sorted by (plug snap, plug, slot snap, slot), unique */
         size_t nconns;
-        char **messages; /* "FILE:LINE: ..." warnings and skipped entries, in file order */
+        /* "FILE:LINE: ..." warnings and skipped entries, in the order of the system.yaml
+         * entries they concern (FILE is the snap.yaml for its bad plugs and slots). */
+        char **messages;
         size_t nmessages;
 };
 
 /* Loads path (snap-yaml paths are relative to its directory) and resolves the
  * connections. 0 (messages may still list skipped entries); -EINVAL for a file that is
- * not YAML or not a mapping; -errno when it cannot be read; -ENOMEM. On failure
+ * not YAML, not a mapping, or has a section of the wrong shape (see above); -errno
+ * when it cannot be read (-EFBIG above 64 MiB); -ENOMEM. On failure
  * *error (if not NULL) gets "FILE:LINE: what is wrong" to free(). */
 int mqfs_system_load(const char *path, struct mqfs_system **out, char **error);
 

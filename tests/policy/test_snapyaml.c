@@ -662,6 +662,7 @@ static void test_hostile_characters_escaped(void **state)
                             "\"\"); 42 (invalid plug name: \"42\"); Upper";
         assert_true(strncmp(report, start, strlen(start)) == 0);
         assert_non_null(strstr(report, "; bad\\nname (invalid plug name: \"bad\\nname\"); "));
+        free(report);
         mqfs_snap_yaml_free(snap);
 
         /* an identifier with a NUL byte could not be told from its prefix */

@@ -1,0 +1,386 @@
+/* resolve.c — connections (SPEC §2.3) and grants (SPEC §2.4) of a loaded system.
+ *
+ * Auto-connection indexes every slot by (publisher, identifier) in a sorted array, so
+ * that each plug finds its candidates by binary search: O((plugs + slots) log slots). */
+#include "resolve.h"
+
+#include "grants.h"
+#include "perm.h"
+#include "qname.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Candidates named in an ambiguity warning before "and N more". */
+enum { MAX_NAMED_CANDIDATES = 8 };
+
+static int bytes_cmp(const char *a, size_t alen, const char *b)
+{
+        size_t blen = strlen(b);
+        int c = memcmp(a, b, alen < blen ? alen : blen);
+        return c ? c : (alen > blen) - (alen < blen);
+}
+
+static ssize_t find_snap(const struct mqfs_system *sys, const char *name, size_t len)
+{
+        size_t lo = 0, hi = sys->nsnaps;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = bytes_cmp(name, len, sys->snaps[mid].name);
+                if (c == 0)
+                        return (ssize_t)mid;
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return -1;
+}
+
+/* Index of the plug (slots = false) or slot called name in yaml, or -1. */
+static ssize_t find_end(const struct mqfs_snap_yaml *yaml, bool slots, const char *name, size_t len)
+{
+        size_t lo = 0, hi = slots ? yaml->nslots : yaml->nplugs;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = bytes_cmp(name, len, slots ? yaml->slots[mid].name : yaml->plugs[mid].name);
+                if (c == 0)
+                        return (ssize_t)mid;
+                if (c < 0)
+                        hi = mid;
+                else
+                        lo = mid + 1;
+        }
+        return -1;
+}
+
+static int push_ref(struct mqfs_conn_ref **v, size_t *n, size_t *cap,
+                    const struct mqfs_conn_ref *ref)
+{
+        if (*n == *cap) {
+                size_t cap2 = *cap ? *cap * 2 : 64;
+                struct mqfs_conn_ref *v2 = reallocarray(*v, cap2, sizeof(**v));
+                if (v2 == NULL)
+                        return -ENOMEM;
+                *v = v2;
+                *cap = cap2;
+        }
+        (*v)[(*n)++] = *ref;
+        return 0;
+}
+
+/* ---- connections: and disconnected: ---- */
+
+/* One end "SNAP:NAME" of an entry, resolved to indices. 1 when it is unusable (a
+ * message says why), 0 when found, <0 on error. */
+static int resolve_end(struct mqfs_loader *ld, const yaml_node_t *entry, const char *section,
+                       size_t index, const yaml_node_t *value, bool slot, size_t *snap_index,
+                       size_t *end_index)
+{
+        const char *what = slot ? "slot" : "plug";
+        const char *effect = strcmp(section, "connections") == 0 ? "the connection is skipped"
+                                                                 : "the entry has no effect";
+        int r;
+        size_t len = 0;
+        const char *text = mqfs_yscalar(value, &len);
+        const char *colon = text ? memchr(text, ':', len) : NULL;
+        if (mqfs_ykind(ld->yd, value) != MQFS_YSTRING || colon == NULL || colon == text ||
+            colon == text + len - 1) {
+                r = mqfs_loader_message(ld, ld->origin, mqfs_yline(value ? value : entry),
+                                        "%s entry %zu: %s must be \"SNAP:%s\" (a string); %s",
+                                        section, index + 1, what, slot ? "SLOT" : "PLUG", effect);
+                return r < 0 ? r : 1;
+        }
+        size_t snap_len = (size_t)(colon - text);
+        ssize_t s = find_snap(ld->sys, text, snap_len);
+        ssize_t e =
+            s < 0 ? -1 : find_end(ld->sys->snaps[s].yaml, slot, colon + 1, len - snap_len - 1);
+        if (e >= 0) {
+                *snap_index = (size_t)s;
+                *end_index = (size_t)e;
+                return 0;
+        }
+        char *shown_snap = mqfs_escape(text, snap_len);
+        char *shown_name = mqfs_escape(colon + 1, len - snap_len - 1);
+        r = -ENOMEM;
+        if (shown_snap != NULL && shown_name != NULL) {
+                if (s < 0)
+                        r = mqfs_loader_message(ld, ld->origin, mqfs_yline(value),
+                                                "%s entry %zu: no installed snap \"%s\" (in %s "
+                                                "\"%s:%s\"); %s",
+                                                section, index + 1, shown_snap, what, shown_snap,
+                                                shown_name, effect);
+                else
+                        r = mqfs_loader_message(ld, ld->origin, mqfs_yline(value),
+                                                "%s entry %zu: snap \"%s\" has no usable "
+                                                "posix-mq %s \"%s\" (see its messages if it was "
+                                                "refused or bad); %s",
+                                                section, index + 1, shown_snap, what, shown_name,
+                                                effect);
+        }
+        free(shown_snap);
+        free(shown_name);
+        return r < 0 ? r : 1;
+}
+
+int mqfs_resolve_read_list(struct mqfs_loader *ld, const yaml_node_t *list, bool manual)
+{
+        static const char *const keys[] = {"plug", "slot"};
+        const char *section = manual ? "connections" : "disconnected";
+        struct mqfs_system *sys = ld->sys;
+        yaml_node_item_t *items;
+        size_t n = mqfs_ylist(list, &items);
+        int r = 0;
+
+        if (!mqfs_ydoc_visit(ld->yd, n))
+                return -E2BIG;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                yaml_node_t *entry = mqfs_ynode(ld->yd, items[i]), *v[2];
+                enum mqfs_ykind kind = mqfs_ykind(ld->yd, entry);
+                ld->key = mqfs_yline(entry);
+                if (kind != MQFS_YMAP) {
+                        r = mqfs_loader_message(ld, ld->origin, mqfs_yline(entry),
+                                                "%s entry %zu is %s, not a map with plug: and "
+                                                "slot:; it is skipped",
+                                                section, i + 1, mqfs_ykind_text(kind));
+                        continue;
+                }
+                if (!mqfs_ymap_get(ld->yd, entry, keys, 2, v))
+                        return -E2BIG;
+                struct mqfs_conn_ref ref = {.manual = manual};
+                r = resolve_end(ld, entry, section, i, v[0], false, &ref.plug_snap, &ref.plug);
+                if (r == 0)
+                        r = resolve_end(ld, entry, section, i, v[1], true, &ref.slot_snap,
+                                        &ref.slot);
+                if (r != 0)
+                        continue;
+                if (!manual) {
+                        r = push_ref(&ld->disconnected, &ld->ndisconnected, &ld->cap_disconnected,
+                                     &ref);
+                        continue;
+                }
+                const struct mqfs_system_snap *ps = &sys->snaps[ref.plug_snap];
+                const struct mqfs_system_snap *ss = &sys->snaps[ref.slot_snap];
+                const struct mqfs_plug *plug = &ps->yaml->plugs[ref.plug];
+                const struct mqfs_slot *slot = &ss->yaml->slots[ref.slot];
+                /* The base declaration's plug rule: identifiers must match, unless a
+                 * snap is unasserted (no snap-declaration to check against). */
+                if (ps->publisher[0] != '\0' && ss->publisher[0] != '\0' &&
+                    strcmp(plug->label, slot->label) != 0) {
+                        char *pl = mqfs_escape(plug->label, strlen(plug->label));
+                        char *sl = mqfs_escape(slot->label, strlen(slot->label));
+                        r = pl && sl ? mqfs_loader_message(
+                                           ld, ld->origin, mqfs_yline(entry),
+                                           "connection %s:%s -> %s:%s refused: connection "
+                                           "not allowed by plug rule of interface "
+                                           "\"posix-mq\" (posix-mq identifiers \"%s\" and "
+                                           "\"%s\" differ)",
+                                           ps->name, plug->name, ss->name, slot->name, pl, sl)
+                                     : -ENOMEM;
+                        free(pl);
+                        free(sl);
+                        continue;
+                }
+                r = push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* ---- auto-connection ---- */
+
+struct slot_key {
+        const char *publisher, *label;
+        size_t snap, slot;
+};
+
+static int slot_key_cmp(const void *pa, const void *pb)
+{
+        const struct slot_key *a = pa, *b = pb;
+        int c = strcmp(a->publisher, b->publisher);
+        if (c == 0)
+                c = strcmp(a->label, b->label);
+        if (c == 0)
+                c = (a->snap > b->snap) - (a->snap < b->snap);
+        if (c == 0)
+                c = (a->slot > b->slot) - (a->slot < b->slot);
+        return c;
+}
+
+static int ref_cmp(const void *pa, const void *pb)
+{
+        const struct mqfs_conn_ref *a = pa, *b = pb;
+        const size_t ka[] = {a->plug_snap, a->plug, a->slot_snap, a->slot};
+        const size_t kb[] = {b->plug_snap, b->plug, b->slot_snap, b->slot};
+        for (size_t i = 0; i < 4; i++)
+                if (ka[i] != kb[i])
+                        return ka[i] < kb[i] ? -1 : 1;
+        return 0;
+}
+
+/* First index in keys[lo, hi) not ordered before (publisher, label). */
+static size_t lower_bound(const struct slot_key *keys, size_t n, const char *publisher,
+                          const char *label, bool upper)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(keys[mid].publisher, publisher);
+                if (c == 0)
+                        c = strcmp(keys[mid].label, label);
+                if (c < 0 || (upper && c == 0))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static int warn_ambiguous(struct mqfs_loader *ld, size_t snap, size_t plug,
+                          const struct slot_key *cands, size_t n)
+{
+        const struct mqfs_system *sys = ld->sys;
+        char *names = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&names, &size);
+        if (f == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && i < MAX_NAMED_CANDIDATES; i++)
+                fprintf(f, "%s%s:%s", i ? ", " : "", sys->snaps[cands[i].snap].name,
+                        sys->snaps[cands[i].snap].yaml->slots[cands[i].slot].name);
+        if (n > MAX_NAMED_CANDIDATES)
+                fprintf(f, " and %zu more", n - MAX_NAMED_CANDIDATES);
+        if (fclose(f) != 0) {
+                free(names);
+                return -ENOMEM;
+        }
+        const struct mqfs_plug *p = &sys->snaps[snap].yaml->plugs[plug];
+        ld->key = ld->entry_lines[snap];
+        int r = mqfs_loader_message(ld, ld->files[snap], p->line,
+                                    "snap \"%s\" plug \"%s\" is not auto-connected: %zu "
+                                    "candidate slots (%s); connect one under connections:",
+                                    sys->snaps[snap].name, p->name, n, names);
+        free(names);
+        return r;
+}
+
+static int auto_connect(struct mqfs_loader *ld)
+{
+        const struct mqfs_system *sys = ld->sys;
+        size_t nkeys = 0, total = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < sys->nsnaps; i++)
+                total += sys->snaps[i].yaml->nslots;
+        struct slot_key *keys = calloc(total ? total : 1, sizeof(*keys));
+        if (keys == NULL)
+                return -ENOMEM;
+        /* Unasserted snaps never auto-connect: only slots with a publisher are indexed. */
+        for (size_t i = 0; i < sys->nsnaps; i++) {
+                const struct mqfs_system_snap *s = &sys->snaps[i];
+                if (s->publisher[0] == '\0')
+                        continue;
+                for (size_t k = 0; k < s->yaml->nslots; k++)
+                        keys[nkeys++] =
+                            (struct slot_key){s->publisher, s->yaml->slots[k].label, i, k};
+        }
+        qsort(keys, nkeys, sizeof(*keys), slot_key_cmp);
+        if (ld->ndisconnected > 1)
+                qsort(ld->disconnected, ld->ndisconnected, sizeof(*ld->disconnected), ref_cmp);
+
+        for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
+                const struct mqfs_system_snap *s = &sys->snaps[i];
+                if (s->publisher[0] == '\0')
+                        continue;
+                for (size_t k = 0; r == 0 && k < s->yaml->nplugs; k++) {
+                        const char *label = s->yaml->plugs[k].label;
+                        size_t lo = lower_bound(keys, nkeys, s->publisher, label, false);
+                        size_t hi = lower_bound(keys, nkeys, s->publisher, label, true);
+                        if (hi - lo > 1) {
+                                /* As snapd: more than one candidate connects none, counted
+                                 * before disconnections are taken into account. */
+                                r = warn_ambiguous(ld, i, k, keys + lo, hi - lo);
+                                continue;
+                        }
+                        if (hi == lo)
+                                continue;
+                        struct mqfs_conn_ref ref = {i, k, keys[lo].snap, keys[lo].slot, false};
+                        if (ld->ndisconnected > 0 &&
+                            bsearch(&ref, ld->disconnected, ld->ndisconnected,
+                                    sizeof(*ld->disconnected), ref_cmp) != NULL)
+                                continue;
+                        r = push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
+                }
+        }
+        free(keys);
+        return r;
+}
+
+int mqfs_resolve(struct mqfs_loader *ld)
+{
+        struct mqfs_system *sys = ld->sys;
+        int r = auto_connect(ld);
+        if (r < 0)
+                return r;
+        /* Sorted by index is sorted by name; a pair listed twice (manual and auto, or
+         * manual twice) is one connection, manual if any of them is. */
+        if (ld->nconns > 1)
+                qsort(ld->conns, ld->nconns, sizeof(*ld->conns), ref_cmp);
+        sys->conns = calloc(ld->nconns ? ld->nconns : 1, sizeof(*sys->conns));
+        if (sys->conns == NULL)
+                return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < ld->nconns; i++) {
+                const struct mqfs_conn_ref *ref = &ld->conns[i];
+                if (n > 0 && ref_cmp(ref, &ld->conns[i - 1]) == 0) {
+                        sys->conns[n - 1].manual |= ref->manual;
+                        continue;
+                }
+                const struct mqfs_system_snap *ps = &sys->snaps[ref->plug_snap];
+                const struct mqfs_system_snap *ss = &sys->snaps[ref->slot_snap];
+                sys->conns[n++] = (struct mqfs_connection){
+                    .plug_snap = ps,
+                    .plug = &ps->yaml->plugs[ref->plug],
+                    .slot_snap = ss,
+                    .slot = &ss->yaml->slots[ref->slot],
+                    .manual = ref->manual,
+                };
+        }
+        sys->nconns = n;
+        return 0;
+}
+
+/* ---- grants ---- */
+
+int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
+{
+        struct mqfs_grants *g = NULL;
+        int r = mqfs_grants_new(&g);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
+                const struct mqfs_system_snap *s = &sys->snaps[i];
+                r = mqfs_grants_add_snap(g, s->name);
+                /* A snap's own slots: every path, every permission. */
+                for (size_t k = 0; r == 0 && k < s->yaml->nslots; k++)
+                        for (size_t p = 0; r == 0 && p < s->yaml->slots[k].npaths; p++)
+                                r = mqfs_grants_add(g, s->name, s->yaml->slots[k].paths[p],
+                                                    MQFS_PERM_ALL);
+        }
+        for (size_t i = 0; r == 0 && i < sys->nconns; i++) {
+                const struct mqfs_connection *c = &sys->conns[i];
+                /* The slot's permissions; open always (also for `permissions: []`). */
+                for (size_t p = 0; r == 0 && p < c->slot->npaths; p++)
+                        r = mqfs_grants_add(g, c->plug_snap->name, c->slot->paths[p],
+                                            c->slot->perms | MQFS_PERM_OPEN);
+        }
+        if (r == 0)
+                r = mqfs_grants_freeze(g);
+        if (r < 0) {
+                mqfs_grants_unref(g);
+                return r;
+        }
+        *out = g;
+        return 0;
+}

@@ -1,0 +1,44 @@
+/* resolve.h — private to policy/: the state of one system.yaml load, shared by the
+ * loader (system.c: the snaps section) and the resolver (resolve.c: connections,
+ * disconnections and auto-connection). */
+#pragma once
+
+#include <stddef.h>
+
+#include "system.h"
+#include "yamlnode.h"
+
+/* A plug/slot pair by index: snap index in sys->snaps (sorted by name), plug or slot
+ * index in that snap's yaml (sorted by name), so that index order is name order. */
+struct mqfs_conn_ref {
+        size_t plug_snap, plug, slot_snap, slot;
+        bool manual;
+};
+
+struct mqfs_loader {
+        struct mqfs_system *sys;
+        struct mqfs_ydoc *yd;
+        const char *origin;  /* the system.yaml, for messages */
+        const char **files;  /* per sys->snaps[i]: where its plugs and slots were written */
+        size_t *entry_lines; /* per sys->snaps[i]: the line of its entry in system.yaml */
+        /* Messages are put in system.yaml order at the end: each is keyed with the line
+         * of the entry it concerns (the current one when it is added). */
+        size_t key;
+        size_t *keys;
+        size_t cap_messages;
+        struct mqfs_conn_ref *conns; /* manual, then auto; merged by mqfs_resolve */
+        size_t nconns, cap_conns;
+        struct mqfs_conn_ref *disconnected;
+        size_t ndisconnected, cap_disconnected;
+};
+
+/* Appends "FILE:LINE: ..." to sys->messages, keyed with ld->key. 0 or -ENOMEM. */
+__attribute__((format(printf, 4, 5))) int
+mqfs_loader_message(struct mqfs_loader *ld, const char *file, size_t line, const char *fmt, ...);
+
+/* Reads the connections: or disconnected: list (manual = true for connections). Bad
+ * entries become messages. 0, -ENOMEM, or -E2BIG when the document budget ran out. */
+int mqfs_resolve_read_list(struct mqfs_loader *ld, const yaml_node_t *list, bool manual);
+
+/* Auto-connects, merges with the manual connections and fills sys->conns. 0 or -ENOMEM. */
+int mqfs_resolve(struct mqfs_loader *ld);
