@@ -13,7 +13,7 @@
 
 #define DEFAULT_MOUNT_POINT "/run/mqfs"
 #define DEFAULT_SYSTEM_PATH "/etc/mqfs/system.yaml"
-#define DEFAULT_DAEMON_PATH "/usr/local/bin/mqfsd"
+#define DEFAULT_DAEMON_PATH "/usr/local/sbin/mqfsd"
 
 enum { PATH_MAX_LEN = 4095 };
 

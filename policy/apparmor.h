@@ -69,7 +69,8 @@ struct mqfs_apparmor_options {
         const char *mount_point; /* the daemon's mount point; NULL: "/run/mqfs" */
         const char *system_path; /* system.yaml; NULL: "/etc/mqfs/system.yaml" */
         const char *daemon_path; /* mqfsd's binary, the daemon profile's attachment;
-                                    NULL: "/usr/local/bin/mqfsd" */
+                                    NULL: "/usr/local/sbin/mqfsd", where
+                                    `cmake --install` puts it */
         bool mqueue_rules;       /* emit `mqueue` rules (the parser understands them) */
         const char *origin; /* named in the header comment (e.g. the system.yaml); may be NULL */
 };

@@ -47,7 +47,7 @@ static const char usage_text[] =
     "  --mount-point DIR   where mqfsd mounts the views (default /run/mqfs)\n"
     "  --only KINDS        with --profile: a comma-separated list of apps, mount, daemon\n"
     "                      (default: all three)\n"
-    "  --daemon-path PATH  with --profile: mqfsd's binary (default /usr/local/bin/mqfsd)\n"
+    "  --daemon-path PATH  with --profile: mqfsd's binary (default /usr/local/sbin/mqfsd)\n"
     "  --mqueue WHEN       with --profile: emit `mqueue` rules: auto (default; when the\n"
     "                      installed apparmor_parser understands them), yes, no\n"
     "  --parser PATH       the apparmor_parser to ask (default: from PATH, /usr/sbin, /sbin)\n"
@@ -612,9 +612,15 @@ static int cmd_apparmor_profiles(const struct options *o)
         char system_abs[PATH_MAX];
         const char *system_path = NULL;
         if (o->system) {
-                if (!realpath(o->system, system_abs)) {
-                        complain("cannot read the system state %s: %s", show(&s, o->system),
-                                 strerror(errno));
+                /* The daemon's profile alone may be made before the state exists (at
+                 * install time): an absolute path is then taken as it is. */
+                bool taken_as_is =
+                    !per_snap && o->system[0] == '/' && strlen(o->system) < sizeof(system_abs);
+                if (taken_as_is)
+                        strcpy(system_abs, o->system);
+                if (!taken_as_is && !realpath(o->system, system_abs)) {
+                        complain("cannot read the system state %s: %s (check the path)",
+                                 show(&s, o->system), strerror(errno));
                         free(s.text);
                         return EXIT_USAGE;
                 }

@@ -620,7 +620,7 @@ static void mount_and_daemon_profiles_compile(void **state)
                 if (i == 0) {
                         assert_non_null(strstr(mount, "  mount options=(rw, bind) "
                                                       "/run/mqfs/consumer/ -> /dev/mqueue/,\n"));
-                        assert_non_null(strstr(daemon, "profile mqfsd /usr/local/bin/mqfsd "));
+                        assert_non_null(strstr(daemon, "profile mqfsd /usr/local/sbin/mqfsd "));
                         assert_non_null(
                             strstr(daemon, "  mount fstype=fuse.mqfs -> /run/mqfs/,\n"));
                         assert_non_null(strstr(daemon, "  /etc/mqfs/** r,\n"));
@@ -686,7 +686,7 @@ static void every_profile_compiles(void **state)
                 char *daemon = NULL, *t;
                 assert_int_equal(mqfs_apparmor_daemon_profile(&opts, &daemon), 0);
                 fx_assert_compiles(&p, daemon, "the daemon's profile");
-                assert_int_equal(fx_count(daemon, "profile mqfsd /usr/local/bin/mqfsd "), 1);
+                assert_int_equal(fx_count(daemon, "profile mqfsd /usr/local/sbin/mqfsd "), 1);
                 t = fx_concat(all, daemon);
                 fx_assert_compiles(&p, t, "all profiles in one file");
                 free(t);

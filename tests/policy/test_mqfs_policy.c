@@ -333,6 +333,16 @@ static void profiles_compile(void **state)
         fx_assert_compiles(&p, r.out, "the daemon's profile");
         fx_run_free(&r);
 
+        /* The daemon's profile may name a state file that does not exist yet. */
+        r = run("apparmor", "--profile", "--only", "daemon", "--system", "/srv/later/system.yaml",
+                "--mqueue", "no", NULL);
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, "  /srv/later/** r,\n"));
+        fx_run_free(&r);
+        expect_usage_error(run("apparmor", "--profile", "--only", "daemon", "--system",
+                               "/srv/my state/system.yaml", NULL),
+                           "AppArmor rule");
+
         /* No parser to ask: a warning, and the mqueue rules left out. */
         r = run("apparmor", "--profile", "--only", "daemon", "--parser", "/nonexistent/parser",
                 "--features", p.features, NULL);
