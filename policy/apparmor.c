@@ -490,6 +490,12 @@ int mqfs_apparmor_mount_profile(const char *snap, const struct mqfs_apparmor_opt
                 r.mount_point, r.mount_len, r.mount_point, snap);
         fputs("  /dev/ r,\n  /dev/mqueue/ rw,\n", f);
         put_mount_rules(f, snap, r.mount_point);
+        fprintf(f,
+                "  # What was attached where, for list and repair (fs/mount/record.c).\n"
+                "  /run/mqfs-mount/ rw,\n"
+                "  /run/mqfs-mount/%s rw,\n"
+                "  /run/mqfs-mount/.%s.new rw,\n",
+                snap, snap);
         fputs("}\n", f);
         return text_close(&t, 0, out);
 }
