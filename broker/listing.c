@@ -170,7 +170,8 @@ static int collect_granted(int backing_fd, const struct mqfs_view *v, struct lis
                 goto fail;
         }
         closedir(dir);
-        qsort(items, n, sizeof(*items), compare_listed);
+        if (n > 1) /* items is NULL when nothing was listed; qsort(NULL, 0) is UB */
+                qsort(items, n, sizeof(*items), compare_listed);
         *out = items;
         *count = n;
         return 0;
