@@ -412,13 +412,19 @@ static enum mqfs_ykind resolve_plain(const char *s, size_t len)
                                              "-.Inf", "-.INF", NULL};
         if (len == 0)
                 return MQFS_YNULL;
-        if (in_list(s, len, bools))
-                return MQFS_YBOOL;
-        if (in_list(s, len, nulls))
-                return MQFS_YNULL;
-        if (in_list(s, len, floats))
-                return MQFS_YFLOAT;
         char first = s[0];
+        /* Most scalars are names and paths: only these first characters can start a
+         * word of the lists (the longest has 6 characters) or a number. */
+        if (strchr("yYnNtTfFoO~.+-0123456789", first) == NULL || first == '\0')
+                return MQFS_YSTRING;
+        if (len <= 6) {
+                if (in_list(s, len, bools))
+                        return MQFS_YBOOL;
+                if (in_list(s, len, nulls))
+                        return MQFS_YNULL;
+                if (in_list(s, len, floats))
+                        return MQFS_YFLOAT;
+        }
         if (first == '.')
                 return is_yaml_float(s, len, false) ? MQFS_YFLOAT : MQFS_YSTRING;
         if (first != '+' && first != '-' && !(first >= '0' && first <= '9'))
@@ -569,7 +575,8 @@ bool mqfs_ymap_get(struct mqfs_ydoc *yd, const yaml_node_t *map, const char *con
                 if (text == NULL)
                         continue;
                 for (size_t k = 0; k < nkeys; k++) {
-                        if (equals(text, len, keys[k]) && mqfs_ykind(yd, key) == MQFS_YSTRING)
+                        if (len > 0 && text[0] == keys[k][0] && equals(text, len, keys[k]) &&
+                            mqfs_ykind(yd, key) == MQFS_YSTRING)
                                 values[k] = mqfs_ynode(yd, pairs[i].value);
                 }
         }
