@@ -38,9 +38,9 @@ struct mqfs_plug {
 
 struct mqfs_slot {
         char *name;
-        char *label;   /* the posix-mq identifier, defaulted to the slot name */
-        char **paths;  /* normalised "/name" queue names, in the order written */
-        size_t npaths; /* >= 1 */
+        char *label;    /* the posix-mq identifier, defaulted to the slot name */
+        char **paths;   /* normalised "/name" queue names, in the order written */
+        size_t npaths;  /* >= 1 */
         unsigned perms; /* enum mqfs_perm bits as written (default read|write); [] gives 0 */
         /* The same permissions as single bits in the order written, duplicates kept
          * (default: read, write): snapd's AppArmor plug rule lists them so. */
@@ -56,7 +56,7 @@ struct mqfs_bad {
 };
 
 struct mqfs_snap_yaml {
-        char *name; /* the snap's name from the document ("" if absent) */
+        char *name; /* the snap's name from the document ("" if absent or not a string) */
         struct mqfs_plug *plugs; /* sorted by name */
         size_t nplugs;
         struct mqfs_slot *slots; /* sorted by name */
@@ -75,7 +75,10 @@ bool mqfs_plug_name_valid(const char *name, size_t len);
 
 /* Parses a whole snap.yaml document held in buf. origin names it in errors (a path).
  * 0 on success (bad plugs/slots are not failures); -EINVAL when buf is not YAML or not
- * a mapping, -ENOMEM. On failure *error (if error is not NULL) gets a message
+ * a mapping, when plugs:/slots: is not a map (snapd refuses such a snap), when the
+ * name holds a NUL byte, when lists and maps nest more than 64 deep ([ ]/{ } more
+ * than 10) or there are more than 64 anchors, or when aliases multiply the work;
+ * -ENOMEM. On failure *error (if error is not NULL) gets a message
  * "ORIGIN:LINE: what is wrong" to free(). */
 int mqfs_snap_yaml_parse(const char *buf, size_t len, const char *origin,
                          struct mqfs_snap_yaml **out, char **error);

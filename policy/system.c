@@ -198,6 +198,29 @@ static char *snap_yaml_path(const struct snaps_state *st, const char *path)
         return full;
 }
 
+/* mqfs_snap_yaml_load, naming the file as shown (escaped) in every message. */
+static int load_snap_yaml(const char *path, const char *shown_path, struct mqfs_snap_yaml **out,
+                          char **error)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        int r = mqfs_read_file(path, MQFS_YAML_MAX_BYTES, &buf, &len, NULL);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                if (asprintf(error, "%s: cannot read: %s; check the path and its permissions",
+                             shown_path,
+                             r == -EINVAL  ? "not a regular file"
+                             : r == -EFBIG ? "larger than 4 MiB"
+                                           : strerror(-r)) < 0)
+                        *error = NULL;
+                return r;
+        }
+        r = mqfs_snap_yaml_parse(buf, len, shown_path, out, error);
+        free(buf);
+        return r;
+}
+
 /* Messages for the snap's bad plugs/slots, and refusal of super-privileged slots. */
 static int report_snap(struct snaps_state *st, struct loaded *l)
 {
@@ -378,12 +401,16 @@ static int load_entry(struct snaps_state *st, const yaml_node_t *entry, size_t i
                         return yd->exhausted ? -E2BIG : -ENOMEM;
                 char *full = snap_yaml_path(st, path);
                 free(path);
-                if (full == NULL || keep_file(st, full) < 0) {
+                /* Messages name the file escaped; the raw path is only opened. */
+                char *shown_path = full ? shown(full) : NULL;
+                if (shown_path == NULL || keep_file(st, shown_path) < 0) {
                         free(full);
+                        free(shown_path);
                         return -ENOMEM;
                 }
-                l.file = full;
-                r = mqfs_snap_yaml_load(full, &l.snap.yaml, &error);
+                l.file = shown_path;
+                r = load_snap_yaml(full, shown_path, &l.snap.yaml, &error);
+                free(full);
         } else {
                 l.file = sys_file;
                 r = mqfs_snap_yaml_from_ydoc(yd, v[INLINE], sys_file, &l.snap.yaml, &error);
@@ -630,6 +657,12 @@ int mqfs_system_load(const char *path, struct mqfs_system **out, char **error)
         int r = mqfs_read_file(path, MQFS_SYSTEM_YAML_MAX_BYTES, &buf, &len, error);
         if (r < 0)
                 return r;
+        /* The path names the file in messages, escaped. */
+        char *origin = shown(path);
+        if (origin == NULL) {
+                free(buf);
+                return -ENOMEM;
+        }
         const char *slash = strrchr(path, '/');
         if (slash == NULL)
                 dir = strdup(".");
@@ -638,7 +671,8 @@ int mqfs_system_load(const char *path, struct mqfs_system **out, char **error)
         if (dir == NULL)
                 r = -ENOMEM;
         else
-                r = mqfs_system_load_buffer(buf, len, dir, path, out, error);
+                r = mqfs_system_load_buffer(buf, len, dir, origin, out, error);
+        free(origin);
         free(dir);
         free(buf);
         return r;

@@ -550,6 +550,21 @@ static void test_broken_snap_entries_skipped(void **state)
         mqfs_system_free(sys);
 }
 
+static void test_file_names_escaped_in_messages(void **state)
+{
+        (void)state;
+        struct mqfs_system *sys = load_ok("snaps:\n"
+                                          "  - {name: nl, snap-yaml: \"new\\nline\\x01.yaml\"}\n");
+        assert_int_equal(sys->nsnaps, 0);
+        assert_int_equal(sys->nmessages, 1);
+        assert_string_equal(
+            sys->messages[0],
+            "sys.yaml:2: snap \"nl\" is skipped: /nonexistent/new\\nline\\x01.yaml: "
+            "cannot read: No such file or directory; check the path and its "
+            "permissions");
+        mqfs_system_free(sys);
+}
+
 static void test_not_yaml_loads_nothing(void **state)
 {
         (void)state;
@@ -763,6 +778,7 @@ int main(void)
             cmocka_unit_test(test_manual_duplicates_are_one),
             cmocka_unit_test(test_unknown_names_in_connections),
             cmocka_unit_test(test_broken_snap_entries_skipped),
+            cmocka_unit_test(test_file_names_escaped_in_messages),
             cmocka_unit_test(test_not_yaml_loads_nothing),
             cmocka_unit_test(test_snap_yaml_by_path),
             cmocka_unit_test(test_lookups),
