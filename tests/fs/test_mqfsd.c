@@ -196,6 +196,20 @@ static char *list_dir(const char *path)
         return out;
 }
 
+static int touch(const char *path);
+
+/* Waits until touch(path) gives want (0 or -errno). A cached entry the kernel should
+ * have dropped shows here: it makes O_CREAT an open of something that is gone. */
+static bool wait_touch(const char *path, int want)
+{
+        for (int i = 0; i < WAIT_STEPS; i++) {
+                if (touch(path) == want)
+                        return true;
+                sleep_ms(10);
+        }
+        return false;
+}
+
 static bool wait_listing(const char *path, const char *expected)
 {
         for (int i = 0; i < WAIT_STEPS; i++) {
@@ -582,6 +596,14 @@ static void test_ls_connected_existing(void **state)
         assert_string_equal(list_dir(view("cons", NULL)), "del");
         assert_int_equal(stat(view("cons", "ro"), &st), -1);
         assert_int_equal(errno, ENOENT);
+
+        /* Removed outside after a lookup: the kernel's entry is invalidated, so
+         * O_CREAT creates again (a stale entry would turn it into ENOENT). */
+        assert_int_equal(hq_create("cr", 0644), 0);
+        assert_int_equal(stat(view("cons", "cr"), &st), 0);
+        assert_int_equal(mq_unlink("/cr"), 0);
+        assert_true(wait_touch(view("cons", "cr"), 0));
+        assert_true(hq_exists("cr"));
 }
 
 /* cat equals the kernel's status, byte for byte, and never consumes a message. */
@@ -876,6 +898,9 @@ static void test_reload_disconnects(void **state)
         assert_int_equal(set_system(SYS_DISCONNECT_RW), 0);
         assert_true(sighup_and_wait("policy reloaded"));
         assert_true(wait_listing(view("cons", NULL), ""));
+        /* The cached entry went with the grant: creating is now EACCES, as for any
+         * ungranted name (a stale entry would make it ENOENT). */
+        assert_true(wait_touch(view("cons", "shared"), -EACCES));
         struct stat st;
         assert_int_equal(stat(view("cons", "shared"), &st), -1);
         assert_int_equal(errno, ENOENT);
