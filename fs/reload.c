@@ -91,6 +91,12 @@ bool mqfs_reload_changed(struct mqfs_reload *r)
                         const struct inotify_event *ev = (const struct inotify_event *)p;
                         if (ev->mask & IN_Q_OVERFLOW)
                                 changed = true;
+                        else if (ev->mask & IN_IGNORED)
+                                /* The directory itself went away (or was unmounted). */
+                                mqfs_log(LOG_WARNING,
+                                         "the directory of %s is gone: changes are no longer "
+                                         "noticed; send SIGHUP to reload",
+                                         r->name);
                         else if (ev->len && strcmp(ev->name, r->name) == 0)
                                 changed = true;
                         p += sizeof(*ev) + ev->len;
