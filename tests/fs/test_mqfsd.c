@@ -1383,11 +1383,23 @@ static void enter_private_world(void)
         write_proc("/proc/sys/fs/mqueue/msg_default", "4");
         write_proc("/proc/sys/fs/mqueue/msgsize_default", "128");
         write_proc("/proc/sys/fs/mqueue/queues_max", "1024");
-        strcpy(E.dir, "/tmp/test_mqfsd.XXXXXX");
-        if (!mkdtemp(E.dir))
-                die("mkdtemp: %s", strerror(errno));
-        if (mount("tmpfs", E.dir, "tmpfs", 0, "mode=0755") < 0)
-                die("tmpfs on %s: %s", E.dir, strerror(errno));
+        /* A private tmpfs over a directory that exists anyway, so that nothing at all
+         * (not even an empty directory) is left on the host if the test dies; not
+         * /tmp, where valgrind keeps its files. */
+        static const char *const covers[] = {"/srv", "/media", "/mnt", "/opt"};
+        const char *cover = NULL;
+        for (size_t i = 0; i < sizeof(covers) / sizeof(covers[0]) && !cover; i++) {
+                struct stat st;
+                if (stat(covers[i], &st) == 0 && S_ISDIR(st.st_mode))
+                        cover = covers[i];
+        }
+        if (!cover)
+                die("no directory to cover with a private tmpfs (/srv, /media, /mnt, /opt)");
+        if (mount("tmpfs", cover, "tmpfs", 0, "mode=0755") < 0)
+                die("tmpfs on %s: %s", cover, strerror(errno));
+        pathf(E.dir, sizeof(E.dir), "%s/test_mqfsd", cover);
+        if (mkdir(E.dir, 01777) < 0 || chmod(E.dir, 01777) < 0)
+                die("mkdir %s: %s", E.dir, strerror(errno));
         pathf(E.mnt, sizeof(E.mnt), "%s/mnt", E.dir);
         pathf(E.mq, sizeof(E.mq), "%s/mq", E.dir);
         pathf(E.sys, sizeof(E.sys), "%s/system.yaml", E.dir);
@@ -1404,8 +1416,14 @@ static void leave_private_world(void)
 {
         umount2(E.mnt, MNT_DETACH);
         umount2(E.mq, MNT_DETACH);
-        umount2(E.dir, MNT_DETACH);
-        rmdir(E.dir);
+        /* The covering tmpfs goes with the namespace; unmount it anyway. */
+        char cover[64];
+        snprintf(cover, sizeof(cover), "%s", E.dir);
+        char *slash = strrchr(cover, '/');
+        if (slash && slash != cover) {
+                *slash = '\0';
+                umount2(cover, MNT_DETACH);
+        }
 }
 
 static int crash_child(int report_fd)
