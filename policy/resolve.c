@@ -2,7 +2,7 @@
  *
  * Auto-connection indexes every slot by (publisher, identifier) in a sorted array, so
  * that each plug finds its candidates by binary search: O((plugs + slots) log slots). */
-#include "resolve.h"
+#include "loader.h"
 
 #include "grants.h"
 #include "perm.h"

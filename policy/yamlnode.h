@@ -65,6 +65,9 @@ void mqfs_ydoc_wrap(struct mqfs_ydoc *yd, yaml_document_t *doc);
 
 void mqfs_ydoc_release(struct mqfs_ydoc *yd);
 
+/* Sets the budgets from the document's size (node count and scalar bytes). */
+void mqfs_ydoc_reset_budgets(struct mqfs_ydoc *yd);
+
 /* Charges n node visits; false (and yd->exhausted) when the budget is spent. */
 bool mqfs_ydoc_visit(struct mqfs_ydoc *yd, size_t n);
 /* Charges n bytes; false (and yd->exhausted) when the budget is spent. */

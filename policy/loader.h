@@ -1,6 +1,6 @@
-/* resolve.h — private to policy/: the state of one system.yaml load, shared by the
- * loader (system.c: the snaps section) and the resolver (resolve.c: connections,
- * disconnections and auto-connection). */
+/* loader.h — private to policy/: the state of one system.yaml load, shared by the
+ * file loader (system.c), the snaps: entries (snapentry.c) and the resolver
+ * (resolve.c: connections, disconnections and auto-connection). */
 #pragma once
 
 #include <stddef.h>
@@ -42,3 +42,35 @@ int mqfs_resolve_read_list(struct mqfs_loader *ld, const yaml_node_t *list, bool
 
 /* Auto-connects, merges with the manual connections and fills sys->conns. 0 or -ENOMEM. */
 int mqfs_resolve(struct mqfs_loader *ld);
+
+/* ---- snapentry.c ---- */
+
+/* The snaps: section while it loads. */
+struct mqfs_loaded_snap {
+        struct mqfs_system_snap snap;
+        const char *file; /* as shown in messages; owned by files below */
+        size_t line;      /* of the entry in system.yaml */
+};
+
+struct mqfs_snaps {
+        struct mqfs_loader *ld;
+        const char *base_dir;
+        struct mqfs_loaded_snap *v;
+        size_t n, cap;
+        char **files; /* snap.yaml paths read, kept for messages until the load ends */
+        size_t nfiles, cap_files;
+        size_t *dup_of; /* per entry: line of the entry that claimed its name first */
+};
+
+/* Loads every entry of the snaps: list (skipped ones become messages), then moves the
+ * snaps, sorted by name, into ld->sys with ld->files and ld->entry_lines. 0, -ENOMEM,
+ * or -E2BIG when the document budget ran out. */
+int mqfs_snaps_load(struct mqfs_snaps *st, const yaml_node_t *list);
+/* Frees what the load kept (the file names used in messages). */
+void mqfs_snaps_clear(struct mqfs_snaps *st);
+
+/* ---- system.c ---- */
+
+/* A printable (escaped) copy of a scalar for a message, "?" for another node. */
+char *mqfs_shown_scalar(const yaml_node_t *node);
+void mqfs_system_snap_clear(struct mqfs_system_snap *snap);
