@@ -290,31 +290,13 @@ enum {
 static const char *RW_PATHS = "/shared, /blk, /poll, /mode, /rw2, /s0, /s1, /s2, /s3, /s4, /s5, "
                               "/s6, /s7";
 
-/* Lines starting with "#!" restate, as YAML comments, the grants the state must
- * resolve to (SPEC §2.4): they document what the test relies on. */
+/* Grants it resolves to (SPEC 2.4): prov holds everything on all its slots' paths;
+ * cons (auto-connected, same publisher) has read+write on the rw paths (unless
+ * disconnected), read on /ro, read+write+create on /cr, read+delete on /del; other
+ * holds nothing (or, with SYS_EXTRA, its own slot /extra). */
 static void build_system(char *buf, size_t size, unsigned flags)
 {
-        static const char *rw[] = {"shared", "blk", "poll", "mode", "rw2", "s0", "s1",
-                                   "s2",     "s3",  "s4",   "s5",   "s6",  "s7"};
         size_t n = 0;
-        n += (size_t)snprintf(buf + n, size - n, "#! snap prov\n#! snap cons\n#! snap other\n");
-        for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
-                n += (size_t)snprintf(buf + n, size - n,
-                                      "#! grant prov /%s open read write create delete\n", rw[i]);
-                if (!(flags & SYS_DISCONNECT_RW))
-                        n += (size_t)snprintf(buf + n, size - n,
-                                              "#! grant cons /%s open read write\n", rw[i]);
-        }
-        n += (size_t)snprintf(buf + n, size - n,
-                              "#! grant prov /ro open read write create delete\n"
-                              "#! grant prov /cr open read write create delete\n"
-                              "#! grant prov /del open read write create delete\n"
-                              "#! grant cons /ro open read\n"
-                              "#! grant cons /cr open read write create\n"
-                              "#! grant cons /del open read delete\n");
-        if (flags & SYS_EXTRA)
-                n += (size_t)snprintf(buf + n, size - n,
-                                      "#! grant other /extra open read write create delete\n");
         n += (size_t)snprintf(
             buf + n, size - n,
             "snaps:\n"
