@@ -464,11 +464,11 @@ int e2e_mount_helper(char *out, size_t size, const char *arg, ...)
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int e2e_snap_mounts(const struct e2e_snap *s, char *out, size_t size)
+int e2e_mounts(pid_t pid, char *out, size_t size)
 {
         char path[64], *line = NULL;
         size_t cap = 0, len = 0;
-        snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)s->pid);
+        snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
         FILE *f = fopen(path, "re");
         if (f == NULL)
                 return -errno;

@@ -80,10 +80,11 @@ void e2e_snap_stop(struct e2e_snap *s);
  * (NUL-terminated). Returns its exit status, or -1 when it did not exit normally. */
 int e2e_mount_helper(char *out, size_t size, const char *arg, ...) __attribute__((sentinel));
 
-/* The mount table of the snap's namespace, one "MOUNT_POINT FSTYPE SOURCE ID" line per
- * mount, as /proc/PID/mountinfo gives it; 0 or -errno. Two equal snapshots mean the
- * same mounts at the same places (ids are never reused while the mounts exist). */
-int e2e_snap_mounts(const struct e2e_snap *s, char *out, size_t size);
+/* The mount table of pid's mount namespace (a snap's s->pid, or getpid() for the host),
+ * one "MOUNT_POINT FSTYPE SOURCE ID" line per mount, as /proc/PID/mountinfo gives it; 0 or
+ * -errno. Two equal snapshots mean the same mounts at the same places (an id is not
+ * reused while its mount exists). */
+int e2e_mounts(pid_t pid, char *out, size_t size);
 
 /* ---- file syscalls from inside a snap ---- */
 

@@ -326,7 +326,7 @@ static void host_untouched_by_the_scenario(void **state_)
         assert_int_equal(r.open_err, ENOENT);
 
         char mounts[16384];
-        assert_int_equal(e2e_snap_mounts(&plug_ns, mounts, sizeof(mounts)), 0);
+        assert_int_equal(e2e_mounts(plug_ns.pid, mounts, sizeof(mounts)), 0);
         const char *mq = strstr(mounts, "/dev/mqueue mqueue ");
         const char *view = strstr(mounts, "/dev/mqueue fuse.mqfs ");
         assert_non_null(mq);
