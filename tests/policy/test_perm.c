@@ -45,7 +45,7 @@ static void format_reports_a_short_buffer(void **state)
 {
         (void)state;
         char buf[10];
-        assert_int_equal(mqfs_perm_format(MQFS_PERM_OPEN | MQFS_PERM_READ, buf, sizeof(buf)), -ENOSPC);
+        assert_int_equal(mqfs_perm_format(MQFS_PERM_OPEN | MQFS_PERM_READ, buf, 9), -ENOSPC);
         assert_int_equal(mqfs_perm_format(MQFS_PERM_OPEN | MQFS_PERM_READ, buf, 10), 9);
         assert_int_equal(mqfs_perm_format(MQFS_PERM_OPEN, buf, 0), -ENOSPC);
 }
