@@ -552,7 +552,7 @@ static void do_op(enum e2e_op op, const char *path, const char *data, struct e2e
                         r->io_err = errno;
                 break;
         case E2E_SEND:
-                fd = open(path, O_WRONLY | O_CLOEXEC);
+                fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
                 if (fd < 0) {
                         r->open_err = errno;
                         break;

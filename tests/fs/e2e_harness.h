@@ -92,7 +92,7 @@ enum e2e_op {
         E2E_LIST,   /* opendir+readdir path: text = sorted names joined by ',' */
         E2E_STAT,   /* stat path: st */
         E2E_TOUCH,  /* open(path, O_WRONLY|O_CREAT|O_NONBLOCK, 0666) + close, as touch(1) */
-        E2E_SEND,   /* open(path, O_WRONLY) + one write() of data */
+        E2E_SEND,   /* open(path, O_WRONLY|O_NONBLOCK) + one write() of data (EAGAIN: full) */
         E2E_STATUS, /* open(path, O_RDONLY) + read(): text = what read gave */
         E2E_POLLIN, /* open(path, O_RDONLY|O_NONBLOCK) + poll(POLLIN|POLLOUT, 0): revents */
         E2E_UNLINK, /* unlink path */
