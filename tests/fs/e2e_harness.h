@@ -77,7 +77,9 @@ int e2e_snap_start(struct e2e_snap *s, const char *name);
 void e2e_snap_stop(struct e2e_snap *s);
 
 /* Runs mqfs-mount with the NULL-terminated arguments; stdout and stderr land in out
- * (NUL-terminated). Returns its exit status, or -1 when it did not exit normally. */
+ * (NUL-terminated). Returns its exit status, or -1 when it did not exit normally.
+ * MQFS_TEST_HELPER_WRAPPER runs it under another program (valgrind cannot: it lacks
+ * open_tree(2)); MQFS_TEST_VERBOSE echoes each run. */
 int e2e_mount_helper(char *out, size_t size, const char *arg, ...) __attribute__((sentinel));
 
 /* The mount table of pid's mount namespace (a snap's s->pid, or getpid() for the host),
