@@ -44,6 +44,7 @@
 
 #include "backing.h"
 #include "broker.h"
+#include "dead_mount.h"
 #include "grants.h"
 #include "log.h"
 #include "loop.h"
@@ -358,6 +359,9 @@ static int start_session(void)
                 return -EINVAL;
         }
         d.fs.se = d.se;
+        err = mqfs_clear_dead_mount(d.opt.mountpoint); /* what a killed daemon left */
+        if (err)
+                return err;
         if (fuse_session_mount(d.se, d.opt.mountpoint) != 0) {
                 mqfs_log(LOG_ERR, "cannot mount on %s (does it exist, and is /dev/fuse there?)",
                          d.opt.mountpoint);
