@@ -2,7 +2,7 @@
  * against FUSE's floor, measured side by side in one run (issue 6, SPEC §7).
  *
  *   mqfs_bench [--quick] [--out DIR] [--lists 10,100,...] [--scale 10,100,...]
- *              [--rounds R] [--no-scale] [--no-throughput]
+ *              [--rounds R] [--no-scale] [--no-throughput] [--only OPS]
  *
  * Inside private IPC and mount namespaces (never the host's /dev/mqueue) it sets up the
  * same queues three ways:
@@ -83,6 +83,7 @@ struct options {
         size_t scales[MAX_POINTS], nscales;
         int rounds;
         bool throughput, scale;
+        const char *only; /* comma-separated operation names, or NULL for all */
 };
 
 static int parse_sizes(const char *arg, size_t *v, size_t *n, size_t max_value)
@@ -108,7 +109,7 @@ static int parse_sizes(const char *arg, size_t *v, size_t *n, size_t max_value)
 static void usage(FILE *f)
 {
         fprintf(f, "usage: mqfs_bench [--quick] [--out DIR] [--lists N,N,...] [--scale N,N,...]\n"
-                   "                  [--rounds R] [--no-scale] [--no-throughput]\n"
+                   "                  [--rounds R] [--no-scale] [--no-throughput] [--only OPS]\n"
                    "  --quick          fewer samples, listings and scale up to 1,000\n"
                    "  --out DIR        write ops.csv, list.csv, throughput.csv, scale.csv and\n"
                    "                   machine.txt into DIR (created if missing)\n"
@@ -116,6 +117,9 @@ static void usage(FILE *f)
                    "                   at most 20000)\n"
                    "  --scale          snaps per scale step (default 10,100,1000,10000)\n"
                    "  --rounds R       interleaved rounds per operation (default 20)\n"
+                   "  --only OPS       only these operations (comma-separated: stat, stat-miss,\n"
+                   "                   status, write, create, list), no throughput or scale;\n"
+                   "                   for profiling mqfsd (see MQFS_BENCH_WRAPPER)\n"
                    "Runs as root, in private IPC and mount namespaces of its own.\n");
 }
 
@@ -143,6 +147,9 @@ static int parse_options(int argc, char **argv, struct options *o)
                         if (parse_sizes(val, o->scales, &o->nscales, 100000))
                                 return 2;
                         scales_set = true, i++;
+                } else if (!strcmp(a, "--only") && val) {
+                        o->only = val, i++;
+                        o->throughput = o->scale = false;
                 } else if (!strcmp(a, "--rounds") && val) {
                         o->rounds = atoi(val), i++;
                         if (o->rounds < 1 || o->rounds > 1000)
@@ -164,6 +171,20 @@ static int parse_options(int argc, char **argv, struct options *o)
         if (o->quick && o->rounds > 5)
                 o->rounds = 5;
         return 0;
+}
+
+static bool wanted(const struct options *o, const char *op)
+{
+        if (!o->only)
+                return true;
+        size_t len = strlen(op);
+        for (const char *p = o->only; *p;) {
+                size_t n = strcspn(p, ",");
+                if (n == len && strncmp(p, op, len) == 0)
+                        return true;
+                p += n + (p[n] == ',');
+        }
+        return false;
 }
 
 /* ---- the three set-ups ---- */
@@ -1035,6 +1056,8 @@ int main(int argc, char **argv)
                b.dir[KERNEL], b.dir[FLOOR], b.dir[VIEW], (int)b.daemon_pid, BENCH_UID);
         int scale_div = o->quick ? 4 : 1;
         for (size_t i = 0; i < NOPS && !b.failed; i++) {
+                if (!wanted(o, OPS[i].name))
+                        continue;
                 int batch = OPS[i].batch / scale_div > 0 ? OPS[i].batch / scale_div : 1;
                 if (run_interleaved(&b, OPS[i].name, o->rounds, batch, op_sample, (void *)&OPS[i],
                                     &ops[nres]) != 0)
@@ -1055,7 +1078,7 @@ int main(int argc, char **argv)
 
         /* Listings: the sets grow in place (10 within 100 within 1,000...). */
         size_t made = 0;
-        for (size_t i = 0; i < o->nlists && !b.failed; i++) {
+        for (size_t i = 0; i < o->nlists && !b.failed && wanted(o, "list"); i++) {
                 size_t n = o->lists[i];
                 struct list_ctx ctx = {.n = n, .entries = {-1, -1, -1}};
                 if (n > made) {
