@@ -132,6 +132,12 @@ int mqfs_broker_handle_status(struct mqfs_broker *b, struct mqfs_handle *h, char
 int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, struct stat *st);
 
+/* The same attributes for the queue an open handle holds (any grant, checked by the
+ * handle's name as every handle operation is), read through the handle: when the queue
+ * has been unlinked meanwhile they are still its own (st_nlink 0), as fstat of an open
+ * /dev/mqueue file gives them, never those of a new queue of the same name. */
+int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct stat *st);
+
 /* chmod/chown need the write grant, and the caller must own the queue or be root;
  * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep. */
 int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,

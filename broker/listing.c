@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,32 +42,52 @@ static int read_qsize(int fd, off_t *qsize)
         return 0;
 }
 
-int mqfs_queue_stat(int backing_fd, const char *entry, unsigned perms, struct stat *st)
+/* QSIZE of the queue fd holds when fd was not opened for reading (a handle opened
+ * O_WRONLY): read through a new read-only file of the same queue, reached by our own
+ * descriptor's magic link, which works also when the queue has lost its name. */
+static int read_qsize_reopened(int fd, off_t *qsize)
 {
-        int fd =
-            openat(backing_fd, entry, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
+        char self[64];
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+        int rfd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (rfd < 0)
                 return -errno;
-        int err = 0;
+        int err = read_qsize(rfd, qsize);
+        close(rfd);
+        return err;
+}
+
+/* The view's attributes of the queue fd is open on (see mqfs_queue_stat). */
+static int stat_queue_fd(int fd, unsigned perms, struct stat *st)
+{
         struct mq_attr attr;
-        if (fstat(fd, st) != 0 || mq_getattr(fd, &attr) != 0) {
-                err = -errno;
-                goto out;
-        }
+        if (fstat(fd, st) != 0 || mq_getattr(fd, &attr) != 0)
+                return -errno;
         /* An empty queue holds no bytes; reading the status (which moves the queue's
          * atime and ctime) is needed only when messages wait. */
         off_t qsize = 0;
         if (attr.mq_curmsgs > 0) {
-                err = read_qsize(fd, &qsize);
+                int err = read_qsize(fd, &qsize);
+                if (err == -EBADF)
+                        err = read_qsize_reopened(fd, &qsize);
                 if (err < 0)
-                        goto out;
+                        return err;
         }
         st->st_size = qsize;
         if (!(perms & MQFS_PERM_READ))
                 st->st_mode &= ~(mode_t)(S_IRUSR | S_IRGRP | S_IROTH);
         if (!(perms & MQFS_PERM_WRITE))
                 st->st_mode &= ~(mode_t)(S_IWUSR | S_IWGRP | S_IWOTH);
-out:
+        return 0;
+}
+
+int mqfs_queue_stat(int backing_fd, const char *entry, unsigned perms, struct stat *st)
+{
+        int fd =
+            openat(backing_fd, entry, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        int err = stat_queue_fd(fd, perms, st);
         close(fd);
         return err;
 }
@@ -83,6 +104,16 @@ int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_
         if (perms == 0)
                 return -ENOENT;
         return mqfs_queue_stat(b->backing_fd, name + 1, perms, st);
+}
+
+int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct stat *st)
+{
+        if (b == NULL || h == NULL || st == NULL)
+                return -EINVAL;
+        unsigned perms = mqfs_broker_perms(b, h->snap, h->name);
+        if (perms == 0)
+                return -ENOENT;
+        return stat_queue_fd(h->fd, perms, st);
 }
 
 /* Calls fn for one listed queue; a queue that vanished since is skipped. */

@@ -232,6 +232,22 @@ static void file_free(struct mqfs_view_fs *fs, struct mqfs_open_file *f)
         free(f);
 }
 
+struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi)
+{
+        struct mqfs_open_file *f = file_of(fi);
+
+        return f ? f->h : NULL;
+}
+
+struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, const char *snap, const char *name)
+{
+        for (struct mqfs_open_file *f = fs->files; f; f = f->next)
+                if (strcmp(mqfs_handle_name(f->h), name) == 0 &&
+                    strcmp(mqfs_handle_snap(f->h), snap) == 0)
+                        return f->h;
+        return NULL;
+}
+
 void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
 {
         struct mqfs_open_file *f = file_of(fi);

@@ -42,6 +42,11 @@ void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 /* Wraps a handle the broker just opened (taking it) into an open file; sets fi->fh
  * and the open flags. 0 or -ENOMEM (h is then closed). */
 int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi);
+/* The broker handle of an open queue file (fi of a queue's open or create). */
+struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi);
+/* The handle of some open file of snap's queue (name "/q"), or NULL when none is open.
+ * A scan of the open files: for the rare case of a queue whose name is gone. */
+struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, const char *snap, const char *name);
 /* Undoes mqfs_file_attach when the reply to open/create could not be delivered. */
 void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
 /* Retries every blocked write and wakes every poller (after a policy change). */

@@ -258,7 +258,6 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
         struct stat st;
 
-        (void)fi;
         if (!in) {
                 fuse_reply_err(req, ESTALE);
                 return;
@@ -270,9 +269,19 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 fuse_reply_attr(req, &st, MQFS_DIR_ATTR_TIMEOUT);
                 return;
         }
+        /* With an open file (FUSE passes one when refreshing attributes for I/O): the
+         * queue that file holds, even when it has lost its name since. */
+        struct mqfs_handle *h = fi ? mqfs_file_handle(fi) : NULL;
         struct mqfs_caller c;
         mqfs_caller_plain(req, &c);
-        int err = mqfs_broker_stat(fs->broker, in->snap, &c, in->queue, &st);
+        int err = h ? mqfs_broker_handle_stat(fs->broker, h, &st)
+                    : mqfs_broker_stat(fs->broker, in->snap, &c, in->queue, &st);
+        /* fstat comes without the file. A queue unlinked outside lives on while files
+         * are open on it, and the kernel's fstat of such a file answers (st_nlink 0): so
+         * when the name is gone, answer from an open file of this inode. (A new queue of
+         * the same name has the same inode here; then its attributes are shown.) */
+        if (err == -ENOENT && !h && (h = mqfs_files_find(fs, in->snap, in->queue)))
+                err = mqfs_broker_handle_stat(fs->broker, h, &st);
         if (err) {
                 mqfs_note_denial(fs, in->snap, in->queue, "stat", err, 0);
                 fuse_reply_err(req, -err);
