@@ -38,7 +38,7 @@ mqfs_loader_message(struct mqfs_loader *ld, const char *file, size_t line, const
 
 /* Reads the connections: or disconnected: list (manual = true for connections). Bad
  * entries become messages. 0, -ENOMEM, or -E2BIG when the document budget ran out. */
-int mqfs_resolve_read_list(struct mqfs_loader *ld, const yaml_node_t *list, bool manual);
+int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list, bool manual);
 
 /* Auto-connects, merges with the manual connections and fills sys->conns. 0 or -ENOMEM. */
 int mqfs_resolve(struct mqfs_loader *ld);
@@ -65,12 +65,12 @@ struct mqfs_snaps {
 /* Loads every entry of the snaps: list (skipped ones become messages), then moves the
  * snaps, sorted by name, into ld->sys with ld->files and ld->entry_lines. 0, -ENOMEM,
  * or -E2BIG when the document budget ran out. */
-int mqfs_snaps_load(struct mqfs_snaps *st, const yaml_node_t *list);
+int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list);
 /* Frees what the load kept (the file names used in messages). */
 void mqfs_snaps_clear(struct mqfs_snaps *st);
 
 /* ---- system.c ---- */
 
 /* A printable (escaped) copy of a scalar for a message, "?" for another node. */
-char *mqfs_shown_scalar(const yaml_node_t *node);
+char *mqfs_shown_scalar(const struct mqfs_ynode *node);
 void mqfs_system_snap_clear(struct mqfs_system_snap *snap);

@@ -46,8 +46,8 @@ bool mqfs_plug_name_valid(const char *name, size_t len)
 
 /* ---- errors ---- */
 
-int mqfs_pmq_fail(struct mqfs_snap_parser *p, const yaml_node_t *node, int err, const char *fmt,
-                  ...)
+int mqfs_pmq_fail(struct mqfs_snap_parser *p, const struct mqfs_ynode *node, int err,
+                  const char *fmt, ...)
 {
         if (p->error != NULL && *p->error == NULL && err != -ENOMEM) {
                 char *what = NULL;
@@ -63,7 +63,7 @@ int mqfs_pmq_fail(struct mqfs_snap_parser *p, const yaml_node_t *node, int err, 
         return err;
 }
 
-int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const yaml_node_t *node)
+int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const struct mqfs_ynode *node)
 {
         return mqfs_pmq_fail(
             p, node, -EINVAL,
@@ -155,18 +155,18 @@ static bool text_is(const char *s, size_t len, const char *word)
  * string, else the map's `interface`, else (null, {} or no interface) the name. */
 bool mqfs_pmq_is_posix_mq(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e)
 {
-        const yaml_node_t *iface = NULL;
+        const struct mqfs_ynode *iface = NULL;
         static const char *const keys[] = {"interface"};
-        yaml_node_t *found;
+        const struct mqfs_ynode *found;
 
         if (e->value != NULL) {
-                enum mqfs_ykind kind = mqfs_ykind(p->yd, e->value);
+                enum mqfs_ykind kind = mqfs_ykind(e->value);
                 if (kind == MQFS_YSTRING) {
                         iface = e->value;
                 } else if (kind == MQFS_YMAP) {
                         if (!mqfs_ymap_get(p->yd, e->value, keys, 1, &found))
                                 return false; /* the caller sees yd->exhausted */
-                        if (found != NULL && mqfs_ykind(p->yd, found) != MQFS_YSTRING)
+                        if (found != NULL && mqfs_ykind(found) != MQFS_YSTRING)
                                 return false;
                         iface = found;
                 } else if (kind != MQFS_YNULL) {
@@ -182,9 +182,9 @@ bool mqfs_pmq_is_posix_mq(struct mqfs_snap_parser *p, const struct mqfs_snap_ent
 
 /* The posix-mq identifier: absent or "" means the name. 1 when bad (reported). */
 static int read_label(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e,
-                      const yaml_node_t *attr, char **label)
+                      const struct mqfs_ynode *attr, char **label)
 {
-        enum mqfs_ykind kind = mqfs_ykind(p->yd, attr);
+        enum mqfs_ykind kind = mqfs_ykind(attr);
         size_t len = 0;
         if (kind != MQFS_YABSENT && kind != MQFS_YSTRING) {
                 int r = add_bad(p, e, "posix-mq \"posix-mq\" attribute must be a string");
@@ -223,7 +223,7 @@ static int check_name(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
 int mqfs_pmq_add_plug(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e)
 {
         static const char *const keys[] = {MQFS_IFACE};
-        yaml_node_t *attr[1] = {NULL};
+        const struct mqfs_ynode *attr[1] = {NULL};
         char *label = NULL;
 
         int r = check_name(p, e, "plug");
@@ -250,9 +250,9 @@ int mqfs_pmq_add_plug(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
 
 /* SPEC §2.2 permissions: a list of strings, each a permission word. 1 when bad. */
 static int read_permissions(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e,
-                            const yaml_node_t *attr, struct mqfs_slot *slot)
+                            const struct mqfs_ynode *attr, struct mqfs_slot *slot)
 {
-        enum mqfs_ykind kind = mqfs_ykind(p->yd, attr);
+        enum mqfs_ykind kind = mqfs_ykind(attr);
         if (kind == MQFS_YABSENT) {
                 slot->perm_list = malloc(2 * sizeof(*slot->perm_list));
                 if (slot->perm_list == NULL)
@@ -263,13 +263,13 @@ static int read_permissions(struct mqfs_snap_parser *p, const struct mqfs_snap_e
                 slot->perms = MQFS_PERM_READ | MQFS_PERM_WRITE;
                 return 0;
         }
-        yaml_node_item_t *items;
+        const struct mqfs_ynode *const *items;
         size_t n = mqfs_ylist(attr, &items);
         bool strings = kind == MQFS_YLIST;
         if (!mqfs_ydoc_visit(p->yd, 2 * n))
                 return mqfs_pmq_fail_budget(p, attr);
         for (size_t i = 0; strings && i < n; i++)
-                strings = mqfs_ykind(p->yd, mqfs_ynode(p->yd, items[i])) == MQFS_YSTRING;
+                strings = mqfs_ykind(items[i]) == MQFS_YSTRING;
         if (!strings) {
                 int r = add_bad(p, e,
                                 "posix-mq slot \"permissions\" attribute must be a list "
@@ -280,7 +280,7 @@ static int read_permissions(struct mqfs_snap_parser *p, const struct mqfs_snap_e
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 size_t len;
-                const char *word = mqfs_yscalar(mqfs_ynode(p->yd, items[i]), &len);
+                const char *word = mqfs_yscalar(items[i], &len);
                 unsigned bit = 0;
                 for (unsigned b = MQFS_PERM_OPEN; b < MQFS_PERM_ALL; b <<= 1)
                         if (text_is(word, len, mqfs_perm_word(b)))
@@ -352,10 +352,10 @@ static int check_path(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
 }
 
 static int read_paths(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e,
-                      const yaml_node_t *attr, struct mqfs_slot *slot)
+                      const struct mqfs_ynode *attr, struct mqfs_slot *slot)
 {
-        enum mqfs_ykind kind = mqfs_ykind(p->yd, attr);
-        yaml_node_item_t *items = NULL;
+        enum mqfs_ykind kind = mqfs_ykind(attr);
+        const struct mqfs_ynode *const *items = NULL;
         size_t n = 1;
         int r;
 
@@ -370,7 +370,7 @@ static int read_paths(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                         return mqfs_pmq_fail_budget(p, attr);
                 strings = true;
                 for (size_t i = 0; strings && i < n; i++)
-                        strings = mqfs_ykind(p->yd, mqfs_ynode(p->yd, items[i])) == MQFS_YSTRING;
+                        strings = mqfs_ykind(items[i]) == MQFS_YSTRING;
         }
         if (!strings) {
                 r = add_bad(p, e,
@@ -389,7 +389,7 @@ static int read_paths(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
         /* Value by value, as snapd does: the first bad value decides the reason. */
         for (size_t i = 0; i < n; i++) {
                 size_t len;
-                const yaml_node_t *value = items ? mqfs_ynode(p->yd, items[i]) : attr;
+                const struct mqfs_ynode *value = items ? items[i] : attr;
                 const char *text = mqfs_yscalar(value, &len);
                 r = check_path(p, e, text, len, &slot->paths[i]);
                 if (r != 0)
@@ -413,7 +413,7 @@ void mqfs_pmq_slot_clear(struct mqfs_slot *slot)
 int mqfs_pmq_add_slot(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e)
 {
         static const char *const keys[] = {MQFS_IFACE, "permissions", "path"};
-        yaml_node_t *attr[3] = {NULL, NULL, NULL};
+        const struct mqfs_ynode *attr[3] = {NULL, NULL, NULL};
         struct mqfs_slot slot = {.line = e->line};
 
         int r = check_name(p, e, "slot");

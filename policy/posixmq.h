@@ -16,8 +16,8 @@
 struct mqfs_snap_entry {
         const char *name; /* into the document; "" for a key that is not a scalar */
         size_t len;
-        bool string_key;          /* a string, not null/bool/number (go-yaml would refuse) */
-        const yaml_node_t *value; /* the definition; NULL for a listed name */
+        bool string_key;                /* a string, not null/bool/number (go-yaml would refuse) */
+        const struct mqfs_ynode *value; /* the definition; NULL for a listed name */
         bool listed;
         size_t order;
         size_t line;
@@ -32,10 +32,11 @@ struct mqfs_snap_parser {
 };
 
 /* "ORIGIN:LINE: what" into *p->error (the first failure wins); returns err. */
-__attribute__((format(printf, 4, 5))) int
-mqfs_pmq_fail(struct mqfs_snap_parser *p, const yaml_node_t *node, int err, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) int mqfs_pmq_fail(struct mqfs_snap_parser *p,
+                                                        const struct mqfs_ynode *node, int err,
+                                                        const char *fmt, ...);
 /* The message for a spent budget (an alias bomb); returns -EINVAL. */
-int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const yaml_node_t *node);
+int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const struct mqfs_ynode *node);
 /* Makes room for one more element in *v (doubling). 0 or -ENOMEM. */
 int mqfs_pmq_grow(void **v, size_t *cap, size_t n, size_t size);
 

@@ -75,8 +75,8 @@ static int push_ref(struct mqfs_conn_ref **v, size_t *n, size_t *cap,
 
 /* One end "SNAP:NAME" of an entry, resolved to indices. 1 when it is unusable (a
  * message says why), 0 when found, <0 on error. */
-static int resolve_end(struct mqfs_loader *ld, const yaml_node_t *entry, const char *section,
-                       size_t index, const yaml_node_t *value, bool slot, size_t *snap_index,
+static int resolve_end(struct mqfs_loader *ld, const struct mqfs_ynode *entry, const char *section,
+                       size_t index, const struct mqfs_ynode *value, bool slot, size_t *snap_index,
                        size_t *end_index)
 {
         const char *what = slot ? "slot" : "plug";
@@ -86,7 +86,7 @@ static int resolve_end(struct mqfs_loader *ld, const yaml_node_t *entry, const c
         size_t len = 0;
         const char *text = mqfs_yscalar(value, &len);
         const char *colon = text ? memchr(text, ':', len) : NULL;
-        if (mqfs_ykind(ld->yd, value) != MQFS_YSTRING || colon == NULL || colon == text ||
+        if (mqfs_ykind(value) != MQFS_YSTRING || colon == NULL || colon == text ||
             colon == text + len - 1) {
                 r = mqfs_loader_message(ld, ld->origin, mqfs_yline(value ? value : entry),
                                         "%s entry %zu: %s must be \"SNAP:%s\" (a string); %s",
@@ -125,20 +125,20 @@ static int resolve_end(struct mqfs_loader *ld, const yaml_node_t *entry, const c
         return r < 0 ? r : 1;
 }
 
-int mqfs_resolve_read_list(struct mqfs_loader *ld, const yaml_node_t *list, bool manual)
+int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list, bool manual)
 {
         static const char *const keys[] = {"plug", "slot"};
         const char *section = manual ? "connections" : "disconnected";
         struct mqfs_system *sys = ld->sys;
-        yaml_node_item_t *items;
+        const struct mqfs_ynode *const *items;
         size_t n = mqfs_ylist(list, &items);
         int r = 0;
 
         if (!mqfs_ydoc_visit(ld->yd, n))
                 return -E2BIG;
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                yaml_node_t *entry = mqfs_ynode(ld->yd, items[i]), *v[2];
-                enum mqfs_ykind kind = mqfs_ykind(ld->yd, entry);
+                const struct mqfs_ynode *entry = items[i], *v[2];
+                enum mqfs_ykind kind = mqfs_ykind(entry);
                 ld->key = mqfs_yline(entry);
                 if (kind != MQFS_YMAP) {
                         r = mqfs_loader_message(ld, ld->origin, mqfs_yline(entry),

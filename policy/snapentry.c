@@ -41,7 +41,7 @@ static int claim_cmp(const void *pa, const void *pb)
 /* The first entry naming a snap claims the name, even when it turns out broken: a later
  * entry never silently replaces it. Fills st->dup_of[entry] with the line of the
  * claiming entry for every later duplicate (0 otherwise). */
-static int index_claims(struct mqfs_snaps *st, const yaml_node_item_t *items, size_t n)
+static int index_claims(struct mqfs_snaps *st, const struct mqfs_ynode *const *items, size_t n)
 {
         static const char *const keys[] = {"name"};
         struct mqfs_ydoc *yd = st->ld->yd;
@@ -53,12 +53,12 @@ static int index_claims(struct mqfs_snaps *st, const yaml_node_item_t *items, si
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *entry = mqfs_ynode(yd, items[i]), *name;
+                const struct mqfs_ynode *entry = items[i], *name;
                 if (!mqfs_ymap_get(yd, entry, keys, 1, &name)) {
                         free(claims);
                         return -E2BIG;
                 }
-                if (mqfs_ykind(yd, name) != MQFS_YSTRING)
+                if (mqfs_ykind(name) != MQFS_YSTRING)
                         continue;
                 struct claim *c = &claims[nclaims++];
                 c->name = mqfs_yscalar(name, &c->len);
@@ -157,7 +157,7 @@ static int report_snap(struct mqfs_snaps *st, struct mqfs_loaded_snap *l)
         return r;
 }
 
-static bool bool_value(const yaml_node_t *node)
+static bool bool_value(const struct mqfs_ynode *node)
 {
         static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
                                           "True", "TRUE", "on",  "On",  "ON"};
@@ -170,7 +170,7 @@ static bool bool_value(const yaml_node_t *node)
 }
 
 /* One entry of snaps:. 0 when loaded or skipped with a message; <0 for -ENOMEM/-E2BIG. */
-static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t index)
+static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, size_t index)
 {
         static const char *const keys[] = {"name",          "publisher", "type",
                                            "slots-allowed", "snap-yaml", "snap-yaml-inline"};
@@ -179,12 +179,12 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
         struct mqfs_ydoc *yd = ld->yd;
         const char *sys_file = ld->origin;
         size_t line = mqfs_yline(entry);
-        yaml_node_t *v[NKEYS];
+        const struct mqfs_ynode *v[NKEYS];
         struct mqfs_loaded_snap l = {.line = line};
         char *error = NULL, *path = NULL;
         int r = 0;
 
-        enum mqfs_ykind kind = mqfs_ykind(yd, entry);
+        enum mqfs_ykind kind = mqfs_ykind(entry);
         if (kind != MQFS_YMAP)
                 return mqfs_loader_message(ld, sys_file, line,
                                            "snaps entry %zu is %s, not a map; it is skipped: "
@@ -194,13 +194,13 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
                 return -E2BIG;
 
         /* Unknown keys are most likely typos of known ones: say so, but load. */
-        yaml_node_pair_t *pairs;
+        const struct mqfs_ypair *pairs;
         size_t npairs = mqfs_ymap(entry, &pairs);
         for (size_t i = 0; i < npairs; i++) {
-                yaml_node_t *key = mqfs_ynode(yd, pairs[i].key);
+                const struct mqfs_ynode *key = pairs[i].key;
                 bool known = false;
                 for (size_t k = 0; k < NKEYS && !known; k++)
-                        known = mqfs_yis(yd, key, keys[k]);
+                        known = mqfs_yis(key, keys[k]);
                 if (known)
                         continue;
                 char *text = mqfs_shown_scalar(key);
@@ -218,7 +218,7 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
 
         size_t name_len;
         const char *name = mqfs_yscalar(v[NAME], &name_len);
-        if (mqfs_ykind(yd, v[NAME]) != MQFS_YSTRING)
+        if (mqfs_ykind(v[NAME]) != MQFS_YSTRING)
                 return mqfs_loader_message(ld, sys_file, line,
                                            "snaps entry %zu has no name (a string); it is "
                                            "skipped: add name: SNAP",
@@ -243,14 +243,14 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
                                            "this entry is skipped: remove one of them",
                                            name, first);
 
-        kind = mqfs_ykind(yd, v[PUBLISHER]);
+        kind = mqfs_ykind(v[PUBLISHER]);
         if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YSTRING)
                 return mqfs_loader_message(ld, sys_file, mqfs_yline(v[PUBLISHER]),
                                            "snap \"%s\": publisher must be a string (the "
                                            "publisher id; \"\" when unasserted), not %s; the "
                                            "snap is skipped",
                                            name, mqfs_ykind_text(kind));
-        kind = mqfs_ykind(yd, v[TYPE]);
+        kind = mqfs_ykind(v[TYPE]);
         enum mqfs_snap_type type = MQFS_SNAP_APP;
         if (kind == MQFS_YSTRING) {
                 size_t len;
@@ -272,7 +272,7 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
                 free(text);
                 return r;
         }
-        kind = mqfs_ykind(yd, v[SLOTS_ALLOWED]);
+        kind = mqfs_ykind(v[SLOTS_ALLOWED]);
         if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YBOOL)
                 return mqfs_loader_message(ld, sys_file, mqfs_yline(v[SLOTS_ALLOWED]),
                                            "snap \"%s\": slots-allowed must be true or false, "
@@ -287,7 +287,7 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
 
         /* The entry is sound: read its snap.yaml. */
         if (v[SNAP_YAML] != NULL) {
-                if (mqfs_ykind(yd, v[SNAP_YAML]) != MQFS_YSTRING ||
+                if (mqfs_ykind(v[SNAP_YAML]) != MQFS_YSTRING ||
                     mqfs_ystrdup(yd, v[SNAP_YAML], &path) == -EINVAL)
                         return mqfs_loader_message(ld, sys_file, mqfs_yline(v[SNAP_YAML]),
                                                    "snap \"%s\": snap-yaml must be a path (a "
@@ -338,7 +338,7 @@ static int load_entry(struct mqfs_snaps *st, const yaml_node_t *entry, size_t in
         l.snap.type = type;
         l.snap.slots_allowed = bool_value(v[SLOTS_ALLOWED]);
         l.snap.name = strndup(name, name_len);
-        if (v[PUBLISHER] != NULL && mqfs_ykind(yd, v[PUBLISHER]) == MQFS_YSTRING) {
+        if (v[PUBLISHER] != NULL && mqfs_ykind(v[PUBLISHER]) == MQFS_YSTRING) {
                 r = mqfs_ystrdup(yd, v[PUBLISHER], &l.snap.publisher);
                 if (r == -EINVAL) {
                         mqfs_system_snap_clear(&l.snap);
@@ -377,16 +377,16 @@ static int loaded_cmp(const void *pa, const void *pb)
         return strcmp(a->snap.name, b->snap.name);
 }
 
-int mqfs_snaps_load(struct mqfs_snaps *st, const yaml_node_t *list)
+int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list)
 {
         struct mqfs_loader *ld = st->ld;
-        yaml_node_item_t *items;
+        const struct mqfs_ynode *const *items;
         size_t n = mqfs_ylist(list, &items);
         if (!mqfs_ydoc_visit(ld->yd, n))
                 return -E2BIG;
         int r = index_claims(st, items, n);
         for (size_t i = 0; r == 0 && i < n; i++) {
-                yaml_node_t *entry = mqfs_ynode(ld->yd, items[i]);
+                const struct mqfs_ynode *entry = items[i];
                 ld->key = mqfs_yline(entry);
                 r = load_entry(st, entry, i);
         }

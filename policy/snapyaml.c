@@ -30,10 +30,10 @@ static int push_entry(struct entries *es, const struct mqfs_snap_entry *e)
         return 0;
 }
 
-static int collect_section(struct mqfs_snap_parser *p, const yaml_node_t *section, const char *what,
-                           struct entries *es)
+static int collect_section(struct mqfs_snap_parser *p, const struct mqfs_ynode *section,
+                           const char *what, struct entries *es)
 {
-        enum mqfs_ykind kind = mqfs_ykind(p->yd, section);
+        enum mqfs_ykind kind = mqfs_ykind(section);
         if (kind == MQFS_YABSENT || kind == MQFS_YNULL)
                 return 0;
         if (kind != MQFS_YMAP)
@@ -42,17 +42,17 @@ static int collect_section(struct mqfs_snap_parser *p, const yaml_node_t *sectio
                     "\"%s\" must be a map from names to definitions, not %s; fix the "
                     "snap.yaml",
                     what, mqfs_ykind_text(kind));
-        yaml_node_pair_t *pairs;
+        const struct mqfs_ypair *pairs;
         size_t n = mqfs_ymap(section, &pairs);
         if (!mqfs_ydoc_visit(p->yd, n))
                 return mqfs_pmq_fail_budget(p, section);
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *key = mqfs_ynode(p->yd, pairs[i].key);
-                struct mqfs_snap_entry e = {.name = "", .value = mqfs_ynode(p->yd, pairs[i].value)};
+                const struct mqfs_ynode *key = pairs[i].key;
+                struct mqfs_snap_entry e = {.name = "", .value = pairs[i].value};
                 const char *text = mqfs_yscalar(key, &e.len);
                 if (text != NULL) {
                         e.name = text;
-                        e.string_key = mqfs_ykind(p->yd, key) == MQFS_YSTRING;
+                        e.string_key = mqfs_ykind(key) == MQFS_YSTRING;
                 }
                 e.line = mqfs_yline(key);
                 if (push_entry(es, &e) < 0)
@@ -63,35 +63,35 @@ static int collect_section(struct mqfs_snap_parser *p, const yaml_node_t *sectio
 
 /* Names listed under apps: and hooks: (`apps: {A: {plugs: [x]}}`): they declare a plug
  * or slot x of interface x when the top-level section does not define x. */
-static int collect_listed(struct mqfs_snap_parser *p, const yaml_node_t *root,
+static int collect_listed(struct mqfs_snap_parser *p, const struct mqfs_ynode *root,
                           struct entries *plugs, struct entries *slots)
 {
         static const char *const groups[] = {"apps", "hooks"};
         static const char *const lists[] = {"plugs", "slots"};
-        yaml_node_t *group_nodes[2];
+        const struct mqfs_ynode *group_nodes[2];
 
         if (!mqfs_ymap_get(p->yd, root, groups, 2, group_nodes))
                 return mqfs_pmq_fail_budget(p, root);
         for (size_t g = 0; g < 2; g++) {
-                yaml_node_pair_t *pairs;
+                const struct mqfs_ypair *pairs;
                 size_t n = mqfs_ymap(group_nodes[g], &pairs);
                 if (!mqfs_ydoc_visit(p->yd, n))
                         return mqfs_pmq_fail_budget(p, group_nodes[g]);
                 for (size_t i = 0; i < n; i++) {
-                        yaml_node_t *lists_nodes[2];
-                        yaml_node_t *app = mqfs_ynode(p->yd, pairs[i].value);
+                        const struct mqfs_ynode *lists_nodes[2];
+                        const struct mqfs_ynode *app = pairs[i].value;
                         if (!mqfs_ymap_get(p->yd, app, lists, 2, lists_nodes))
                                 return mqfs_pmq_fail_budget(p, app);
                         for (size_t l = 0; l < 2; l++) {
-                                yaml_node_item_t *items;
+                                const struct mqfs_ynode *const *items;
                                 size_t count = mqfs_ylist(lists_nodes[l], &items);
                                 if (!mqfs_ydoc_visit(p->yd, count))
                                         return mqfs_pmq_fail_budget(p, lists_nodes[l]);
                                 for (size_t k = 0; k < count; k++) {
-                                        yaml_node_t *item = mqfs_ynode(p->yd, items[k]);
+                                        const struct mqfs_ynode *item = items[k];
                                         /* go-yaml wants strings here; anything else is
                                          * no name of ours. */
-                                        if (mqfs_ykind(p->yd, item) != MQFS_YSTRING)
+                                        if (mqfs_ykind(item) != MQFS_YSTRING)
                                                 continue;
                                         struct mqfs_snap_entry e = {.string_key = true,
                                                                     .listed = true};
@@ -156,14 +156,14 @@ static int bad_cmp(const void *pa, const void *pb)
         return (a->line > b->line) - (a->line < b->line);
 }
 
-static int parse_root(struct mqfs_snap_parser *p, const yaml_node_t *root)
+static int parse_root(struct mqfs_snap_parser *p, const struct mqfs_ynode *root)
 {
         static const char *const keys[] = {"name", "plugs", "slots"};
-        yaml_node_t *top[3];
+        const struct mqfs_ynode *top[3];
         struct entries plugs = {0}, slots = {0};
         int r;
 
-        enum mqfs_ykind kind = mqfs_ykind(p->yd, root);
+        enum mqfs_ykind kind = mqfs_ykind(root);
         if (kind != MQFS_YMAP)
                 return mqfs_pmq_fail(
                     p, root, -EINVAL,
@@ -172,7 +172,7 @@ static int parse_root(struct mqfs_snap_parser *p, const yaml_node_t *root)
                     mqfs_ykind_text(kind));
         if (!mqfs_ymap_get(p->yd, root, keys, 3, top))
                 return mqfs_pmq_fail_budget(p, root);
-        if (mqfs_ykind(p->yd, top[0]) == MQFS_YSTRING) {
+        if (mqfs_ykind(top[0]) == MQFS_YSTRING) {
                 r = mqfs_ystrdup(p->yd, top[0], &p->snap->name);
                 if (r == -E2BIG)
                         return mqfs_pmq_fail_budget(p, top[0]);
@@ -234,8 +234,8 @@ void mqfs_snap_yaml_free(struct mqfs_snap_yaml *snap)
         free(snap);
 }
 
-int mqfs_snap_yaml_from_ydoc(struct mqfs_ydoc *yd, const yaml_node_t *node, const char *origin,
-                             struct mqfs_snap_yaml **out, char **error)
+int mqfs_snap_yaml_from_ydoc(struct mqfs_ydoc *yd, const struct mqfs_ynode *node,
+                             const char *origin, struct mqfs_snap_yaml **out, char **error)
 {
         struct mqfs_snap_parser p = {.yd = yd, .origin = origin, .error = error};
 
@@ -262,8 +262,14 @@ int mqfs_snap_yaml_from_node(yaml_document_t *doc, yaml_node_t *node, const char
                              struct mqfs_snap_yaml **out, char **error)
 {
         struct mqfs_ydoc yd;
-        mqfs_ydoc_wrap(&yd, doc);
-        int r = mqfs_snap_yaml_from_ydoc(&yd, node, origin, out, error);
+        const struct mqfs_ynode *root;
+
+        if (error)
+                *error = NULL;
+        int r = mqfs_ydoc_from_document(&yd, doc, node, &root);
+        if (r < 0)
+                return r;
+        r = mqfs_snap_yaml_from_ydoc(&yd, root, origin, out, error);
         mqfs_ydoc_release(&yd);
         return r;
 }
@@ -275,7 +281,7 @@ int mqfs_snap_yaml_parse(const char *buf, size_t len, const char *origin,
         int r = mqfs_ydoc_load(&yd, buf, len, origin, error);
         if (r < 0)
                 return r;
-        r = mqfs_snap_yaml_from_ydoc(&yd, yaml_document_get_root_node(yd.doc), origin, out, error);
+        r = mqfs_snap_yaml_from_ydoc(&yd, yd.root, origin, out, error);
         mqfs_ydoc_release(&yd);
         return r;
 }

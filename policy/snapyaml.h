@@ -1,10 +1,11 @@
 /* snapyaml.h — the posix-mq plugs and slots of one snap.yaml (SPEC §2.1, §2.2).
  *
- * Parsing uses libyaml's document loader and keeps each attribute's YAML type, so that
- * "string, list of strings or map" is answered exactly (a plain 42, true or null is not
- * a string; a quoted "42" is). Validation follows SPEC §2.2 in its order; a bad plug or
- * slot is dropped and listed in bad[] with its reason, the others stay. Plugs and slots
- * of other interfaces are ignored. Every string here is owned by the snap_yaml.
+ * Parsing reads libyaml's event stream once into typed nodes (yamlnode.h) and keeps each
+ * attribute's YAML type, so that "string, list of strings or map" is answered exactly
+ * (a plain 42, true or null is not a string; a quoted "42" is). Validation follows SPEC
+ * §2.2 in its order; a bad plug or slot is dropped and listed in bad[] with its reason,
+ * the others stay. Plugs and slots of other interfaces are ignored. Every string here is
+ * owned by the snap_yaml.
  *
  * Stricter than snapd, because these names and paths end up in file paths, profile
  * names and generated rules:
@@ -17,8 +18,8 @@
  * go-yaml v2 semantics are kept where they matter: a later duplicate key wins, a name
  * listed under an app's or hook's plugs:/slots: declares a plug/slot of that interface,
  * merge keys (`<<`) are not expanded (such a key is just a bad name). An explicit tag on
- * a plain scalar is only seen by mqfs_snap_yaml_parse/load (the loader hides it), so
- * mqfs_snap_yaml_from_node types `!!str 42` by its content.
+ * a plain scalar is only seen by mqfs_snap_yaml_parse/load (libyaml's loader hides it),
+ * so mqfs_snap_yaml_from_node types `!!str 42` by its content.
  *
  * Hostile input costs bounded work: a document is never walked recursively and aliases
  * are never expanded; a document whose aliases would multiply the work (an alias bomb)
@@ -87,7 +88,8 @@ int mqfs_snap_yaml_parse(const char *buf, size_t len, const char *origin,
  * that is not a regular file, -EFBIG above 4 MiB). */
 int mqfs_snap_yaml_load(const char *path, struct mqfs_snap_yaml **out, char **error);
 
-/* Same, from a mapping node inside a larger document (system.yaml's snap-yaml-inline). */
+/* Same, from a mapping node of a document loaded with libyaml's yaml_parser_load (the
+ * loader itself reads system.yaml's snap-yaml-inline from its own nodes). */
 int mqfs_snap_yaml_from_node(yaml_document_t *doc, yaml_node_t *node, const char *origin,
                              struct mqfs_snap_yaml **out, char **error);
 

@@ -92,8 +92,8 @@ void mqfs_system_free(struct mqfs_system *sys)
         free(sys);
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(char **error, const char *origin,
-                                                      const yaml_node_t *node, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+fail(char **error, const char *origin, const struct mqfs_ynode *node, const char *fmt, ...)
 {
         if (error == NULL || *error != NULL)
                 return -EINVAL;
@@ -108,15 +108,15 @@ __attribute__((format(printf, 4, 5))) static int fail(char **error, const char *
         return -EINVAL;
 }
 
-static int load_root(struct mqfs_loader *ld, const char *base_dir, const yaml_node_t *root,
+static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct mqfs_ynode *root,
                      char **error)
 {
         static const char *const keys[] = {"snaps", "connections", "disconnected"};
         struct mqfs_ydoc *yd = ld->yd;
-        yaml_node_t *v[3];
+        const struct mqfs_ynode *v[3];
         int r = 0;
 
-        enum mqfs_ykind kind = mqfs_ykind(yd, root);
+        enum mqfs_ykind kind = mqfs_ykind(root);
         if (kind != MQFS_YMAP)
                 return fail(error, ld->origin, root,
                             "the system state must be a map with snaps:, connections: and "
@@ -127,18 +127,17 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const yaml_no
         /* A section of the wrong shape would drop every snap or connection at once:
          * refuse the file rather than apply that. */
         for (size_t i = 0; i < 3; i++) {
-                kind = mqfs_ykind(yd, v[i]);
+                kind = mqfs_ykind(v[i]);
                 if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YLIST)
                         return fail(error, ld->origin, v[i],
                                     "%s: must be a list, not %s; the state is not loaded", keys[i],
                                     mqfs_ykind_text(kind));
         }
-        yaml_node_pair_t *pairs;
+        const struct mqfs_ypair *pairs;
         size_t n = mqfs_ymap(root, &pairs);
         for (size_t i = 0; r == 0 && i < n; i++) {
-                yaml_node_t *key = mqfs_ynode(yd, pairs[i].key);
-                if (mqfs_yis(yd, key, keys[0]) || mqfs_yis(yd, key, keys[1]) ||
-                    mqfs_yis(yd, key, keys[2]))
+                const struct mqfs_ynode *key = pairs[i].key;
+                if (mqfs_yis(key, keys[0]) || mqfs_yis(key, keys[1]) || mqfs_yis(key, keys[2]))
                         continue;
                 char *text = mqfs_shown_scalar(key);
                 ld->key = mqfs_yline(key);
@@ -185,7 +184,7 @@ int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, c
         if (ld.sys == NULL)
                 r = -ENOMEM;
         else
-                r = load_root(&ld, base_dir, yaml_document_get_root_node(yd.doc), error);
+                r = load_root(&ld, base_dir, yd.root, error);
         mqfs_ydoc_release(&yd);
         free(ld.files);
         free(ld.entry_lines);
@@ -268,7 +267,7 @@ const struct mqfs_connection *mqfs_system_plug_conns(const struct mqfs_system *s
         return end > lo ? &sys->conns[lo] : NULL;
 }
 
-char *mqfs_shown_scalar(const yaml_node_t *node)
+char *mqfs_shown_scalar(const struct mqfs_ynode *node)
 {
         size_t len;
         const char *text = mqfs_yscalar(node, &len);

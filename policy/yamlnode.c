@@ -1,4 +1,4 @@
-/* yamlnode.c — typed, budgeted access to a loaded YAML document (see yamlnode.h). */
+/* yamlnode.c — typing scalars, and budgeted access to a built document (see yamlnode.h). */
 #include "yamlnode.h"
 
 #include <errno.h>
@@ -19,30 +19,17 @@ enum {
         BYTES_SLACK = 1 << 20,
 };
 
-void mqfs_ydoc_reset_budgets(struct mqfs_ydoc *yd)
+void mqfs_ydoc_set_budgets(struct mqfs_ydoc *yd, size_t nodes, size_t scalar_bytes)
 {
-        size_t scalar_bytes = 0;
-        yd->nodes = (size_t)(yd->doc->nodes.top - yd->doc->nodes.start);
-        for (yaml_node_t *n = yd->doc->nodes.start; n < yd->doc->nodes.top; n++)
-                if (n->type == YAML_SCALAR_NODE)
-                        scalar_bytes += n->data.scalar.length;
-        yd->visits_left = yd->nodes * VISITS_PER_NODE + VISITS_SLACK;
+        yd->nodes = nodes;
+        yd->visits_left = nodes * VISITS_PER_NODE + VISITS_SLACK;
         yd->bytes_left = scalar_bytes * BYTES_PER_BYTE + BYTES_SLACK;
         yd->exhausted = false;
 }
 
-void mqfs_ydoc_wrap(struct mqfs_ydoc *yd, yaml_document_t *doc)
-{
-        memset(yd, 0, sizeof(*yd));
-        yd->doc = doc;
-        mqfs_ydoc_reset_budgets(yd);
-}
-
 void mqfs_ydoc_release(struct mqfs_ydoc *yd)
 {
-        if (yd->owns_doc)
-                yaml_document_delete(&yd->owned);
-        free(yd->tagged);
+        mqfs_arena_clear(&yd->arena);
         memset(yd, 0, sizeof(*yd));
 }
 
@@ -66,26 +53,16 @@ bool mqfs_ydoc_bytes(struct mqfs_ydoc *yd, size_t n)
         return true;
 }
 
-yaml_node_t *mqfs_ynode(const struct mqfs_ydoc *yd, int id)
+const char *mqfs_yscalar(const struct mqfs_ynode *node, size_t *len)
 {
-        return yaml_document_get_node(yd->doc, id);
-}
-
-size_t mqfs_yline(const yaml_node_t *node)
-{
-        return node ? node->start_mark.line + 1 : 0;
-}
-
-const char *mqfs_yscalar(const yaml_node_t *node, size_t *len)
-{
-        if (node == NULL || node->type != YAML_SCALAR_NODE) {
+        if (node == NULL || node->kind >= MQFS_YLIST) {
                 if (len)
                         *len = 0;
                 return NULL;
         }
         if (len)
-                *len = node->data.scalar.length;
-        return (const char *)node->data.scalar.value;
+                *len = node->len;
+        return node->u.text;
 }
 
 static bool equals(const char *s, size_t len, const char *word)
@@ -277,23 +254,13 @@ static enum mqfs_ykind kind_of_tag(const char *tag)
         return MQFS_YSCALAR;
 }
 
-enum mqfs_ykind mqfs_ykind(const struct mqfs_ydoc *yd, const yaml_node_t *node)
+enum mqfs_ykind mqfs_yscalar_kind(const char *explicit_tag, bool plain, const char *value,
+                                  size_t len)
 {
-        if (node == NULL)
-                return MQFS_YABSENT;
-        if (node->type == YAML_SEQUENCE_NODE)
-                return MQFS_YLIST;
-        if (node->type == YAML_MAPPING_NODE)
-                return MQFS_YMAP;
-        if (node->type != YAML_SCALAR_NODE)
-                return MQFS_YABSENT;
-        size_t id = (size_t)(node - yd->doc->nodes.start) + 1;
-        bool explicit_tag =
-            (id - 1) / 8 < yd->tagged_bytes && (yd->tagged[(id - 1) / 8] & (1u << ((id - 1) % 8)));
-        /* The loader tags every untagged scalar !!str; only plain ones need resolving. */
-        if (explicit_tag || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-                return kind_of_tag((const char *)node->tag);
-        return resolve_plain((const char *)node->data.scalar.value, node->data.scalar.length);
+        /* libyaml's loader made the non-specific tag `!` a string; so do we. */
+        if (explicit_tag != NULL)
+                return strcmp(explicit_tag, "!") == 0 ? MQFS_YSTRING : kind_of_tag(explicit_tag);
+        return plain ? resolve_plain(value, len) : MQFS_YSTRING;
 }
 
 const char *mqfs_ykind_text(enum mqfs_ykind kind)
@@ -320,14 +287,14 @@ const char *mqfs_ykind_text(enum mqfs_ykind kind)
         return "something else";
 }
 
-bool mqfs_yis(const struct mqfs_ydoc *yd, const yaml_node_t *node, const char *s)
+bool mqfs_yis(const struct mqfs_ynode *node, const char *s)
 {
         size_t len;
         const char *value = mqfs_yscalar(node, &len);
-        return value != NULL && equals(value, len, s) && mqfs_ykind(yd, node) == MQFS_YSTRING;
+        return value != NULL && equals(value, len, s) && node->kind == MQFS_YSTRING;
 }
 
-int mqfs_ystrdup(struct mqfs_ydoc *yd, const yaml_node_t *node, char **out)
+int mqfs_ystrdup(struct mqfs_ydoc *yd, const struct mqfs_ynode *node, char **out)
 {
         size_t len;
         const char *value = mqfs_yscalar(node, &len);
@@ -344,30 +311,30 @@ int mqfs_ystrdup(struct mqfs_ydoc *yd, const yaml_node_t *node, char **out)
         return 0;
 }
 
-size_t mqfs_ylist(const yaml_node_t *node, yaml_node_item_t **items)
+size_t mqfs_ylist(const struct mqfs_ynode *node, const struct mqfs_ynode *const **items)
 {
-        if (node == NULL || node->type != YAML_SEQUENCE_NODE) {
+        if (node == NULL || node->kind != MQFS_YLIST) {
                 *items = NULL;
                 return 0;
         }
-        *items = node->data.sequence.items.start;
-        return (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+        *items = node->u.items;
+        return node->len;
 }
 
-size_t mqfs_ymap(const yaml_node_t *node, yaml_node_pair_t **pairs)
+size_t mqfs_ymap(const struct mqfs_ynode *node, const struct mqfs_ypair **pairs)
 {
-        if (node == NULL || node->type != YAML_MAPPING_NODE) {
+        if (node == NULL || node->kind != MQFS_YMAP) {
                 *pairs = NULL;
                 return 0;
         }
-        *pairs = node->data.mapping.pairs.start;
-        return (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+        *pairs = node->u.pairs;
+        return node->len;
 }
 
-bool mqfs_ymap_get(struct mqfs_ydoc *yd, const yaml_node_t *map, const char *const *keys,
-                   size_t nkeys, yaml_node_t **values)
+bool mqfs_ymap_get(struct mqfs_ydoc *yd, const struct mqfs_ynode *map, const char *const *keys,
+                   size_t nkeys, const struct mqfs_ynode **values)
 {
-        yaml_node_pair_t *pairs;
+        const struct mqfs_ypair *pairs;
         size_t n = mqfs_ymap(map, &pairs);
 
         for (size_t k = 0; k < nkeys; k++)
@@ -375,15 +342,13 @@ bool mqfs_ymap_get(struct mqfs_ydoc *yd, const yaml_node_t *map, const char *con
         if (!mqfs_ydoc_visit(yd, n))
                 return false;
         for (size_t i = 0; i < n; i++) {
-                yaml_node_t *key = mqfs_ynode(yd, pairs[i].key);
-                size_t len;
-                const char *text = mqfs_yscalar(key, &len);
-                if (text == NULL)
+                const struct mqfs_ynode *key = pairs[i].key;
+                if (key->kind != MQFS_YSTRING || key->len == 0)
                         continue;
+                const char *text = key->u.text;
                 for (size_t k = 0; k < nkeys; k++) {
-                        if (len > 0 && text[0] == keys[k][0] && equals(text, len, keys[k]) &&
-                            mqfs_ykind(yd, key) == MQFS_YSTRING)
-                                values[k] = mqfs_ynode(yd, pairs[i].value);
+                        if (text[0] == keys[k][0] && equals(text, key->len, keys[k]))
+                                values[k] = pairs[i].value;
                 }
         }
         return true;
