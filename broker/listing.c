@@ -116,26 +116,41 @@ int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct
         return stat_queue_fd(h->fd, perms, st);
 }
 
-/* Calls fn for one listed queue; a queue that vanished since is skipped. */
-static int list_one(int backing_fd, const char *name, unsigned perms, mqfs_list_fn fn, void *ctx)
+/* Where a listing goes: fn with each queue's view attributes (one open per queue), or
+ * names with its name alone. */
+struct list_out {
+        mqfs_list_fn fn;
+        mqfs_name_fn names;
+        void *ctx;
+};
+
+/* Hands one granted queue to out; a queue that vanished since is skipped. seen: the name
+ * was just read from the backing directory, so a names-only listing needs no probe. */
+static int list_one(int backing_fd, const char *name, unsigned perms, bool seen,
+                    const struct list_out *out)
 {
         struct stat st;
+        if (out->names) {
+                if (!seen && fstatat(backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                        return errno == ENOENT ? 0 : -errno;
+                return out->names(out->ctx, name);
+        }
         int err = mqfs_queue_stat(backing_fd, name + 1, perms, &st);
         if (err == -ENOENT)
                 return 0;
         if (err < 0)
                 return err;
-        return fn(ctx, name, &st);
+        return out->fn(out->ctx, name, &st);
 }
 
 /* Few grants, many queues: probe each granted name. Grants come sorted. */
-static int list_by_grants(int backing_fd, const struct mqfs_view *v, mqfs_list_fn fn, void *ctx)
+static int list_by_grants(int backing_fd, const struct mqfs_view *v, const struct list_out *out)
 {
         size_t n = mqfs_view_count(v);
         for (size_t i = 0; i < n; i++) {
                 unsigned perms;
                 const char *name = mqfs_view_queue_at(v, i, &perms);
-                int ret = list_one(backing_fd, name, perms, fn, ctx);
+                int ret = list_one(backing_fd, name, perms, false, out);
                 if (ret != 0)
                         return ret;
         }
@@ -216,7 +231,7 @@ fail:
 }
 
 /* Many grants, few queues: read the directory once and keep what is granted. */
-static int list_by_directory(int backing_fd, const struct mqfs_view *v, mqfs_list_fn fn, void *ctx)
+static int list_by_directory(int backing_fd, const struct mqfs_view *v, const struct list_out *out)
 {
         struct listed *items;
         size_t n;
@@ -224,17 +239,15 @@ static int list_by_directory(int backing_fd, const struct mqfs_view *v, mqfs_lis
         if (ret < 0)
                 return ret;
         for (size_t i = 0; i < n && ret == 0; i++)
-                ret = list_one(backing_fd, items[i].name, items[i].perms, fn, ctx);
+                ret = list_one(backing_fd, items[i].name, items[i].perms, true, out);
         for (size_t i = 0; i < n; i++)
                 free(items[i].name);
         free(items);
         return ret;
 }
 
-int mqfs_broker_list(struct mqfs_broker *b, const char *snap, mqfs_list_fn fn, void *ctx)
+static int list(struct mqfs_broker *b, const char *snap, const struct list_out *out)
 {
-        if (b == NULL || snap == NULL || fn == NULL)
-                return -EINVAL;
         struct mqfs_grants *g = mqfs_broker_grants(b);
         const struct mqfs_view *v = g != NULL ? mqfs_grants_view(g, snap) : NULL;
         int ret;
@@ -249,10 +262,26 @@ int mqfs_broker_list(struct mqfs_broker *b, const char *snap, mqfs_list_fn fn, v
         }
         long long queues = (long long)dir.st_size / MQUEUE_DIRENT_SIZE - 2;
         if ((long long)mqfs_view_count(v) <= queues)
-                ret = list_by_grants(b->backing_fd, v, fn, ctx);
+                ret = list_by_grants(b->backing_fd, v, out);
         else
-                ret = list_by_directory(b->backing_fd, v, fn, ctx);
+                ret = list_by_directory(b->backing_fd, v, out);
 out:
         mqfs_grants_unref(g);
         return ret;
+}
+
+int mqfs_broker_list(struct mqfs_broker *b, const char *snap, mqfs_list_fn fn, void *ctx)
+{
+        if (b == NULL || snap == NULL || fn == NULL)
+                return -EINVAL;
+        struct list_out out = {.fn = fn, .ctx = ctx};
+        return list(b, snap, &out);
+}
+
+int mqfs_broker_list_names(struct mqfs_broker *b, const char *snap, mqfs_name_fn fn, void *ctx)
+{
+        if (b == NULL || snap == NULL || fn == NULL)
+                return -EINVAL;
+        struct list_out out = {.names = fn, .ctx = ctx};
+        return list(b, snap, &out);
 }

@@ -681,6 +681,22 @@ static int collect(void *ctx, const char *name, const struct stat *st)
         return 0;
 }
 
+static int collect_name(void *ctx, const char *name)
+{
+        struct collected *c = ctx;
+        if (c->n == 16)
+                return -ENOSPC;
+        snprintf(c->names[c->n++], sizeof(c->names[0]), "%s", name);
+        return 0;
+}
+
+static int stop_at_first_name(void *ctx, const char *name)
+{
+        (void)name;
+        ++*(int *)ctx;
+        return 43;
+}
+
 static int stop_at_first(void *ctx, const char *name, const struct stat *st)
 {
         (void)name;
@@ -710,6 +726,11 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         assert_string_equal(got.names[0], "/a");
         assert_string_equal(got.names[1], "/c");
         assert_int_equal(got.sizes[1], 3);
+        got = (struct collected){0};
+        assert_int_equal(mqfs_broker_list_names(broker, "s", collect_name, &got), 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.names[0], "/a");
+        assert_string_equal(got.names[1], "/c");
 
         /* Many more grants than queues: the broker reads the directory. */
         struct mqfs_grants *g;
@@ -729,13 +750,22 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         assert_int_equal(got.n, 2);
         assert_string_equal(got.names[0], "/b");
         assert_string_equal(got.names[1], "/d");
+        got = (struct collected){0};
+        assert_int_equal(mqfs_broker_list_names(broker, "s", collect_name, &got), 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.names[0], "/b");
+        assert_string_equal(got.names[1], "/d");
 
         got = (struct collected){0};
         assert_int_equal(mqfs_broker_list(broker, "empty", collect, &got), 0);
         assert_int_equal(got.n, 0);
         assert_int_equal(mqfs_broker_list(broker, "ghost", collect, &got), -ENOENT);
+        assert_int_equal(mqfs_broker_list_names(broker, "ghost", collect_name, &got), -ENOENT);
         int calls = 0;
         assert_int_equal(mqfs_broker_list(broker, "s", stop_at_first, &calls), 42);
+        assert_int_equal(calls, 1);
+        calls = 0;
+        assert_int_equal(mqfs_broker_list_names(broker, "s", stop_at_first_name, &calls), 43);
         assert_int_equal(calls, 1);
 }
 
