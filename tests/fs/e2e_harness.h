@@ -40,6 +40,10 @@ int e2e_world_enter(const char *name);
 /* Stops everything started, by pid. Idempotent; also registered with atexit. */
 void e2e_world_leave(void);
 
+/* Tests of known, reported defects are skipped unless MQFS_TEST_KNOWN_ISSUES is set: they
+ * fail until the defect is fixed, and must not break everyone's ctest meanwhile. */
+bool e2e_known_issues(void);
+
 /* ---- the system state and the daemon ---- */
 
 /* Replaces E2E_SYSTEM by rename (as editors do). 0 or -errno. */

@@ -2,11 +2,10 @@
  * daemon starts, `mqfs-mount repair` re-attaches the views, and nothing queued is lost
  * (issue 5, "Done when", third item).
  *
- * The restart follows the systemd unit (fs/mqfsd.service.in): take the dead mount off
- * lazily (ExecStartPre=-umount --lazy), start mqfsd, then `mqfs-mount repair`
- * (ExecStartPost). mqfsd does not take a dead mount off by itself: started over one, it
- * fails ("failed to access mountpoint ...: Transport endpoint is not connected"), so
- * the umount is needed wherever mqfsd is started by hand.
+ * The first restart follows the systemd unit (fs/mqfsd.service.in): take the dead mount
+ * off lazily (ExecStartPre=-umount --lazy), start mqfsd, then `mqfs-mount repair`
+ * (ExecStartPost). The second starts mqfsd over the dead mount, as a restart by hand
+ * would: mqfsd takes it off itself.
  *
  * Two snaps, both attached: "keeper" owns a slot on /kept (all permissions); "watcher"
  * is connected to it read-only. Messages live in the kernel's queue, in the IPC
@@ -239,6 +238,34 @@ static void sigkill_restart_repair_keeps_messages(void **state)
         assert_int_equal(mq_unlink("/kept"), 0);
 }
 
+/* Restarted by hand, without the unit's `umount --lazy`: mqfsd itself takes the dead
+ * fuse.mqfs mount off its mount point (and says so), mounts, and repair brings the views
+ * back. */
+static void restart_over_a_dead_mount(void **state)
+{
+        (void)state;
+        char msg[E2E_MSGSIZE + 1];
+        in(&keeper, USER, E2E_TOUCH, KEPT, NULL, 0, 0);
+        in(&keeper, USER, E2E_SEND, KEPT, "survives", 0, 0);
+        int status = e2e_daemon_stop(SIGKILL);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        struct e2e_result r = e2e_on_host(0, 0, E2E_LIST, E2E_ROOT, NULL);
+        assert_int_equal(r.open_err, ENOTCONN);
+        int took_off = e2e_log_count("took the dead mqfs mount off");
+        int started = e2e_daemon_start();
+        if (started != 0) { /* leave a working daemon for the teardown */
+                umount2(E2E_ROOT, MNT_DETACH);
+                assert_int_equal(e2e_daemon_start(), 0);
+        }
+        assert_int_equal(started, 0);
+        assert_int_equal(e2e_log_count("took the dead mqfs mount off"), took_off + 1);
+        helper_ok("repair", "repaired snap \"keeper\"");
+        assert_kept(8);
+        assert_int_equal(e2e_hq_receive("kept", msg), 8);
+        assert_string_equal(msg, "survives");
+        assert_int_equal(mq_unlink("/kept"), 0);
+}
+
 static int world_setup(void **state)
 {
         (void)state;
@@ -282,6 +309,7 @@ int main(void)
                 return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(sigkill_restart_repair_keeps_messages),
+            cmocka_unit_test(restart_over_a_dead_mount),
         };
         int failed = cmocka_run_group_tests(tests, world_setup, world_teardown);
         if (failed)
