@@ -234,6 +234,36 @@ static void root_in_a_snap_cannot_reach_another_view(void **state)
                          r.text);
 }
 
+/* KNOWN ISSUE (reported): a queue removed outside the view (mq_unlink on the host) and
+ * then created again through the view at once (touch: O_CREAT without O_EXCL) fails now
+ * and then with ENOENT: the kernel still holds the name's entry until mqfsd's
+ * asynchronous invalidation lands, checks the cached inode first (default_permissions
+ * asks GETATTR), gets ENOENT and gives up instead of creating. Seen in about 1 of 25
+ * tries on this VM, and every time under valgrind. (Answering ESTALE to that GETATTR made
+ * the kernel look the name up again and create: 0 failures in 150 tries, on a scratch
+ * copy of the daemon.) Expected: every touch creates. Runs with MQFS_TEST_KNOWN_ISSUES=1. */
+static void create_again_right_after_an_outside_removal(void **state)
+{
+        (void)state;
+        int failures = 0;
+        if (!e2e_known_issues())
+                skip();
+        attach(&alpha);
+        for (int i = 0; i < 100; i++) {
+                assert_int_equal(e2e_hq_create(alpha.own, 0644), 0);
+                expect(&alpha, E2E_STAT, alpha.own, 0); /* the kernel now caches the name */
+                assert_int_equal(mq_unlink("/a-jobs"), 0);
+                struct e2e_result r = in(&alpha, 0, E2E_TOUCH, alpha.own, NULL);
+                if (r.open_err != 0)
+                        failures++;
+                mq_unlink("/a-jobs");
+        }
+        detach(&alpha);
+        if (failures > 0)
+                fail_msg("touch after an outside mq_unlink failed %d times in 100 (ENOENT)",
+                         failures);
+}
+
 static int world_setup(void **state)
 {
         (void)state;
@@ -270,6 +300,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(two_snaps_cannot_see_or_reach_each_other),
             cmocka_unit_test(root_in_a_snap_cannot_reach_another_view),
+            cmocka_unit_test(create_again_right_after_an_outside_removal),
         };
         int failed = cmocka_run_group_tests(tests, world_setup, world_teardown);
         if (failed)

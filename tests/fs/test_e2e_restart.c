@@ -33,15 +33,16 @@
 
 #include "e2e_harness.h"
 
-#define USER 1000 /* the snap's user: owns the queue */
-#define KEPT "/dev/mqueue/kept"
+#define USER  1000 /* the snap's user: owns the queue */
+#define KEPT  "/dev/mqueue/kept"
+#define KEPT2 "/dev/mqueue/kept2" /* the second test's own queue: each test starts clean */
 
 static const char *const SYSTEM = "snaps:\n"
                                   "  - name: keeper\n"
                                   "    snap-yaml-inline:\n"
                                   "      name: keeper\n"
                                   "      slots:\n"
-                                  "        kept: {interface: posix-mq, path: /kept, "
+                                  "        kept: {interface: posix-mq, path: [/kept, /kept2], "
                                   "permissions: [read]}\n"
                                   "  - name: watcher\n"
                                   "    snap-yaml-inline:\n"
@@ -150,15 +151,15 @@ static void helper_ok(const char *cmd, const char *expect_out)
                          out);
 }
 
-/* What the queue looks like from inside keeper: owner, mode, bytes, status line. */
-static void assert_kept(off_t qsize)
+/* What a queue looks like from inside keeper: owner, mode, bytes, status line. */
+static void assert_queue(const char *path, off_t qsize)
 {
         char want[128];
-        struct e2e_result r = in(&keeper, USER, E2E_STAT, KEPT, NULL, 0, 0);
+        struct e2e_result r = in(&keeper, USER, E2E_STAT, path, NULL, 0, 0);
         assert_int_equal(r.st.st_uid, USER);
         assert_int_equal(r.st.st_mode & 07777, 0644);
         assert_int_equal(r.st.st_size, qsize);
-        r = in(&keeper, USER, E2E_STATUS, KEPT, NULL, 0, 0);
+        r = in(&keeper, USER, E2E_STATUS, path, NULL, 0, 0);
         snprintf(want, sizeof(want), "QSIZE:%-10lu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n",
                  (unsigned long)qsize, 0, 0, 0);
         assert_string_equal(r.text, want);
@@ -176,7 +177,7 @@ static void sigkill_restart_repair_keeps_messages(void **state)
         in(&keeper, USER, E2E_TOUCH, KEPT, NULL, 0, 0);
         for (int i = 0; i < 2; i++)
                 in(&keeper, USER, E2E_SEND, KEPT, sent[i], 0, 0);
-        assert_kept(6);
+        assert_queue(KEPT, 6);
         r = in(&watcher, USER, E2E_LIST, "/dev/mqueue", NULL, 0, 0);
         assert_string_equal(r.text, "kept");
         assert_int_equal(holder_start(&held, &keeper), 0);
@@ -216,7 +217,7 @@ static void sigkill_restart_repair_keeps_messages(void **state)
 
         /* The views work again, and nothing was lost: same owner, mode, bytes, and the
          * same messages in the same order. */
-        assert_kept(10);
+        assert_queue(KEPT, 10);
         r = in(&keeper, USER, E2E_LIST, "/dev/mqueue", NULL, 0, 0);
         assert_string_equal(r.text, "kept");
         r = in(&watcher, USER, E2E_STAT, KEPT, NULL, 0, 0);
@@ -245,8 +246,8 @@ static void restart_over_a_dead_mount(void **state)
 {
         (void)state;
         char msg[E2E_MSGSIZE + 1];
-        in(&keeper, USER, E2E_TOUCH, KEPT, NULL, 0, 0);
-        in(&keeper, USER, E2E_SEND, KEPT, "survives", 0, 0);
+        in(&keeper, USER, E2E_TOUCH, KEPT2, NULL, 0, 0);
+        in(&keeper, USER, E2E_SEND, KEPT2, "survives", 0, 0);
         int status = e2e_daemon_stop(SIGKILL);
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
         struct e2e_result r = e2e_on_host(0, 0, E2E_LIST, E2E_ROOT, NULL);
@@ -260,10 +261,10 @@ static void restart_over_a_dead_mount(void **state)
         assert_int_equal(started, 0);
         assert_int_equal(e2e_log_count("took the dead mqfs mount off"), took_off + 1);
         helper_ok("repair", "repaired snap \"keeper\"");
-        assert_kept(8);
-        assert_int_equal(e2e_hq_receive("kept", msg), 8);
+        assert_queue(KEPT2, 8);
+        assert_int_equal(e2e_hq_receive("kept2", msg), 8);
         assert_string_equal(msg, "survives");
-        assert_int_equal(mq_unlink("/kept"), 0);
+        assert_int_equal(mq_unlink("/kept2"), 0);
 }
 
 static int world_setup(void **state)
