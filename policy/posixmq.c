@@ -73,17 +73,25 @@ int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const struct mqfs_ynode *no
 
 /* ---- growing arrays ---- */
 
-int mqfs_pmq_grow(void **v, size_t *cap, size_t n, size_t size)
+int mqfs_pmq_grow(struct mqfs_snap_parser *p, void **v, size_t *cap, size_t n, size_t size)
 {
         if (n < *cap)
                 return 0;
+        /* The old array stays in the scratch arena until the parse ends. */
         size_t cap2 = *cap ? *cap * 2 : 8;
-        void *v2 = reallocarray(*v, cap2, size);
+        void *v2 = mqfs_arena_array(&p->scratch, cap2, size);
         if (v2 == NULL)
                 return -ENOMEM;
+        if (n > 0)
+                memcpy(v2, *v, n * size);
         *v = v2;
         *cap = cap2;
         return 0;
+}
+
+char *mqfs_pmq_strndup(struct mqfs_snap_parser *p, const char *s, size_t len)
+{
+        return mqfs_arena_strndup(&p->scratch, s, len);
 }
 
 /* ---- bad entries ---- */
@@ -91,11 +99,12 @@ int mqfs_pmq_grow(void **v, size_t *cap, size_t n, size_t size)
 /* A copy of a name for mqfs_bad.name: raw, or escaped when a NUL byte would cut it. */
 static char *name_copy(struct mqfs_snap_parser *p, const char *name, size_t len)
 {
-        char *copy = memchr(name, '\0', len) ? mqfs_escape(name, len) : strndup(name, len);
-        if (copy != NULL && !mqfs_ydoc_bytes(p->yd, strlen(copy) + 1)) {
-                free(copy);
-                return NULL;
-        }
+        if (memchr(name, '\0', len) == NULL)
+                return mqfs_ydoc_bytes(p->yd, len + 1) ? mqfs_pmq_strndup(p, name, len) : NULL;
+        char *shown = mqfs_escape(name, len), *copy = NULL;
+        if (shown != NULL && mqfs_ydoc_bytes(p->yd, strlen(shown) + 1))
+                copy = mqfs_pmq_strndup(p, shown, strlen(shown));
+        free(shown);
         return copy;
 }
 
@@ -103,7 +112,7 @@ __attribute__((format(printf, 3, 4))) static int
 add_bad(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e, const char *fmt, ...)
 {
         struct mqfs_snap_yaml *snap = p->snap;
-        if (mqfs_pmq_grow((void **)&snap->bad, &p->cap_bad, snap->nbad, sizeof(*snap->bad)) < 0)
+        if (mqfs_pmq_grow(p, (void **)&snap->bad, &p->cap_bad, snap->nbad, sizeof(*snap->bad)) < 0)
                 return -ENOMEM;
         struct mqfs_bad *bad = &snap->bad[snap->nbad];
         memset(bad, 0, sizeof(*bad));
@@ -111,19 +120,21 @@ add_bad(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e, const char 
         bad->name = name_copy(p, e->name, e->len);
         if (bad->name == NULL)
                 return p->yd->exhausted ? mqfs_pmq_fail_budget(p, e->value) : -ENOMEM;
+        char *reason = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&bad->reason, fmt, ap);
+        int r = vasprintf(&reason, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                free(bad->name);
+        if (r < 0)
                 return -ENOMEM;
-        }
         if (!mqfs_ydoc_bytes(p->yd, (size_t)r)) {
-                free(bad->name);
-                free(bad->reason);
+                free(reason);
                 return mqfs_pmq_fail_budget(p, e->value);
         }
+        bad->reason = mqfs_pmq_strndup(p, reason, (size_t)r);
+        free(reason);
+        if (bad->reason == NULL)
+                return -ENOMEM;
         snap->nbad++;
         return 0;
 }
@@ -204,7 +215,7 @@ static int read_label(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
         }
         if (!mqfs_ydoc_bytes(p->yd, len + 1))
                 return mqfs_pmq_fail_budget(p, attr);
-        *label = strndup(text, len);
+        *label = mqfs_pmq_strndup(p, text, len);
         return *label ? 0 : -ENOMEM;
 }
 
@@ -236,12 +247,10 @@ int mqfs_pmq_add_plug(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                 return r < 0 ? r : 0;
 
         struct mqfs_snap_yaml *snap = p->snap;
-        if (mqfs_pmq_grow((void **)&snap->plugs, &p->cap_plugs, snap->nplugs,
+        if (mqfs_pmq_grow(p, (void **)&snap->plugs, &p->cap_plugs, snap->nplugs,
                           sizeof(*snap->plugs)) < 0 ||
-            (snap->plugs[snap->nplugs].name = strndup(e->name, e->len)) == NULL) {
-                free(label);
+            (snap->plugs[snap->nplugs].name = mqfs_pmq_strndup(p, e->name, e->len)) == NULL)
                 return -ENOMEM;
-        }
         snap->plugs[snap->nplugs].label = label;
         snap->plugs[snap->nplugs].line = e->line;
         snap->nplugs++;
@@ -254,7 +263,7 @@ static int read_permissions(struct mqfs_snap_parser *p, const struct mqfs_snap_e
 {
         enum mqfs_ykind kind = mqfs_ykind(attr);
         if (kind == MQFS_YABSENT) {
-                slot->perm_list = malloc(2 * sizeof(*slot->perm_list));
+                slot->perm_list = mqfs_arena_array(&p->scratch, 2, sizeof(*slot->perm_list));
                 if (slot->perm_list == NULL)
                         return -ENOMEM;
                 slot->perm_list[0] = MQFS_PERM_READ;
@@ -276,7 +285,8 @@ static int read_permissions(struct mqfs_snap_parser *p, const struct mqfs_snap_e
                                 "of strings");
                 return r < 0 ? r : 1;
         }
-        if (n > 0 && (slot->perm_list = calloc(n, sizeof(*slot->perm_list))) == NULL)
+        if (n > 0 &&
+            (slot->perm_list = mqfs_arena_array(&p->scratch, n, sizeof(*slot->perm_list))) == NULL)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 size_t len;
@@ -315,7 +325,7 @@ static int check_path(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
         size_t full = len + add_slash;
         if (!mqfs_ydoc_bytes(p->yd, full + 1))
                 return mqfs_pmq_fail_budget(p, e->value);
-        char *path = malloc(full + 1);
+        char *path = mqfs_arena_alloc(&p->scratch, full + 1);
         if (path == NULL)
                 return -ENOMEM;
         path[0] = '/';
@@ -343,7 +353,6 @@ static int check_path(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                 return 0;
         }
         char *shown = escape(p, path, full);
-        free(path);
         if (shown == NULL)
                 return escape_failed(p, e);
         int r = add_bad(p, e, quoted ? "%s\"%s\"" : "%s%s", reason, shown);
@@ -384,7 +393,7 @@ static int read_paths(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                             "attribute");
                 return r < 0 ? r : 1;
         }
-        if ((slot->paths = calloc(n, sizeof(*slot->paths))) == NULL)
+        if ((slot->paths = mqfs_arena_array(&p->scratch, n, sizeof(*slot->paths))) == NULL)
                 return -ENOMEM;
         /* Value by value, as snapd does: the first bad value decides the reason. */
         for (size_t i = 0; i < n; i++) {
@@ -397,17 +406,6 @@ static int read_paths(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                 slot->npaths = i + 1;
         }
         return 0;
-}
-
-void mqfs_pmq_slot_clear(struct mqfs_slot *slot)
-{
-        free(slot->name);
-        free(slot->label);
-        for (size_t i = 0; i < slot->npaths; i++)
-                free(slot->paths[i]);
-        free(slot->paths);
-        free(slot->perm_list);
-        memset(slot, 0, sizeof(*slot));
 }
 
 int mqfs_pmq_add_slot(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e)
@@ -427,17 +425,13 @@ int mqfs_pmq_add_slot(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *
                 r = read_permissions(p, e, attr[1], &slot);
         if (r == 0)
                 r = read_paths(p, e, attr[2], &slot);
-        if (r != 0) {
-                mqfs_pmq_slot_clear(&slot);
-                return r < 0 ? r : 0;
-        }
+        if (r != 0)
+                return r < 0 ? r : 0; /* what was read stays in the scratch arena */
         struct mqfs_snap_yaml *snap = p->snap;
-        if (mqfs_pmq_grow((void **)&snap->slots, &p->cap_slots, snap->nslots,
+        if (mqfs_pmq_grow(p, (void **)&snap->slots, &p->cap_slots, snap->nslots,
                           sizeof(*snap->slots)) < 0 ||
-            (slot.name = strndup(e->name, e->len)) == NULL) {
-                mqfs_pmq_slot_clear(&slot);
+            (slot.name = mqfs_pmq_strndup(p, e->name, e->len)) == NULL)
                 return -ENOMEM;
-        }
         snap->slots[snap->nslots++] = slot;
         return 0;
 }

@@ -26,6 +26,9 @@ struct mqfs_snap_entry {
 struct mqfs_snap_parser {
         struct mqfs_ydoc *yd;
         const char *origin;
+        /* Everything read goes to the scratch arena, snap included; a parse that
+         * succeeds is then copied into one block (snapyaml.c), and scratch freed. */
+        struct mqfs_arena scratch;
         struct mqfs_snap_yaml *snap;
         size_t cap_plugs, cap_slots, cap_bad;
         char **error;
@@ -37,8 +40,10 @@ __attribute__((format(printf, 4, 5))) int mqfs_pmq_fail(struct mqfs_snap_parser 
                                                         const char *fmt, ...);
 /* The message for a spent budget (an alias bomb); returns -EINVAL. */
 int mqfs_pmq_fail_budget(struct mqfs_snap_parser *p, const struct mqfs_ynode *node);
-/* Makes room for one more element in *v (doubling). 0 or -ENOMEM. */
-int mqfs_pmq_grow(void **v, size_t *cap, size_t n, size_t size);
+/* Makes room for one more element in *v (doubling, in the scratch arena). 0 or -ENOMEM. */
+int mqfs_pmq_grow(struct mqfs_snap_parser *p, void **v, size_t *cap, size_t n, size_t size);
+/* A NUL-terminated copy in the scratch arena, or NULL. */
+char *mqfs_pmq_strndup(struct mqfs_snap_parser *p, const char *s, size_t len);
 
 /* Whether the entry is a posix-mq plug/slot, as snapd decides the interface. false
  * also when the budget ran out (the caller checks yd->exhausted). */
@@ -47,4 +52,3 @@ bool mqfs_pmq_is_posix_mq(struct mqfs_snap_parser *p, const struct mqfs_snap_ent
  * 0 either way; <0 for -ENOMEM or a refused document (message in *p->error). */
 int mqfs_pmq_add_plug(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e);
 int mqfs_pmq_add_slot(struct mqfs_snap_parser *p, const struct mqfs_snap_entry *e);
-void mqfs_pmq_slot_clear(struct mqfs_slot *slot);

@@ -149,9 +149,7 @@ static int report_snap(struct mqfs_snaps *st, struct mqfs_loaded_snap *l)
                                         "allowed by \"%s\" slot rule of interface \"posix-mq\"; "
                                         "the store must grant it (slots-allowed: true)",
                                         l->snap.name, yaml->slots[i].name, yaml->slots[i].name);
-        for (size_t i = 0; i < yaml->nslots; i++)
-                mqfs_pmq_slot_clear(&yaml->slots[i]);
-        free(yaml->slots);
+        /* The slots' bytes stay in the snap_yaml's block until it is freed. */
         yaml->slots = NULL;
         yaml->nslots = 0;
         return r;
