@@ -349,6 +349,10 @@ static void put_mount_rules(FILE *f, const char *snap, const char *mount_point)
                 mlen = 0; /* "/" + "/SNAP/", not "//SNAP/" */
         fprintf(f, "  mount options=(rw, bind) %.*s/%s/ -> /dev/mqueue/,\n", mlen, mount_point,
                 snap);
+        /* mqfs-mount cannot bind across namespaces (the kernel refuses a source in another
+         * mount namespace), so it clones the view on the host with open_tree() and moves the
+         * detached copy into place with move_mount(): a move whose source has no path. */
+        fputs("  mount options=(move) -> /dev/mqueue/,\n", f);
         fputs("  umount /dev/mqueue/,\n", f);
 }
 

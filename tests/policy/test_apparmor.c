@@ -233,11 +233,14 @@ static void mount_rules_use_the_mount_point(void **state)
                 const char *mount_point, *expected;
         } cases[] = {
             {"/run/mqfs", "  mount options=(rw, bind) /run/mqfs/consumer/ -> /dev/mqueue/,\n"
+                          "  mount options=(move) -> /dev/mqueue/,\n"
                           "  umount /dev/mqueue/,\n"},
             {"/srv/views//", NULL}, /* "//" refused */
             {"/srv/views/", "  mount options=(rw, bind) /srv/views/consumer/ -> /dev/mqueue/,\n"
+                            "  mount options=(move) -> /dev/mqueue/,\n"
                             "  umount /dev/mqueue/,\n"},
             {"/", "  mount options=(rw, bind) /consumer/ -> /dev/mqueue/,\n"
+                  "  mount options=(move) -> /dev/mqueue/,\n"
                   "  umount /dev/mqueue/,\n"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

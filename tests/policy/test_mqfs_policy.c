@@ -288,6 +288,7 @@ static void grants_seccomp_and_snippets(void **state)
                             "# snap-update-ns.monitor (the mount helper): the view over "
                             "/dev/mqueue\n"
                             "  mount options=(rw, bind) /srv/views/monitor/ -> /dev/mqueue/,\n"
+                            "  mount options=(move) -> /dev/mqueue/,\n"
                             "  umount /dev/mqueue/,\n");
         fx_run_free(&r);
 }
