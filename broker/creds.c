@@ -71,6 +71,12 @@ static int save_groups(struct mqfs_creds_saved *saved)
         return 0;
 }
 
+static bool same_groups(size_t n, const gid_t *groups, const struct mqfs_creds_saved *saved)
+{
+        return n == saved->ngroups &&
+               (n == 0 || memcmp(groups, saved->groups, n * sizeof(gid_t)) == 0);
+}
+
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
 {
         int err;
@@ -90,9 +96,12 @@ int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *
                 return err;
 
         /* Groups and gids first: once the uid is the caller's, CAP_SETGID is gone. */
-        err = thread_setgroups(caller->ngroups, caller->groups);
-        if (err < 0)
-                goto undone;
+        saved->groups_kept = same_groups(caller->ngroups, caller->groups, saved);
+        if (!saved->groups_kept) {
+                err = thread_setgroups(caller->ngroups, caller->groups);
+                if (err < 0)
+                        goto undone;
+        }
         err = thread_setresgid(caller->gid, caller->gid, (gid_t)-1);
         if (err < 0)
                 goto undo_groups;
@@ -106,7 +115,7 @@ undo_gids:
         if (thread_setresgid(saved->rgid, saved->egid, saved->sgid) < 0)
                 die_stuck("group ids", err);
 undo_groups:
-        if (thread_setgroups(saved->ngroups, saved->groups) < 0)
+        if (!saved->groups_kept && thread_setgroups(saved->ngroups, saved->groups) < 0)
                 die_stuck("supplementary groups", err);
 undone:
         release_saved(saved);
@@ -125,7 +134,7 @@ void mqfs_creds_leave(struct mqfs_creds_saved *saved)
         err = thread_setresgid(saved->rgid, saved->egid, saved->sgid);
         if (err < 0)
                 die_stuck("group ids", err);
-        err = thread_setgroups(saved->ngroups, saved->groups);
+        err = saved->groups_kept ? 0 : thread_setgroups(saved->ngroups, saved->groups);
         if (err < 0)
                 die_stuck("supplementary groups", err);
         release_saved(saved);

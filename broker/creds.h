@@ -13,6 +13,7 @@
  * root caller (uid 0) keeps root's, as with the kernel. Leaving restores everything. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -27,11 +28,13 @@ struct mqfs_creds_saved {
         size_t ngroups;
         gid_t *groups; /* inline_groups, or a heap array when there are many */
         gid_t inline_groups[MQFS_CREDS_INLINE_GROUPS];
+        bool groups_kept; /* the caller's groups were the thread's own: nothing to undo */
 };
 
-/* Switches the calling thread to caller's uid, gid and groups. 0, or -errno with the
- * thread's credentials unchanged (-EINVAL for more groups than the kernel allows,
- * -EPERM when the thread lacks the privilege, -ENOMEM). Calls do not nest. */
+/* Switches the calling thread to caller's uid, gid and groups. When the caller's group
+ * list is the thread's own, setgroups is skipped (2 system calls of 9). 0, or -errno
+ * with the thread's credentials unchanged (-EINVAL for more groups than the kernel
+ * allows, -EPERM when the thread lacks the privilege, -ENOMEM). Calls do not nest. */
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
 
 /* Puts the thread's credentials back. If the kernel refuses, the process aborts: a root
