@@ -178,6 +178,54 @@ static int open_as_caller(const char *name, int oflag, bool may_create, mode_t m
         return err;
 }
 
+/* Whether the caller's supplementary groups could change the kernel's answer to opening
+ * the queue st describes with oflag's access: only for a caller who is not root, does
+ * not own the queue, does not have its group as primary group, and for whom the
+ * queue's group bits and other bits differ on the access asked. */
+static bool groups_matter(const struct stat *st, const struct mqfs_caller *caller, int oflag)
+{
+        mode_t mask = (oflag & O_ACCMODE) == O_RDONLY ? 4 : (oflag & O_ACCMODE) == O_WRONLY ? 2 : 6;
+        if (caller->uid == 0 || caller->uid == st->st_uid || caller->gid == st->st_gid)
+                return false;
+        return ((st->st_mode >> 3) & mask) != (st->st_mode & mask);
+}
+
+/* Nothing that decides an open changed between the two readings: the same queue, with
+ * the same owner, group and mode, and no change of its attributes in between (chmod
+ * and chown move ctime). */
+static bool same_queue_attrs(const struct stat *a, const struct stat *b)
+{
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_mode == b->st_mode &&
+               a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Opens an existing queue (no O_CREAT) as the caller without reading its groups, when
+ * they cannot matter (see mqfs_broker_open). Returns the descriptor, -errno for an
+ * answer the groups could not have changed, or -EAGAIN to say: load them and retry. */
+static int open_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                               int oflag)
+{
+        struct stat before, after;
+        if (fstatat(backing_fd, name + 1, &before, AT_SYMLINK_NOFOLLOW) != 0 ||
+            groups_matter(&before, caller, oflag))
+                return -EAGAIN;
+        struct mqfs_creds_saved saved;
+        int err = mqfs_creds_enter_primary(caller, &saved);
+        if (err < 0)
+                return err;
+        int fd = open_as_caller(name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
+        mqfs_creds_leave(&saved);
+        if (fd == -ENOENT)
+                return fd; /* gone: no group would bring it back */
+        if (fd < 0)
+                return -EAGAIN; /* refused (or failed) under attributes that may have moved */
+        if (fstat(fd, &after) == 0 && same_queue_attrs(&before, &after))
+                return fd;
+        close(fd);
+        return -EAGAIN;
+}
+
 static struct mqfs_handle *handle_new(const char *snap, const char *name, int oflag)
 {
         size_t snap_len = strlen(snap), name_len = strlen(name);
@@ -217,12 +265,17 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
         struct mqfs_handle *h = handle_new(snap, name, oflag);
         if (h == NULL)
                 return -ENOMEM;
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                goto fail;
-        int fd = open_as_caller(name, oflag, may_create, mode, attr);
-        mqfs_creds_leave(&saved);
+        int fd = -EAGAIN;
+        if (caller->load_groups != NULL && !create)
+                fd = open_without_groups(b->backing_fd, caller, name, oflag);
+        if (fd == -EAGAIN) {
+                struct mqfs_creds_saved saved;
+                err = mqfs_creds_enter(caller, &saved);
+                if (err < 0)
+                        goto fail;
+                fd = open_as_caller(name, oflag, may_create, mode, attr);
+                mqfs_creds_leave(&saved);
+        }
         if (fd < 0) {
                 err = fd;
                 goto fail;

@@ -26,13 +26,23 @@
 
 struct mqfs_grants;
 
-/* Who asks. groups may be NULL when ngroups is 0. */
+/* Who asks. groups may be NULL when ngroups is 0.
+ *
+ * load_groups (optional, NULL when groups are given): for callers whose supplementary
+ * groups are costly to learn (the FUSE layer reads them from /proc: 16 us, more than
+ * the rest of an open). When set, ngroups/groups are not known yet; the broker calls
+ * load_groups(load_ctx) before acting with the caller's credentials, which must fill
+ * ngroups/groups of this very struct and clear load_groups, and return 0 or -errno.
+ * mqfs_broker_open without O_CREAT skips it when the groups cannot change the kernel's
+ * answer (see there). */
 struct mqfs_caller {
         uid_t uid;
         gid_t gid;
         pid_t pid;
         size_t ngroups;
         const gid_t *groups;
+        int (*load_groups)(void *load_ctx);
+        void *load_ctx;
 };
 
 /* How long a send or receive may wait when the queue is full or empty.
@@ -72,7 +82,13 @@ struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
  * caller's umask before calling; to that end a thread that creates a queue gets its
  * own filesystem context, unshare(CLONE_FS), so a later chdir/umask by another thread
  * no longer reaches it). Opening needs any grant. The new queue is charged to
- * the caller's uid against the daemon's RLIMIT_MSGQUEUE (-EMFILE when over). */
+ * the caller's uid against the daemon's RLIMIT_MSGQUEUE (-EMFILE when over).
+ * A caller whose groups are still to load (load_groups) opening an existing queue
+ * (no O_CREAT) is let in without them when they cannot matter: the caller is root, or
+ * owns the queue, or has its group as primary group, or the queue's group bits and
+ * other bits agree on the access asked. The queue's attributes are read before the
+ * open and again from the opened descriptor; if they differ (a chmod or chown raced
+ * with the open), or the open was refused, the groups are loaded and the open redone. */
 int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
                      struct mqfs_handle **out);

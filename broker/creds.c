@@ -77,7 +77,29 @@ static bool same_groups(size_t n, const gid_t *groups, const struct mqfs_creds_s
                (n == 0 || memcmp(groups, saved->groups, n * sizeof(gid_t)) == 0);
 }
 
+static int enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
+
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
+{
+        if (caller != NULL && caller->load_groups != NULL) {
+                int err = caller->load_groups(caller->load_ctx);
+                if (err < 0)
+                        return err;
+                if (caller->load_groups != NULL)
+                        return -EINVAL; /* the loader must say it has loaded */
+        }
+        return enter(caller, saved);
+}
+
+int mqfs_creds_enter_primary(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
+{
+        if (caller == NULL)
+                return -EINVAL;
+        struct mqfs_caller primary = {.uid = caller->uid, .gid = caller->gid, .pid = caller->pid};
+        return enter(&primary, saved);
+}
+
+static int enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
 {
         int err;
 

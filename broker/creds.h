@@ -31,11 +31,16 @@ struct mqfs_creds_saved {
         bool groups_kept; /* the caller's groups were the thread's own: nothing to undo */
 };
 
-/* Switches the calling thread to caller's uid, gid and groups. When the caller's group
+/* Switches the calling thread to caller's uid, gid and groups (loading them first when
+ * the caller has load_groups; its error is returned as is). When the caller's group
  * list is the thread's own, setgroups is skipped (2 system calls of 9). 0, or -errno
  * with the thread's credentials unchanged (-EINVAL for more groups than the kernel
  * allows, -EPERM when the thread lacks the privilege, -ENOMEM). Calls do not nest. */
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
+
+/* The same with no supplementary groups at all (uid and primary gid only), whatever
+ * caller's groups are: for a call the broker has shown the groups cannot decide. */
+int mqfs_creds_enter_primary(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
 
 /* Puts the thread's credentials back. If the kernel refuses, the process aborts: a root
  * daemon left running with a caller's identity, or half of it, is worse than a dead one. */

@@ -279,20 +279,20 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                 fuse_reply_err(req, EISDIR);
                 return;
         }
-        err = mqfs_caller_full(req, &cb);
-        if (err) {
-                mqfs_log_denial(in->snap, in->queue, "open",
-                                "the caller's supplementary groups cannot be read");
-                fuse_reply_err(req, EACCES);
-                return;
-        }
+        /* The groups are read from /proc (16 us) only if the broker finds they could
+         * matter for this queue and this caller (broker.h, mqfs_broker_open). */
+        mqfs_caller_lazy(req, &cb);
         /* O_NONBLOCK always: the loop must never wait in mq_send. Whether the caller
          * asked for it is read from each write's flags. O_TRUNC is accepted and does
          * nothing (SPEC §5). */
         int oflag = (fi->flags & O_ACCMODE) | O_NONBLOCK;
         err = mqfs_broker_open(fs->broker, in->snap, &cb.c, in->queue, oflag, 0, NULL, &h);
         if (err) {
-                mqfs_note_denial(fs, in->snap, in->queue, "open", err, 0);
+                if (cb.groups_failed)
+                        mqfs_log_denial(in->snap, in->queue, "open",
+                                        "the caller's supplementary groups cannot be read");
+                else
+                        mqfs_note_denial(fs, in->snap, in->queue, "open", err, 0);
                 fuse_reply_err(req, -err);
                 goto out;
         }

@@ -11,6 +11,8 @@
 /* The caller of a request, with room for its supplementary groups. */
 struct caller_buf {
         struct mqfs_caller c;
+        fuse_req_t req;
+        bool groups_failed; /* a lazy load of the groups failed (the broker got -EACCES) */
         gid_t small[32];
         gid_t *big;
 };
@@ -19,6 +21,9 @@ struct caller_buf {
 void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c);
 /* uid, gid, pid and the supplementary groups (from /proc): 0 or -errno. */
 int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb);
+/* uid, gid and pid, with the groups read from /proc only if the broker asks for them
+ * (mqfs_caller load_groups): most opens of an existing queue never need them. */
+void mqfs_caller_lazy(fuse_req_t req, struct caller_buf *cb);
 void mqfs_caller_release(struct caller_buf *cb);
 
 /* Logs a refused operation when err is a denial: -ENOENT for a queue the snap holds

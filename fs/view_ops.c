@@ -62,17 +62,18 @@ void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c)
         c->pid = ctx->pid;
         c->ngroups = 0;
         c->groups = NULL;
+        c->load_groups = NULL;
+        c->load_ctx = NULL;
 }
 
-int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb)
+static int read_groups(struct caller_buf *cb)
 {
         gid_t *list = cb->small;
         int size = (int)(sizeof(cb->small) / sizeof(cb->small[0]));
 
-        mqfs_caller_plain(req, &cb->c);
-        cb->big = NULL;
+        cb->c.load_groups = NULL;
         for (;;) {
-                int n = fuse_req_getgroups(req, size, list);
+                int n = fuse_req_getgroups(cb->req, size, list);
                 if (n < 0)
                         return n;
                 if (n <= size) {
@@ -89,6 +90,34 @@ int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb)
                 list = cb->big;
                 size = n;
         }
+}
+
+int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb)
+{
+        mqfs_caller_plain(req, &cb->c);
+        cb->req = req;
+        cb->big = NULL;
+        return read_groups(cb);
+}
+
+static int load_groups(void *ctx)
+{
+        struct caller_buf *cb = ctx;
+
+        if (read_groups(cb) == 0)
+                return 0;
+        cb->groups_failed = true;
+        return -EACCES;
+}
+
+void mqfs_caller_lazy(fuse_req_t req, struct caller_buf *cb)
+{
+        mqfs_caller_plain(req, &cb->c);
+        cb->req = req;
+        cb->big = NULL;
+        cb->groups_failed = false;
+        cb->c.load_groups = load_groups;
+        cb->c.load_ctx = cb;
 }
 
 void mqfs_caller_release(struct caller_buf *cb)

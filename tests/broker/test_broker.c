@@ -775,6 +775,114 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         assert_int_equal(calls, 1);
 }
 
+/* A caller whose groups are loaded on demand (as the FUSE layer reads them from /proc). */
+struct lazy {
+        struct mqfs_caller c;
+        const gid_t *groups;
+        size_t ngroups;
+        int loads;
+        int fail; /* the loader's error, 0 to succeed */
+};
+
+static int lazy_load(void *ctx)
+{
+        struct lazy *l = ctx;
+        l->loads++;
+        l->c.load_groups = NULL;
+        if (l->fail)
+                return l->fail;
+        l->c.ngroups = l->ngroups;
+        l->c.groups = l->groups;
+        return 0;
+}
+
+/* Alice (4242, primary group 4343, supplementary 5000) with her groups still unread. */
+static struct lazy lazy_alice(void)
+{
+        return (struct lazy){
+            .c = {.uid = 4242, .gid = 4343, .pid = 2, .load_groups = lazy_load},
+            .groups = alice_groups,
+            .ngroups = 2,
+        };
+}
+
+/* Opens name as the lazy caller; returns 0 or -errno and how often it loaded groups. */
+static int lazy_open(struct lazy *l, const char *name, int oflag)
+{
+        l->c.load_ctx = l;
+        struct mqfs_handle *h = NULL;
+        int err = mqfs_broker_open(broker, "s", &l->c, name, oflag, 0600, &SMALL, &h);
+        mqfs_handle_close(h);
+        return err;
+}
+
+static void make_owned_queue(const char *name, mode_t mode, uid_t uid, gid_t gid)
+{
+        make_queue(name, mode);
+        char path[512];
+        snprintf(path, sizeof(path), "%s%s", mqfs_test_kernel_dir, name);
+        assert_int_equal(chown(path, uid, gid), 0);
+}
+
+static void groups_are_read_only_when_they_can_decide(void **state)
+{
+        (void)state;
+        mqfs_broker_set_grants(broker,
+                               table("s", "/open", ALL, "s", "/own", ALL, "s", "/prim", ALL, "s",
+                                     "/grp", ALL, "s", "/deny", ALL, "s", "/new", ALL, NULL));
+        make_owned_queue("/open", 0666, 7000, 7000); /* group and other agree */
+        make_owned_queue("/own", 0600, 4242, 7000);  /* Alice owns it */
+        make_owned_queue("/prim", 0640, 7000, 4343); /* her primary group */
+        make_owned_queue("/grp", 0640, 7000, 5000);  /* only a supplementary group reads */
+        make_owned_queue("/deny", 0604, 7000, 5000); /* the group is refused, others not */
+        struct lazy l;
+
+        /* Groups that cannot decide are never read. */
+        const char *no_groups[] = {"/open", "/own", "/prim"};
+        for (size_t i = 0; i < 3; i++) {
+                l = lazy_alice();
+                assert_int_equal(lazy_open(&l, no_groups[i], O_RDONLY), 0);
+                assert_int_equal(l.loads, 0);
+        }
+        /* Groups that decide are read, and the answer is the kernel's. */
+        l = lazy_alice();
+        assert_int_equal(lazy_open(&l, "/grp", O_RDONLY), 0);
+        assert_int_equal(l.loads, 1);
+        assert_int_equal(mqfs_test_kernel_open_as(&ALICE, "/grp", O_RDONLY, 0, NULL), 0);
+        l = lazy_alice();
+        assert_int_equal(lazy_open(&l, "/deny", O_RDONLY), -EACCES);
+        assert_int_equal(l.loads, 1);
+        assert_int_equal(mqfs_test_kernel_open_as(&ALICE, "/deny", O_RDONLY, 0, NULL), -EACCES);
+        /* Writing /deny: group and other both lack w, so no groups; the kernel refuses. */
+        l = lazy_alice();
+        assert_int_equal(lazy_open(&l, "/deny", O_WRONLY), -EACCES);
+        assert_int_equal(mqfs_test_kernel_open_as(&ALICE, "/deny", O_WRONLY, 0, NULL), -EACCES);
+        /* Bob, in none of the groups, gets the other bits either way. */
+        assert_int_equal(try_open("s", &BOB, "/deny", O_RDONLY), 0);
+
+        /* Creating, and every other call as the caller, loads them. */
+        l = lazy_alice();
+        assert_int_equal(lazy_open(&l, "/new", O_RDWR | O_CREAT), 0);
+        assert_int_equal(l.loads, 1);
+        l = lazy_alice();
+        l.c.load_ctx = &l;
+        assert_int_equal(mqfs_broker_unlink(broker, "s", &l.c, "/new"), 0);
+        assert_int_equal(l.loads, 1);
+
+        /* A loader that fails refuses only what needed it. */
+        l = lazy_alice();
+        l.fail = -EACCES;
+        assert_int_equal(lazy_open(&l, "/grp", O_RDONLY), -EACCES);
+        l = lazy_alice();
+        l.fail = -EACCES;
+        assert_int_equal(lazy_open(&l, "/open", O_RDONLY), 0);
+        assert_int_equal(l.loads, 0);
+        /* A missing queue is missing, groups or not. */
+        l = lazy_alice();
+        assert_int_equal(mqfs_broker_unlink(broker, "s", &ROOT, "/open"), 0);
+        assert_int_equal(lazy_open(&l, "/open", O_RDONLY), -ENOENT);
+}
+
 static void a_withdrawn_grant_stops_an_open_handle(void **state)
 {
         (void)state;
@@ -1059,6 +1167,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(stat_shows_owner_times_size_and_narrowed_mode, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(listing_shows_existing_granted_queues_in_order, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(groups_are_read_only_when_they_can_decide, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(a_withdrawn_grant_stops_an_open_handle, setup,
                                             teardown),
