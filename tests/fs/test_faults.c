@@ -682,6 +682,9 @@ int main(void)
                 rlimit_msgqueue_reached_through_the_view_gives_the_kernels_emfile, test_setup,
                 test_teardown),
         };
+        /* MQFS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards). */
+        if (getenv("MQFS_TEST_FILTER"))
+                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         if (failed)
                 fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());

@@ -1127,6 +1127,9 @@ int main(void)
             T(thousand_open_handles_follow_a_policy_swap_and_leave_no_descriptor_behind),
         };
 #undef T
+        /* MQFS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards). */
+        if (getenv("MQFS_TEST_FILTER"))
+                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         if (failed)
                 fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
