@@ -8,6 +8,7 @@
  * generator must succeed (apparmor.h refuses only unsafe names), and every text must pass
  * fuzz_check_rules() (rule_check.h says what it checks and why). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,41 @@ static void check_generated(const char *generator, const char *snap, enum text_k
         struct text_ctx t = {.what = what, .kind = kind, .view = view};
         fuzz_check_rules(&t, text);
         free(text);
+}
+
+/* The per-slot and per-plug generators that mqfs-policy and snapd-style callers use. */
+static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_grants *g,
+                            const struct mqfs_system_snap *ss)
+{
+        const struct mqfs_view *view = mqfs_grants_view(g, ss->name);
+        for (size_t i = 0; ss->yaml && i < ss->yaml->nslots; i++) {
+                char *text = NULL;
+                int rc = mqfs_apparmor_slot_lines(&ss->yaml->slots[i], &text);
+                check_generated("mqfs_apparmor_slot_lines", ss->name, SNIPPET_MQUEUE, view, rc,
+                                text);
+        }
+        size_t n = 0;
+        const struct mqfs_connection *c = mqfs_system_plug_conns(sys, ss->name, &n);
+        for (size_t i = 0; i < n; i++) {
+                char *text = NULL;
+                int rc = mqfs_apparmor_plug_lines(c[i].plug, c[i].slot, &text);
+                check_generated("mqfs_apparmor_plug_lines", ss->name, SNIPPET_MQUEUE, view, rc,
+                                text);
+                /* The words alone: what goes between the parentheses, "open" always there. */
+                char *words = NULL;
+                rc = mqfs_apparmor_plug_words(c[i].slot, &words);
+                FUZZ_CHECK(rc == 0 && words != NULL, "mqfs_apparmor_plug_words failed: %d", rc);
+                char *line = NULL;
+                FUZZ_CHECK(asprintf(&line, "  mqueue (%s) type=posix \"%s\",\n", words,
+                                    c[i].slot->paths[0]) > 0,
+                           "out of memory");
+                check_generated("mqfs_apparmor_plug_words", ss->name, SNIPPET_MQUEUE, view, 0,
+                                line);
+                FUZZ_CHECK(strcmp(words, "open") == 0 || strncmp(words, "open ", 5) == 0 ||
+                               strstr(words, " open") != NULL,
+                           "plug words without open: %s", words);
+                free(words);
+        }
 }
 
 static void generate_for(const struct mqfs_system *sys, const struct mqfs_grants *g,
@@ -73,8 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sys == NULL)
                 return 0;
         struct mqfs_grants *g = fuzz_system_grants(sys);
-        for (size_t i = 0; i < sys->nsnaps; i++)
+        for (size_t i = 0; i < sys->nsnaps; i++) {
                 generate_for(sys, g, sys->snaps[i].name);
+                generate_pieces(sys, g, &sys->snaps[i]);
+        }
         mqfs_grants_unref(g);
         mqfs_system_free(sys);
         return 0;

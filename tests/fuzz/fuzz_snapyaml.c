@@ -10,10 +10,14 @@
  *    can never smuggle a pattern, quote or control byte into a rule;
  *  - permission bits and the written list agree;
  *  - the report exists exactly when something is bad, is one printable line, and names
- *    every bad entry's reason (a newline in it would let a snap forge log lines). */
+ *    every bad entry's reason (a newline in it would let a snap forge log lines);
+ *  - mqfs_snap_yaml_from_node, given the document libyaml's own loader makes of the same
+ *    text, finds exactly the same plugs, slots and bad entries (compared when the text
+ *    has no '!': snapyaml.h says explicit tags are seen only by the parser). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "apparmor.h"
 #include "fuzz_check.h"
@@ -88,6 +92,67 @@ static void check_report(const struct mqfs_snap_yaml *snap)
         free(report);
 }
 
+static void check_same_strings(const char *what, const char *a, const char *b)
+{
+        FUZZ_CHECK(strcmp(a, b) == 0, "from_node and parse differ in %s: \"%s\" vs \"%s\"", what, a,
+                   b);
+}
+
+static void check_same(const struct mqfs_snap_yaml *a, const struct mqfs_snap_yaml *b)
+{
+        check_same_strings("the snap name", a->name, b->name);
+        FUZZ_CHECK(a->nplugs == b->nplugs && a->nslots == b->nslots && a->nbad == b->nbad,
+                   "from_node and parse differ: %zu/%zu/%zu vs %zu/%zu/%zu plugs/slots/bad",
+                   a->nplugs, a->nslots, a->nbad, b->nplugs, b->nslots, b->nbad);
+        for (size_t i = 0; i < a->nplugs; i++) {
+                check_same_strings("a plug name", a->plugs[i].name, b->plugs[i].name);
+                check_same_strings("a plug identifier", a->plugs[i].label, b->plugs[i].label);
+        }
+        for (size_t i = 0; i < a->nslots; i++) {
+                const struct mqfs_slot *x = &a->slots[i], *y = &b->slots[i];
+                check_same_strings("a slot name", x->name, y->name);
+                check_same_strings("a slot identifier", x->label, y->label);
+                FUZZ_CHECK(x->npaths == y->npaths && x->perms == y->perms &&
+                               x->nperm_list == y->nperm_list,
+                           "from_node and parse differ on slot \"%s\"", x->name);
+                for (size_t k = 0; k < x->npaths; k++)
+                        check_same_strings("a slot path", x->paths[k], y->paths[k]);
+                for (size_t k = 0; k < x->nperm_list; k++)
+                        FUZZ_CHECK(x->perm_list[k] == y->perm_list[k],
+                                   "from_node and parse differ on slot \"%s\" permission %zu",
+                                   x->name, k);
+        }
+        for (size_t i = 0; i < a->nbad; i++) {
+                check_same_strings("a bad entry", a->bad[i].name, b->bad[i].name);
+                check_same_strings("a reason", a->bad[i].reason, b->bad[i].reason);
+        }
+}
+
+/* The same text through libyaml's document loader and mqfs_snap_yaml_from_node. */
+static void check_from_node(const uint8_t *data, size_t size, const struct mqfs_snap_yaml *parsed)
+{
+        yaml_parser_t parser;
+        yaml_document_t doc;
+        if (memchr(data, '!', size) != NULL || !yaml_parser_initialize(&parser))
+                return;
+        yaml_parser_set_input_string(&parser, data, size);
+        if (yaml_parser_load(&parser, &doc)) {
+                yaml_node_t *root = yaml_document_get_root_node(&doc);
+                struct mqfs_snap_yaml *snap = NULL;
+                char *error = NULL;
+                int rc = root ? mqfs_snap_yaml_from_node(&doc, root, ORIGIN, &snap, &error) : 1;
+                FUZZ_CHECK(rc == 0 || rc == 1 || rc == -ENOMEM,
+                           "parse accepted the text, from_node refused it: %d %s", rc,
+                           error ? error : "");
+                if (rc == 0)
+                        check_same(parsed, snap);
+                mqfs_snap_yaml_free(snap);
+                free(error);
+                yaml_document_delete(&doc);
+        }
+        yaml_parser_delete(&parser);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         (void)argc, (void)argv;
@@ -125,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 1; i < snap->nbad; i++)
                 check_names_sorted("bad", snap->bad[i - 1].name, snap->bad[i].name, false);
         check_report(snap);
+        check_from_node(data, size, snap);
         mqfs_snap_yaml_free(snap);
         return 0;
 }

@@ -129,8 +129,7 @@ static void check_rule(const struct text_ctx *t, const char *r, size_t len)
                 FUZZ_CHECK(view || (len == 15 && memcmp(r, "/dev/mqueue/ r,", 15) == 0),
                            "%s: not a view rule: %.*s", t->what, (int)len, r);
         if (t->kind == SNIPPET_MOUNT)
-                FUZZ_CHECK(starts_with(r, len, "mount options=(rw, bind) ") ||
-                               (len == 20 && memcmp(r, "umount /dev/mqueue/,", 20) == 0),
+                FUZZ_CHECK(starts_with(r, len, "mount ") || starts_with(r, len, "umount "),
                            "%s: not a mount rule: %.*s", t->what, (int)len, r);
 }
 

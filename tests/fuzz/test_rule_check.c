@@ -124,7 +124,7 @@ static void rejects_malformed_rules(void **state)
             {SNIPPET_VIEW, "  \"/dev/mqueue/rw\" r,\n", "r for a writable queue"},
             {SNIPPET_VIEW, "  \"/dev/mqueue/nope\" r,\n", "ungranted view queue"},
             {SNIPPET_VIEW, "  /dev/mqueue/** rw,\n", "not a view rule"},
-            {SNIPPET_MOUNT, "  mount /x -> /dev/mqueue/,\n", "not the mount rule"},
+            {SNIPPET_MOUNT, "  /dev/mqueue/ rw,\n", "not a mount rule"},
             {PROFILE, "  capability,\nprofile x {\n}\n", "rule outside the profile"},
             {PROFILE, "profile x {\n  capability,\n", "unclosed profile"},
             {PROFILE, "profile x {\n}\nprofile y {\n}\n", "two profiles"},
