@@ -293,7 +293,9 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                                         "the caller's supplementary groups cannot be read");
                 else
                         mqfs_note_denial(fs, in->snap, in->queue, "open", err, 0);
-                fuse_reply_err(req, -err);
+                /* The name went away under the kernel's cached entry: ESTALE has the
+                 * kernel look it up again and retry the open (view_ops.c, getattr). */
+                fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
                 goto out;
         }
         err = mqfs_file_attach(fs, h, fi);

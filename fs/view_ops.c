@@ -2,13 +2,18 @@
  * files are in file_ops.c.
  *
  * Caching, chosen deliberately:
- * - Positive entries (a view in the root, a queue in a view) are cached for
- *   MQFS_ENTRY_TIMEOUT. They are invalidated when they become wrong: a grant
- *   withdrawn or a snap removed (mqfs_view_fs_grants_changed, diffing the old and new
- *   grant tables), a queue removed outside the view (inotify on the backing mount,
+ * - Positive entries of queues in a view are cached for MQFS_ENTRY_TIMEOUT. They are
+ *   invalidated when they become wrong: a grant withdrawn or a snap removed
+ *   (mqfs_view_fs_grants_changed, diffing the old and new grant tables), a queue
+ *   removed outside the view (inotify on the backing mount,
  *   mqfs_view_fs_queue_changed), or lost inotify events (all granted names). Until the
  *   invalidation lands, a stale entry is harmless: every operation on a queue asks the
- *   broker, which re-reads the grants and answers ENOENT.
+ *   broker, which re-reads the grants; getattr and open then answer ESTALE rather than
+ *   ENOENT, so that the kernel looks the name up again and retries (a create right
+ *   after an outside mq_unlink creates, instead of failing on the stale entry).
+ * - Entries of views in the mount root are not cached (timeout 0): each walk through
+ *   the root is checked to come from the host's mount namespace (check_root_caller).
+ *   Snaps walk from their view's own directory, so this costs them nothing.
  * - Negative entries are not cached (lookup misses answer plain ENOENT). A cached miss
  *   would hide a queue created outside, or a grant just added, until an asynchronous
  *   invalidation arrived; not caching them makes those visible to the very next
@@ -197,6 +202,49 @@ static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
         return installed;
 }
 
+/* Who may use the mount root (look a snap up in it, list it): callers in the daemon's
+ * own mount namespace only, i.e. the host. 0, or -EACCES (logged).
+ *
+ * Why: snap namespaces share the host's /run, so every snap sees MOUNTPOINT and each
+ * SNAP directory in it. Its 0700 mode stops users but not root, and a root process in
+ * snap alpha could walk MOUNTPOINT/beta/QUEUE and act with beta's grants. A snap reaches
+ * its own view through the copy mqfs-mount moved over its /dev/mqueue: walks there start
+ * at the view's directory and never look a name up in the mount root. The host reaches
+ * the views through MOUNTPOINT/SNAP, a lookup in the root: mqfs-mount attach does that
+ * in the host's namespace, then enters the snap's. So refusing root lookups to callers
+ * of other namespaces closes the path without touching a view's own traffic (one
+ * fstatat of /proc per root lookup, none inside a view). For the check to see every
+ * walk, the root's entries are never cached by the kernel (entry timeout 0, below).
+ *
+ * What this does not stop (all need privileges that snapd's AppArmor and seccomp
+ * profiles deny to snaps; without those, root in a snap is root on the host):
+ * - /proc/PID/root of a process of another snap leads into that snap's view (no root
+ *   lookup on the way): the kernel asks for ptrace-read access to PID first, which root
+ *   has unless AppArmor (snap profiles deny cross-snap ptrace) or Yama refuse it; a user
+ *   has it over its own dumpable processes (test_hostile.c).
+ * - A descriptor passed by a process that holds one (SCM_RIGHTS) keeps working with the
+ *   view it was opened in, like any open file; a passed descriptor of the mount root
+ *   itself gets EACCES here for lookups and listings.
+ * - setns(2) into the host's mount namespace (CAP_SYS_ADMIN) makes the caller a host
+ *   caller; open_by_handle_at(2) (CAP_DAC_READ_SEARCH) can reach an inode the kernel
+ *   has cached from a handle that names its number (generation 0) without any lookup. */
+static int check_root_caller(fuse_req_t req, struct mqfs_view_fs *fs, const char *name)
+{
+        pid_t pid = fuse_req_ctx(req)->pid;
+        int err = mqfs_caller_ns_check(&fs->host, pid);
+        char reason[160];
+
+        if (!err)
+                return 0;
+        snprintf(reason, sizeof(reason),
+                 "the caller (pid %d) is not in the host's mount namespace (%s); a snap "
+                 "reaches its own view at /dev/mqueue",
+                 (int)pid, err == -EACCES ? "it is in another" : "cannot tell which it is in");
+        mqfs_log_denial(name ? name : "-", NULL,
+                        name ? "lookup in the mount root" : "listing of the mount root", reason);
+        return -EACCES;
+}
+
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
         (void)userdata;
@@ -220,6 +268,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         }
         switch (dir->kind) {
         case MQFS_INODE_ROOT:
+                err = check_root_caller(req, fs, name);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
                 if (!snap_installed(fs, name)) {
                         fuse_reply_err(req, ENOENT);
                         return;
@@ -231,6 +284,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
                 }
                 dir_attr(fs, in, &e.attr);
                 e.attr_timeout = MQFS_DIR_ATTR_TIMEOUT;
+                /* Never cached, so that every walk through the root is checked above. */
+                e.entry_timeout = 0;
                 break;
         case MQFS_INODE_VIEW: {
                 err = queue_name(name, q);
@@ -253,6 +308,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
                 }
                 e.attr.st_ino = in->ino;
                 e.attr_timeout = MQFS_QUEUE_ATTR_TIMEOUT;
+                e.entry_timeout = MQFS_ENTRY_TIMEOUT;
                 break;
         }
         default:
@@ -260,7 +316,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
                 return;
         }
         e.ino = in->ino;
-        e.entry_timeout = MQFS_ENTRY_TIMEOUT;
         in->nlookup++;
         if (fuse_reply_entry(req, &e) != 0)
                 mqfs_inode_forget(fs->inodes, in->ino, 1);
@@ -313,7 +368,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 err = mqfs_broker_handle_stat(fs->broker, h, &st);
         if (err) {
                 mqfs_note_denial(fs, in->snap, in->queue, "stat", err, 0);
-                fuse_reply_err(req, -err);
+                /* The name is gone (removed outside, or its grant withdrawn) but the
+                 * kernel still holds its entry: the invalidation is asynchronous and may
+                 * land later. ESTALE makes the kernel look the name up again and redo the
+                 * system call once (LOOKUP_REVAL), so the caller sees what the name is
+                 * now: ENOENT for stat, a new queue for open(O_CREAT). Only a call on a
+                 * descriptor without a path (fstat of an O_PATH one) sees ESTALE. */
+                fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
                 return;
         }
         st.st_ino = in->ino;
@@ -483,6 +544,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
                 fuse_reply_err(req, ENOTDIR);
                 return;
         }
+        int err = in->kind == MQFS_INODE_ROOT ? check_root_caller(req, fs, NULL) : 0;
+        if (err) {
+                fuse_reply_err(req, -err);
+                return;
+        }
         struct dir_listing *l = calloc(1, sizeof(*l));
         if (!l) {
                 fuse_reply_err(req, ENOMEM);
@@ -512,7 +578,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 return;
         }
         if (off == 0) {
-                err = fill_listing(fs, in, l);
+                /* Also here: a descriptor of the root may have been passed to a snap. */
+                err = in->kind == MQFS_INODE_ROOT ? check_root_caller(req, fs, NULL) : 0;
+                if (!err)
+                        err = fill_listing(fs, in, l);
                 if (err) {
                         fuse_reply_err(req, -err);
                         return;
@@ -724,7 +793,13 @@ int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struc
         fs->broker = broker;
         fs->loop = loop;
         clock_gettime(CLOCK_REALTIME, &fs->born);
-        return mqfs_inode_table_new(&fs->inodes);
+        int err = mqfs_caller_ns_init(&fs->host); /* logs why it failed */
+        if (err)
+                return err;
+        err = mqfs_inode_table_new(&fs->inodes);
+        if (err)
+                mqfs_caller_ns_close(&fs->host);
+        return err;
 }
 
 void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
@@ -732,6 +807,7 @@ void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
         mqfs_files_free(fs);
         mqfs_inode_table_free(fs->inodes);
         fs->inodes = NULL;
+        mqfs_caller_ns_close(&fs->host);
 }
 
 static void inval_entry(struct mqfs_view_fs *fs, uint64_t parent, const char *name)

@@ -7,10 +7,14 @@
  * libfuse) are fetched only for the operations that check credentials (open, create,
  * unlink, chmod, chown), never for lookup, stat or readdir.
  *
- * Caching (see the comment in view_ops.c for the figures): positive entries are
- * cached for MQFS_ENTRY_TIMEOUT and invalidated when a grant or a queue changes;
- * negative entries are not cached; queue attributes are never cached (QSIZE and the
- * times change with every message); directory attributes never change.
+ * Only callers in the daemon's own mount namespace (the host) may look names up in or
+ * list the mount root; snaps use their view through /dev/mqueue (view_ops.c says why).
+ *
+ * Caching (see the comment in view_ops.c for the figures): positive entries of queues
+ * are cached for MQFS_ENTRY_TIMEOUT and invalidated when a grant or a queue changes;
+ * entries of views in the root and negative entries are not cached; queue attributes
+ * are never cached (QSIZE and the times change with every message); directory
+ * attributes never change.
  *
  * Everything here runs on the loop's thread; cache invalidations go through the
  * notifier thread (notify.h). */
@@ -19,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+#include "caller_ns.h"
 
 struct fuse_session;
 struct fuse_lowlevel_ops;
@@ -55,9 +61,11 @@ struct mqfs_view_fs {
         struct mqfs_open_file *files;    /* every open queue file (a list) */
         size_t parked, parked_bytes;     /* blocked writes */
         struct timespec born;            /* times of the root and the views */
+        struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
         bool closing;
 };
 
+/* 0, or -errno after logging why (no /proc, no memory). */
 int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop);
 /* Frees what the filesystem owns, open files included; call after the session is
  * destroyed (no request can come any more). */

@@ -19,9 +19,9 @@
  *   to the daemon's mount root. Names that only look like traversal ("%2e%2e", "..\",
  *   overlong UTF-8 for "/") are ordinary, ungranted queue names: ENOENT.
  * - The daemon's mount root /run/mqfs is 0700 root: a non-root process cannot walk
- *   into /run/mqfs/OTHER. A ROOT process inside a snap can (snap namespaces share the
- *   host's /run); the view cannot stop that, the snap's AppArmor profile does
- *   (SPEC §3.2 gives its apps /dev/mqueue only).
+ *   into /run/mqfs/OTHER. Nor can a ROOT process inside a snap (snap namespaces share
+ *   the host's /run): mqfsd answers lookups in its mount root only to callers in its
+ *   own mount namespace (EACCES otherwise; fs/view_ops.c, check_root_caller).
  * - /proc/PID/root of a process in another snap's namespace leads into that snap's
  *   view when the kernel's ptrace-read check allows it: same uid and the target
  *   dumpable (or root). The prober then acts with the other snap's grants. Stopping
@@ -384,10 +384,10 @@ static void path_traversal_in_any_form_reaches_nothing_outside_the_callers_view(
         assert_int_equal(e2e_hq_create("shared", 0666), 0);
         assert_string_equal(hh_list("/dev/mqueue"), host_before);
 
-        /* Root inside a snap is another matter: /run/mqfs is the host's, and root may
-         * walk into another snap's view there (AppArmor's job, see the top). */
+        /* Root inside a snap is stopped too: /run/mqfs is the host's, and the daemon
+         * answers lookups in its root to the host's mount namespace only (see the top). */
         struct e2e_result r = e2e_in_snap(&cons_ns, 0, 0, E2E_STAT, "/run/mqfs/prov/oq", NULL);
-        assert_int_equal(r.open_err, 0);
+        assert_int_equal(r.open_err, EACCES);
 }
 
 /* ---- names at the limit ---- */
@@ -658,9 +658,10 @@ static void another_snaps_view_through_proc_pid_root_needs_ptrace_read_access(vo
         char p[128];
         assert_int_equal(create_queue_as("shared", 0666, 0, 0), 0);
 
-        /* The daemon's mount root: closed to non-root, open to root (AppArmor's job). */
+        /* The daemon's mount root: closed to non-root by its mode, to root in a snap by
+         * the daemon (another mount namespace). */
         assert_int_equal(stat_from_other(USER_2, "/run/mqfs/cons/shared"), EACCES);
-        assert_int_equal(stat_from_other(0, "/run/mqfs/cons/shared"), 0);
+        assert_int_equal(stat_from_other(0, "/run/mqfs/cons/shared"), EACCES);
 
         struct holder h;
         start_holder(&h, USER_1, false);
