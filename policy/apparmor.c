@@ -490,6 +490,10 @@ int mqfs_apparmor_mount_profile(const char *snap, const struct mqfs_apparmor_opt
               f);
         fprintf(f, "  /run/snapd/ns/ r,\n  /run/snapd/ns/%s.mnt r,\n", snap);
         fputs("  /proc/[0-9]*/ns/mnt r,\n  /proc/[0-9]*/mountinfo r,\n", f);
+        fputs("  # mqfsd reads which mount namespace the helper is in before it answers the\n"
+              "  # helper's lookup of the view in its mount root (fs/caller_ns.c).\n"
+              "  ptrace (readby) peer=mqfsd,\n",
+              f);
         fprintf(f, "  # The view, and where it goes.\n  %.*s/ r,\n  %.*s/%s/ r,\n", r.mount_len,
                 r.mount_point, r.mount_len, r.mount_point, snap);
         fputs("  /dev/ r,\n  /dev/mqueue/ rw,\n", f);
@@ -557,7 +561,13 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
               "  /proc/[0-9]*/task/[0-9]*/status r,\n"
               "  /proc/[0-9]*/mountinfo r,\n"
               "  /proc/[0-9]*/mounts r,\n"
-              "  /etc/mtab r,\n\n"
+              "  /etc/mtab r,\n"
+              "  # Which mount namespace a caller is in: the mount root answers only\n"
+              "  # callers of the daemon's own (fs/caller_ns.c); a ptrace read.\n"
+              "  capability sys_ptrace,\n"
+              "  ptrace (read),\n"
+              "  /proc/[0-9]*/ns/mnt r,\n"
+              "  /proc/[0-9]*/task/[0-9]*/ns/mnt r,\n\n"
               "  # syslog\n"
               "  /dev/log w,\n"
               "  network unix dgram,\n",
