@@ -226,8 +226,13 @@ static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
  *   view it was opened in, like any open file; a passed descriptor of the mount root
  *   itself gets EACCES here for lookups and listings.
  * - setns(2) into the host's mount namespace (CAP_SYS_ADMIN) makes the caller a host
- *   caller; open_by_handle_at(2) (CAP_DAC_READ_SEARCH) can reach an inode the kernel
- *   has cached from a handle that names its number (generation 0) without any lookup. */
+ *   caller.
+ * - open_by_handle_at(2) (CAP_DAC_READ_SEARCH) turns a handle naming an inode number
+ *   (our generation is always 0) into an open file without any lookup, for any inode
+ *   the kernel holds: a view's directory is held while it is attached anywhere. Tried:
+ *   root in alpha's namespace, given its own /dev/mqueue as the mount, opened beta's
+ *   view and beta's queue (and read its status) by numbers 3 and 4. A random
+ *   generation per inode would make that a 2^32 guess, not a stop. */
 static int check_root_caller(fuse_req_t req, struct mqfs_view_fs *fs, const char *name)
 {
         pid_t pid = fuse_req_ctx(req)->pid;
