@@ -31,7 +31,11 @@
  *   view it was opened in: the receiver uses it with that view's grants, which are
  *   read afresh on every operation, so a disconnection stops it at once. A passed
  *   directory descriptor of a view reaches that view's queues (openat), and ".." from
- *   it leaves the FUSE mount, as above. */
+ *   it leaves the FUSE mount, as above.
+ * - Root with the capabilities snapd's profiles withhold from snaps has more ways in:
+ *   setns(2) into the host's mount namespace, or open_by_handle_at(2) with a handle
+ *   naming another view's inode number (written down at check_root_caller in
+ *   fs/view_ops.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
