@@ -227,7 +227,8 @@ static int on_end(struct builder *b, const yaml_event_t *event)
         if (node == NULL || b->problem != NULL)
                 return 0;
         size_t count = b->nchildren - f->base;
-        const struct mqfs_ynode **children = b->children + f->base;
+        /* b->children stays NULL until a first child: NULL + 0 is undefined (UBSan). */
+        const struct mqfs_ynode **children = count ? b->children + f->base : NULL;
         b->nchildren = f->base;
         if (node->kind == MQFS_YMAP)
                 count /= 2; /* libyaml gives a value for every key */
