@@ -1051,6 +1051,14 @@ static void thousand_open_handles_follow_a_policy_swap_and_leave_no_descriptor_b
         }
         hh_mq_sysctl_set("msg_max", saved_msg_max);
 
+        /* The daemon raises its soft descriptor limit to the hard one it inherits from us:
+         * that must leave room for a descriptor per holder. */
+        struct rlimit rl;
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < HOLDERS + 256)
+                fail_msg("RLIMIT_NOFILE's hard limit is %lu: the daemon cannot hold %d open "
+                         "queue files; raise it (ulimit -Hn %d) before running this test",
+                         (unsigned long)rl.rlim_max, HOLDERS, HOLDERS + 256);
         pid_t daemon = e2e_daemon_pid();
         long fds_before = hh_fd_count(daemon);
         assert_true(fds_before > 0);
