@@ -1,21 +1,28 @@
 #include "grants.h"
 
+#include "arena.h"
 #include "perm.h"
 #include "qname.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* One (snap, queue) grant. Before freezing, entries pile up unsorted with duplicates;
  * freezing sorts them by (snap, queue) and folds duplicates together, so that a view
  * is one contiguous run of entries. A snap declared without grants has one entry with
- * queue == NULL, which freezing keeps only as the view's name. */
+ * queue == NULL, which freezing keeps only as the view's name.
+ *
+ * Strings live in the table's arena, not one malloc each: a daemon keeps the table of
+ * 10,000 snaps and some 200,000 grants for its whole life. Freezing copies the strings
+ * it keeps into a fresh arena, each view's snap name once, so that the frozen table is
+ * a few dense blocks. */
 struct grant_entry {
-        char *snap;
-        char *queue;
+        const char *snap;
+        const char *queue;
         unsigned perms;
 };
 
@@ -32,6 +39,11 @@ struct mqfs_grants {
         size_t count, capacity;
         struct mqfs_view *views;
         size_t view_count;
+        /* Views by snap name: open addressing, slot = view number + 1 (0: empty), so
+         * that finding a view costs the same whatever the number of snaps. */
+        uint32_t *index;
+        size_t index_mask;
+        struct mqfs_arena strings;
 };
 
 int mqfs_grants_new(struct mqfs_grants **out)
@@ -46,12 +58,10 @@ int mqfs_grants_new(struct mqfs_grants **out)
 
 static void grants_free(struct mqfs_grants *g)
 {
-        for (size_t i = 0; i < g->count; i++) {
-                free(g->entries[i].snap);
-                free(g->entries[i].queue);
-        }
         free(g->entries);
         free(g->views);
+        free(g->index);
+        mqfs_arena_clear(&g->strings);
         free(g);
 }
 
@@ -81,12 +91,17 @@ static int push_entry(struct mqfs_grants *g, const char *snap, const char *queue
                 g->entries = entries;
                 g->capacity = capacity;
         }
-        struct grant_entry e = {strdup(snap), queue ? strdup(queue) : NULL, perms};
-        if (e.snap == NULL || (queue != NULL && e.queue == NULL)) {
-                free(e.snap);
-                free(e.queue);
+        /* Grants usually come snap by snap: keep one copy of the name for a run. */
+        const struct grant_entry *prev = g->count ? &g->entries[g->count - 1] : NULL;
+        struct grant_entry e = {
+            prev && strcmp(prev->snap, snap) == 0
+                ? prev->snap
+                : mqfs_arena_strndup(&g->strings, snap, strlen(snap)),
+            queue ? mqfs_arena_strndup(&g->strings, queue, strlen(queue)) : NULL,
+            perms,
+        };
+        if (e.snap == NULL || (queue != NULL && e.queue == NULL))
                 return -ENOMEM;
-        }
         g->entries[g->count++] = e;
         return 0;
 }
@@ -108,12 +123,87 @@ int mqfs_grants_add(struct mqfs_grants *g, const char *snap, const char *queue, 
 static int entry_cmp(const void *a, const void *b)
 {
         const struct grant_entry *x = a, *y = b;
-        int c = strcmp(x->snap, y->snap);
+        int c = x->snap == y->snap ? 0 : strcmp(x->snap, y->snap);
         if (c != 0)
                 return c;
         if (x->queue == NULL || y->queue == NULL)
                 return (x->queue != NULL) - (y->queue != NULL);
         return strcmp(x->queue, y->queue);
+}
+
+static uint64_t name_hash(const char *s)
+{
+        uint64_t h = 14695981039346656037ull; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        return h;
+}
+
+/* Copies the kept strings into a fresh arena (a view's name once) and builds the views
+ * and their index; on -ENOMEM nothing of the table has changed. */
+static int pack(struct mqfs_grants *g, size_t snaps)
+{
+        struct mqfs_arena packed = {0};
+        struct mqfs_view *views = calloc(snaps ? snaps : 1, sizeof(*views));
+        size_t slots = 2;
+        while (slots < 2 * snaps)
+                slots *= 2;
+        uint32_t *index = snaps <= UINT32_MAX / 2 ? calloc(slots, sizeof(*index)) : NULL;
+        const char **snap_names = calloc(g->count ? g->count : 1, sizeof(*snap_names));
+        const char **queue_names = calloc(g->count ? g->count : 1, sizeof(*queue_names));
+        if (views == NULL || index == NULL || snap_names == NULL || queue_names == NULL)
+                goto fail;
+
+        size_t v = 0;
+        for (size_t i = 0; i < g->count; i++) {
+                const struct grant_entry *e = &g->entries[i];
+                if (v == 0 || strcmp(views[v - 1].snap, e->snap) != 0) {
+                        const char *name = mqfs_arena_strndup(&packed, e->snap, strlen(e->snap));
+                        if (name == NULL)
+                                goto fail;
+                        views[v++] = (struct mqfs_view){name, NULL, 0};
+                }
+                snap_names[i] = views[v - 1].snap;
+                if (e->queue != NULL && (queue_names[i] = mqfs_arena_strndup(
+                                             &packed, e->queue, strlen(e->queue))) == NULL)
+                        goto fail;
+        }
+        /* Nothing fails from here on. */
+        v = 0;
+        for (size_t i = 0; i < g->count; i++) {
+                struct grant_entry *e = &g->entries[i];
+                e->snap = snap_names[i];
+                e->queue = queue_names[i];
+                if (v == 0 || views[v - 1].snap != e->snap)
+                        v++;
+                if (e->queue != NULL) {
+                        if (views[v - 1].entries == NULL)
+                                views[v - 1].entries = e;
+                        views[v - 1].count++;
+                }
+        }
+        for (size_t i = 0; i < v; i++) {
+                size_t slot = (size_t)name_hash(views[i].snap) & (slots - 1);
+                while (index[slot] != 0)
+                        slot = (slot + 1) & (slots - 1);
+                index[slot] = (uint32_t)(i + 1);
+        }
+        free(snap_names);
+        free(queue_names);
+        mqfs_arena_clear(&g->strings);
+        g->strings = packed;
+        g->views = views;
+        g->view_count = v;
+        g->index = index;
+        g->index_mask = slots - 1;
+        return 0;
+fail:
+        free(views);
+        free(index);
+        free(snap_names);
+        free(queue_names);
+        mqfs_arena_clear(&packed);
+        return -ENOMEM;
 }
 
 int mqfs_grants_freeze(struct mqfs_grants *g)
@@ -129,16 +219,14 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
         for (size_t i = 0; i < g->count; i++) {
                 struct grant_entry *e = &g->entries[i];
                 struct grant_entry *prev = kept ? &g->entries[kept - 1] : NULL;
-                bool same_snap = prev && strcmp(prev->snap, e->snap) == 0;
+                bool same_snap =
+                    prev && (prev->snap == e->snap || strcmp(prev->snap, e->snap) == 0);
                 if (same_snap && entry_cmp(prev, e) == 0) {
                         prev->perms |= e->perms;
-                        free(e->snap);
-                        free(e->queue);
                         continue;
                 }
                 if (same_snap && prev->queue == NULL) {
                         /* A declaration followed by real grants: the grants carry the name. */
-                        free(prev->snap);
                         *prev = *e;
                         continue;
                 }
@@ -147,42 +235,30 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
                 g->entries[kept++] = *e;
         }
         g->count = kept;
-
-        g->views = calloc(snaps ? snaps : 1, sizeof(*g->views));
-        if (g->views == NULL)
-                return -ENOMEM;
-        size_t v = 0;
-        for (size_t i = 0; i < g->count; i++) {
-                struct grant_entry *e = &g->entries[i];
-                if (v == 0 || strcmp(g->views[v - 1].snap, e->snap) != 0) {
-                        g->views[v].snap = e->snap;
-                        g->views[v].entries = e->queue ? e : NULL;
-                        g->views[v].count = 0;
-                        v++;
-                }
-                if (e->queue != NULL) {
-                        if (g->views[v - 1].entries == NULL)
-                                g->views[v - 1].entries = e;
-                        g->views[v - 1].count++;
+        /* The array grew by doubling: give back what the frozen table does not use. */
+        if (g->count > 0 && g->count < g->capacity) {
+                struct grant_entry *entries = realloc(g->entries, g->count * sizeof(*entries));
+                if (entries != NULL) {
+                        g->entries = entries;
+                        g->capacity = g->count;
                 }
         }
-        g->view_count = v;
+        int r = pack(g, snaps);
+        if (r < 0)
+                return r;
         g->frozen = true;
         return 0;
 }
 
 const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char *snap)
 {
-        size_t lo = 0, hi = g->view_count;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(snap, g->views[mid].snap);
-                if (c == 0)
-                        return &g->views[mid];
-                if (c < 0)
-                        hi = mid;
-                else
-                        lo = mid + 1;
+        if (g->index == NULL || snap == NULL)
+                return NULL;
+        for (size_t slot = (size_t)name_hash(snap) & g->index_mask; g->index[slot] != 0;
+             slot = (slot + 1) & g->index_mask) {
+                const struct mqfs_view *v = &g->views[g->index[slot] - 1];
+                if (strcmp(v->snap, snap) == 0)
+                        return v;
         }
         return NULL;
 }
