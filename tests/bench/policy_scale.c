@@ -27,7 +27,7 @@
 #include "perm.h"
 #include "system.h"
 
-enum { PER_SNAP = 10, GROUP = 10, LOOKUPS = 1000000 };
+enum { PER_SNAP = 10, GROUP = 10, LOOKUPS = 1000000, LOOKUP_ROUNDS = 3 };
 
 static double now(void)
 {
@@ -213,28 +213,37 @@ int main(int argc, char **argv)
                 goto out;
         }
 
-        /* Lookups the daemon does on every operation: view by snap, perms by queue. */
+        /* Lookups the daemon does on every operation: view by snap, perms by queue. The
+         * best of a few rounds, each minus the same formatting without lookups: the
+         * machine is often shared. */
         unsigned found = 0;
-        unsigned long long x = 88172645463325252ull;
-        char snap[64], queue[64];
-        double t4 = now();
-        for (size_t i = 0; i < LOOKUPS; i++) {
-                x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: cheap, reproducible */
-                size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
-                snprintf(snap, sizeof(snap), "snap-%zu", s);
-                snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
-                found += mqfs_view_perms(mqfs_grants_view(grants, snap), queue) != 0;
+        double best = -1;
+        for (int round = 0; round < LOOKUP_ROUNDS; round++) {
+                unsigned long long x = 88172645463325252ull;
+                char snap[64], queue[64];
+                double t4 = now();
+                found = 0;
+                for (size_t i = 0; i < LOOKUPS; i++) {
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift: cheap, reproducible */
+                        size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
+                        snprintf(snap, sizeof(snap), "snap-%zu", s);
+                        snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
+                        found += mqfs_view_perms(mqfs_grants_view(grants, snap), queue) != 0;
+                }
+                double t5 = now();
+                x = 88172645463325252ull;
+                for (size_t i = 0; i < LOOKUPS; i++) {
+                        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                        size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
+                        snprintf(snap, sizeof(snap), "snap-%zu", s);
+                        snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
+                        found += snap[0] == '\0';
+                }
+                double t6 = now();
+                double took = (t5 - t4) - (t6 - t5);
+                if (best < 0 || took < best)
+                        best = took;
         }
-        double t5 = now();
-        /* The same formatting without lookups, to subtract its cost. */
-        for (size_t i = 0; i < LOOKUPS; i++) {
-                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-                size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
-                snprintf(snap, sizeof(snap), "snap-%zu", s);
-                snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
-                found += snap[0] == '\0';
-        }
-        double t6 = now();
 
         double c6 = cpu();
         double floor = libyaml_floor(dir, n, inline_yaml);
@@ -253,13 +262,12 @@ int main(int argc, char **argv)
         printf("load+resolve:  %.3f s wall, %.3f s CPU (%zu connections: %zu auto, %zu manual; "
                "%zu messages)\n",
                t2 - t1, c2 - c1, sys->nconns, sys->nconns - manual, manual, sys->nmessages);
-        printf(
-            "  (libyaml alone, yaml_parser_load of every file once: %.3f s wall, %.3f s CPU;\n"
-            "   the loader parses twice: an event pass for limits and tags, then the document)\n",
-            floor, floor_cpu);
+        printf("  (libyaml alone, yaml_parser_load of every file once: %.3f s wall, %.3f s CPU;\n"
+               "   the loader parses once, from libyaml's events into its own nodes)\n",
+               floor, floor_cpu);
         printf("grants:        %.3f s wall, %.3f s CPU\n", t3 - t2, c3 - c2);
-        printf("lookups:       %d in %.3f s, %.0f ns each (%u granted)\n", LOOKUPS,
-               (t5 - t4) - (t6 - t5), ((t5 - t4) - (t6 - t5)) * 1e9 / LOOKUPS, found);
+        printf("lookups:       %d in %.3f s, %.0f ns each (%u granted; best of %d rounds)\n",
+               LOOKUPS, best, best * 1e9 / LOOKUPS, found, LOOKUP_ROUNDS);
         printf("peak RSS:      %ld KiB (%ld KiB before loading)\n", peak_rss_kib(), rss_before);
         if (!ok) {
                 printf("policy_scale: WRONG COUNTS: want %zu snaps, %zu auto and %zu manual "
