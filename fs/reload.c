@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -126,6 +127,10 @@ int mqfs_reload_load(const char *path, struct mqfs_grants **out)
                          "in place",
                          path, strerror(-err));
         mqfs_system_free(sys);
+        /* The daemon keeps only the grant table. The loaded system (some 15 MiB for
+         * 10,000 snaps) is free now but scattered between live blocks: give those pages
+         * back, or the daemon would hold its peak for good. */
+        malloc_trim(0);
         return err;
 }
 
