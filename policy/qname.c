@@ -10,13 +10,14 @@ int mqfs_qname_check_entry(const char *entry)
 {
         if (entry == NULL)
                 return -EINVAL;
-        size_t len = strnlen(entry, MQFS_QNAME_MAX + 1);
+        /* The kernel's order: lookup_one_len() refuses "", ".", ".." and any '/' with
+         * EACCES before the filesystem's lookup judges the length. */
+        size_t len = strlen(entry);
+        if (len == 0 || strcmp(entry, ".") == 0 || strcmp(entry, "..") == 0 ||
+            memchr(entry, '/', len) != NULL)
+                return -EACCES;
         if (len > MQFS_QNAME_MAX)
                 return -ENAMETOOLONG;
-        if (len == 0 || strcmp(entry, ".") == 0 || strcmp(entry, "..") == 0)
-                return -EACCES;
-        if (memchr(entry, '/', len) != NULL)
-                return -EACCES;
         return 0;
 }
 

@@ -12,8 +12,9 @@ enum { MQFS_QNAME_MAX = 255 };
 /* Checks a queue name the way mq_open(3) and the kernel do, for "/name" form:
  *   0             "/" followed by 1..255 bytes, none of them "/" or NUL;
  *   -EINVAL       NULL, or no leading "/" (glibc's mq_open rejects it so);
- *   -ENAMETOOLONG more than 255 bytes after the "/";
- *   -EACCES       "/", "/.", "/.." or a further "/" (the kernel's lookup refuses them so).
+ *   -EACCES       "/", "/.", "/.." or a further "/" (the kernel's lookup refuses them so,
+ *                 before it looks at the length);
+ *   -ENAMETOOLONG more than 255 bytes after the "/".
  * Nothing else is judged: the snap.yaml rules of SPEC §2.2 are stricter and live in
  * the policy validator. */
 int mqfs_qname_check(const char *name);

@@ -18,16 +18,16 @@
 #include "fuzz_check.h"
 #include "qname.h"
 
-/* The contract of qname.h: -ENAMETOOLONG beyond 255 bytes, -EACCES for "", ".", ".."
- * or a '/', in that order; 0 otherwise. */
+/* The contract of qname.h (the kernel's order): -EACCES for "", ".", ".." or a '/',
+ * then -ENAMETOOLONG beyond 255 bytes; 0 otherwise. */
 static int model_entry(const char *entry)
 {
         size_t len = strlen(entry);
-        if (len > MQFS_QNAME_MAX)
-                return -ENAMETOOLONG;
         if (len == 0 || strcmp(entry, ".") == 0 || strcmp(entry, "..") == 0 ||
             strchr(entry, '/') != NULL)
                 return -EACCES;
+        if (len > MQFS_QNAME_MAX)
+                return -ENAMETOOLONG;
         return 0;
 }
 
