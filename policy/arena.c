@@ -22,6 +22,7 @@ enum {
 
 struct mqfs_arena_chunk {
         struct mqfs_arena_chunk *next;
+        size_t size;
         alignas(max_align_t) char data[];
 };
 
@@ -33,6 +34,7 @@ static void *new_chunk(struct mqfs_arena *a, size_t size)
         if (c == NULL)
                 return NULL;
         c->next = a->chunks;
+        c->size = size;
         a->chunks = c;
         return c->data;
 }
@@ -62,6 +64,7 @@ static void *carve(struct mqfs_arena *a, size_t size, size_t align)
                 char *data = new_chunk(a, chunk);
                 if (data == NULL)
                         return NULL;
+                a->current = a->chunks;
                 a->next = data;
                 a->left = chunk;
                 a->next_chunk = chunk < MAX_CHUNK ? chunk * 2 : MAX_CHUNK;
@@ -98,6 +101,36 @@ char *mqfs_arena_strndup(struct mqfs_arena *a, const char *s, size_t len)
                 memcpy(copy, s, len);
         copy[len] = '\0';
         return copy;
+}
+
+struct mqfs_arena_mark mqfs_arena_mark(const struct mqfs_arena *a)
+{
+        return (struct mqfs_arena_mark){a->chunks, a->current, a->next, a->left, a->used};
+}
+
+void mqfs_arena_rollback(struct mqfs_arena *a, const struct mqfs_arena_mark *m)
+{
+        struct mqfs_arena_chunk *keep = NULL;
+        while (a->chunks != m->chunks) {
+                struct mqfs_arena_chunk *c = a->chunks;
+                a->chunks = c->next;
+                if (c == a->current)
+                        keep = c; /* reused below rather than freed and allocated again */
+                else
+                        free(c);
+        }
+        a->used = m->used;
+        if (keep == NULL) {
+                a->current = m->current;
+                a->next = m->next;
+                a->left = m->left;
+                return;
+        }
+        keep->next = a->chunks;
+        a->chunks = keep;
+        a->current = keep;
+        a->next = keep->data;
+        a->left = keep->size;
 }
 
 void mqfs_arena_clear(struct mqfs_arena *a)

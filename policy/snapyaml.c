@@ -312,6 +312,30 @@ void mqfs_snap_yaml_free(struct mqfs_snap_yaml *snap)
         free(snap); /* one block, see compact() */
 }
 
+/* A snap.yaml the loader read as soon as its map closed (system.c), handed out as if it
+ * were read now: with the same result, charged to the document's budget. */
+static int take(struct mqfs_ydoc *yd, struct mqfs_ytaken *t, struct mqfs_snap_yaml **out,
+                char **error)
+{
+        /* Nothing else in the document can refer to the map (mqfs_ydoc_hook). */
+        if (t->taken)
+                return -EINVAL;
+        if (!mqfs_ydoc_visit(yd, t->visits) || !mqfs_ydoc_bytes(yd, t->bytes))
+                return -EINVAL; /* the caller sees yd->exhausted */
+        t->taken = true;
+        if (error)
+                *error = t->error;
+        else
+                free(t->error);
+        t->error = NULL;
+        if (t->result == 0)
+                *out = t->value;
+        else
+                free(t->value); /* NULL: a failed read returns nothing */
+        t->value = NULL;
+        return t->result;
+}
+
 int mqfs_snap_yaml_from_ydoc(struct mqfs_ydoc *yd, const struct mqfs_ynode *node,
                              const char *origin, struct mqfs_snap_yaml **out, char **error)
 {
@@ -320,6 +344,9 @@ int mqfs_snap_yaml_from_ydoc(struct mqfs_ydoc *yd, const struct mqfs_ynode *node
 
         if (error)
                 *error = NULL;
+        struct mqfs_ytaken *t = mqfs_ytaken(node);
+        if (t != NULL)
+                return take(yd, t, out, error);
         p.snap = mqfs_arena_alloc(&p.scratch, sizeof(*p.snap));
         if (p.snap != NULL) {
                 memset(p.snap, 0, sizeof(*p.snap));
@@ -355,7 +382,7 @@ int mqfs_snap_yaml_parse(const char *buf, size_t len, const char *origin,
                          struct mqfs_snap_yaml **out, char **error)
 {
         struct mqfs_ydoc yd;
-        int r = mqfs_ydoc_load(&yd, buf, len, origin, error);
+        int r = mqfs_ydoc_load(&yd, buf, len, origin, NULL, error);
         if (r < 0)
                 return r;
         r = mqfs_snap_yaml_from_ydoc(&yd, yd.root, origin, out, error);

@@ -169,15 +169,48 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
         return r;
 }
 
-int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, const char *origin,
-                            struct mqfs_system **out, char **error)
+static void free_snap_yaml(void *snap)
+{
+        mqfs_snap_yaml_free(snap);
+}
+
+/* Reads each snaps[i].snap-yaml-inline map as soon as it closes, so that its nodes (most
+ * of a system.yaml that holds its snaps inline) are dropped at once; load_entry then
+ * finds the result in the map's place (mqfs_snap_yaml_from_ydoc takes it). */
+static int read_inline_snap(void *ctx, struct mqfs_ydoc *yd, const struct mqfs_ynode *map,
+                            const struct mqfs_ynode *const *keys, size_t depth,
+                            struct mqfs_ytaken *taken)
+{
+        const char *origin = ctx;
+        struct mqfs_snap_yaml *snap = NULL;
+        char *error = NULL;
+
+        if (depth != 3 || !mqfs_yis(keys[0], "snaps") || keys[1] != NULL ||
+            !mqfs_yis(keys[2], "snap-yaml-inline"))
+                return 0;
+        taken->result = mqfs_snap_yaml_from_ydoc(yd, map, origin, &snap, &error);
+        taken->value = snap;
+        taken->free_value = free_snap_yaml;
+        taken->error = error;
+        return 1;
+}
+
+/* buf is freed as soon as it is parsed when owned_buf points at it. */
+static int load(const char *buf, size_t len, char **owned_buf, const char *base_dir,
+                const char *origin, struct mqfs_system **out, char **error)
 {
         struct mqfs_ydoc yd;
         struct mqfs_loader ld = {.origin = origin ? origin : "system.yaml", .yd = &yd};
+        const struct mqfs_ydoc_hook hook = {read_inline_snap, (void *)ld.origin};
 
         if (error)
                 *error = NULL;
-        int r = mqfs_ydoc_load(&yd, buf, len, ld.origin, error);
+        int r = mqfs_ydoc_load(&yd, buf, len, ld.origin, &hook, error);
+        if (owned_buf != NULL) {
+                /* The nodes hold their own copies: the text can go before the walk. */
+                free(*owned_buf);
+                *owned_buf = NULL;
+        }
         if (r < 0)
                 return r;
         ld.sys = calloc(1, sizeof(*ld.sys));
@@ -200,6 +233,12 @@ int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, c
         }
         *out = ld.sys;
         return 0;
+}
+
+int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, const char *origin,
+                            struct mqfs_system **out, char **error)
+{
+        return load(buf, len, NULL, base_dir, origin, out, error);
 }
 
 int mqfs_system_load(const char *path, struct mqfs_system **out, char **error)
@@ -226,7 +265,7 @@ int mqfs_system_load(const char *path, struct mqfs_system **out, char **error)
         if (dir == NULL)
                 r = -ENOMEM;
         else
-                r = mqfs_system_load_buffer(buf, len, dir, origin, out, error);
+                r = load(buf, len, &buf, dir, origin, out, error);
         free(origin);
         free(dir);
         free(buf);

@@ -77,8 +77,12 @@ static uint32_t node_line(const yaml_mark_t *mark)
 }
 
 struct frame {
-        struct mqfs_ynode *node; /* an open list or map */
-        size_t base;             /* its first child in builder.children */
+        struct mqfs_ynode *node;      /* an open list or map */
+        size_t base;                  /* its first child in builder.children */
+        const struct mqfs_ynode *key; /* under which it sits (NULL in a list, at the root) */
+        bool anchored;                /* it, or a collection around it, has an anchor */
+        size_t anchors, aliases;      /* counts when it opened */
+        struct mqfs_arena_mark mark;  /* the arena just after its node */
 };
 
 struct anchor {
@@ -99,8 +103,10 @@ struct builder {
         const char *buf;
         size_t len;
         const char *origin;
+        const struct mqfs_ydoc_hook *hook;
         char **error;
         struct frame frames[MQFS_YAML_MAX_DEPTH];
+        size_t naliases;
         size_t depth, flow;
         const struct mqfs_ynode **children; /* of the open lists and maps, in order */
         size_t nchildren, cap_children;
@@ -208,6 +214,13 @@ static int on_start(struct builder *b, const yaml_event_t *event, enum mqfs_ykin
                     const yaml_char_t *anchor)
 {
         struct mqfs_ynode *node = NULL;
+        struct frame *f = &b->frames[b->depth - 1];
+        const struct frame *parent = b->depth > 1 ? f - 1 : NULL;
+        /* In a map, an odd number of children so far means this node is a value. */
+        const struct mqfs_ynode *key = parent && parent->node && parent->node->kind == MQFS_YMAP &&
+                                               (b->nchildren - parent->base) % 2 == 1
+                                           ? b->children[b->nchildren - 1]
+                                           : NULL;
         int r = 0;
         if (b->problem == NULL) {
                 r = new_node(b, event, kind, anchor, &node);
@@ -216,8 +229,55 @@ static int on_start(struct builder *b, const yaml_event_t *event, enum mqfs_ykin
         }
         /* Depth was checked against MQFS_YAML_MAX_DEPTH before; after an alias or
          * anchor error the frames keep only the depth (node NULL). */
-        b->frames[b->depth - 1] = (struct frame){b->problem == NULL ? node : NULL, b->nchildren};
+        *f = (struct frame){
+            .node = b->problem == NULL ? node : NULL,
+            .base = b->nchildren,
+            .key = key,
+            .anchored = anchor != NULL || (parent && parent->anchored),
+            .anchors = b->nanchors_seen,
+            .aliases = b->naliases,
+            .mark = mqfs_arena_mark(&b->yd->arena),
+        };
         return r;
+}
+
+/* Offers a closing map to the hook (see mqfs_ydoc_hook). */
+static int offer(struct builder *b, struct frame *f)
+{
+        const struct mqfs_ynode *keys[MQFS_YAML_MAX_DEPTH];
+        size_t level = (size_t)(f - b->frames);
+        struct mqfs_ydoc *yd = b->yd;
+        struct mqfs_ytaken taken = {0};
+
+        if (b->hook == NULL || f->anchored || f->anchors != b->nanchors_seen ||
+            f->aliases != b->naliases)
+                return 0;
+        for (size_t i = 0; i < level; i++)
+                keys[i] = b->frames[i + 1].key;
+        yd->visits_left = yd->bytes_left = SIZE_MAX;
+        yd->exhausted = false;
+        int r = b->hook->map_done(b->hook->ctx, yd, f->node, keys, level, &taken);
+        taken.visits = SIZE_MAX - yd->visits_left;
+        taken.bytes = SIZE_MAX - yd->bytes_left;
+        yd->visits_left = yd->bytes_left = 0;
+        if (r <= 0)
+                return r;
+        /* Nothing refers into the map: its nodes go, the node itself stays. */
+        mqfs_arena_rollback(&yd->arena, &f->mark);
+        struct mqfs_ytaken *t = mqfs_arena_alloc(&yd->arena, sizeof(*t));
+        if (t == NULL) {
+                if (taken.value != NULL)
+                        taken.free_value(taken.value);
+                free(taken.error);
+                return -ENOMEM;
+        }
+        *t = taken;
+        t->next = yd->taken;
+        yd->taken = t;
+        f->node->kind = MQFS_YTAKEN;
+        f->node->len = 0;
+        f->node->u.taken = t;
+        return 0;
 }
 
 static int on_end(struct builder *b, const yaml_event_t *event)
@@ -252,11 +312,12 @@ static int on_end(struct builder *b, const yaml_event_t *event)
                 memcpy(items, children, count * sizeof(*items));
                 node->u.items = items;
         }
-        return 0;
+        return node->kind == MQFS_YMAP ? offer(b, f) : 0;
 }
 
 static int on_alias(struct builder *b, const yaml_event_t *event)
 {
+        b->naliases++;
         if (b->problem != NULL)
                 return 0;
         const char *name = (const char *)event->data.alias.anchor;
@@ -327,7 +388,7 @@ static int on_event(struct builder *b, const yaml_event_t *event, bool *done)
 }
 
 int mqfs_ydoc_load(struct mqfs_ydoc *yd, const char *buf, size_t len, const char *origin,
-                   char **error)
+                   const struct mqfs_ydoc_hook *hook, char **error)
 {
         struct builder *b = NULL;
         yaml_parser_t parser;
@@ -343,7 +404,8 @@ int mqfs_ydoc_load(struct mqfs_ydoc *yd, const char *buf, size_t len, const char
                 goto out;
         }
         parser_ready = true;
-        *b = (struct builder){.yd = yd, .buf = buf, .len = len, .origin = origin, .error = error};
+        *b = (struct builder){
+            .yd = yd, .buf = buf, .len = len, .origin = origin, .hook = hook, .error = error};
         yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
         for (bool done = false; !done && r == 0;) {
                 yaml_event_t event;

@@ -29,6 +29,12 @@ void mqfs_ydoc_set_budgets(struct mqfs_ydoc *yd, size_t nodes, size_t scalar_byt
 
 void mqfs_ydoc_release(struct mqfs_ydoc *yd)
 {
+        for (struct mqfs_ytaken *t = yd->taken; t != NULL; t = t->next) {
+                if (!t->taken && t->value != NULL)
+                        t->free_value(t->value);
+                if (!t->taken)
+                        free(t->error);
+        }
         mqfs_arena_clear(&yd->arena);
         memset(yd, 0, sizeof(*yd));
 }
@@ -282,6 +288,7 @@ const char *mqfs_ykind_text(enum mqfs_ykind kind)
         case MQFS_YLIST:
                 return "a list";
         case MQFS_YMAP:
+        case MQFS_YTAKEN:
                 return "a map";
         }
         return "something else";

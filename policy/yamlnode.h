@@ -35,9 +35,11 @@ enum mqfs_ykind {
         MQFS_YSCALAR, /* a scalar with another explicit tag (!!binary, !custom): not a string */
         MQFS_YLIST,
         MQFS_YMAP,
+        MQFS_YTAKEN, /* a map a hook already read (mqfs_ydoc_hook); mqfs_ykind says MQFS_YMAP */
 };
 
 struct mqfs_ynode;
+struct mqfs_ydoc;
 
 struct mqfs_ypair {
         const struct mqfs_ynode *key, *value;
@@ -52,7 +54,37 @@ struct mqfs_ynode {
                 const char *text; /* scalars: len bytes and a NUL (the bytes may hold NULs) */
                 const struct mqfs_ynode *const *items; /* lists */
                 const struct mqfs_ypair *pairs;        /* maps */
+                struct mqfs_ytaken *taken;             /* MQFS_YTAKEN */
         } u;
+};
+
+/* What a hook read from a map while the document was being built, kept in the map's
+ * place until someone takes it. */
+struct mqfs_ytaken {
+        void *value;                /* owned until taken */
+        void (*free_value)(void *); /* frees an untaken value with the document */
+        char *error;                /* owned until taken (to free()) */
+        int result;                 /* the reader's return value */
+        size_t visits, bytes;       /* what reading it charged, for the document's budget */
+        bool taken;
+        struct mqfs_ytaken *next;
+};
+
+/* Lets the loader read parts of a big document as soon as they are complete and drop
+ * their nodes: system.yaml's inline snap.yaml maps, which are most of the file.
+ * map_done is called for each map that closes when neither it, nor anything in it, nor
+ * any collection around it has an anchor, and nothing in it is an alias: no other node
+ * can refer to it then. keys[i] is the key under which the collection at level i + 1
+ * sits (NULL inside a list), for i < depth (the map's own level). The document's budget
+ * is unlimited during the call; what it charges is recorded. It returns 1 when it read
+ * the map and filled value, free_value, error and result of *taken (the map's nodes are
+ * then dropped and the map becomes MQFS_YTAKEN), 0 to keep the map as it is, or -errno
+ * to stop the load. */
+struct mqfs_ydoc_hook {
+        int (*map_done)(void *ctx, struct mqfs_ydoc *yd, const struct mqfs_ynode *map,
+                        const struct mqfs_ynode *const *keys, size_t depth,
+                        struct mqfs_ytaken *taken);
+        void *ctx;
 };
 
 /* The largest scalar, list or map a node can describe (documents are at most 64 MiB). */
@@ -63,8 +95,9 @@ struct mqfs_ydoc {
         size_t nodes;
         size_t visits_left;      /* node visits */
         size_t bytes_left;       /* bytes copied or escaped out of the document */
-        bool exhausted;          /* a budget ran out: the caller must give up */
-        struct mqfs_arena arena; /* every node, child array and scalar */
+        bool exhausted;            /* a budget ran out: the caller must give up */
+        struct mqfs_arena arena;   /* every node, child array and scalar */
+        struct mqfs_ytaken *taken; /* what hooks read, freed with the document */
 };
 
 /* Limits checked as the events arrive: libyaml's cost per token grows with the [ ] { }
@@ -73,12 +106,12 @@ struct mqfs_ydoc {
 enum { MQFS_YAML_MAX_DEPTH = 64, MQFS_YAML_MAX_FLOW_DEPTH = 10, MQFS_YAML_MAX_ANCHORS = 64 };
 
 /* Parses the first document of buf. On success *yd owns the document (release it with
- * mqfs_ydoc_release). -EINVAL when buf is not YAML (including invalid UTF-8, an alias
- * of no anchor, an anchor defined twice) or exceeds the limits above, with
- * *error = "ORIGIN:LINE: ..." (to free()); -ENOMEM. An empty buf gives a document
- * without a root node. */
+ * mqfs_ydoc_release); buf is not needed any more. -EINVAL when buf is not YAML
+ * (including invalid UTF-8, an alias of no anchor, an anchor defined twice) or exceeds
+ * the limits above, with *error = "ORIGIN:LINE: ..." (to free()); -ENOMEM; or what the
+ * hook (may be NULL) returned. An empty buf gives a document without a root node. */
 int mqfs_ydoc_load(struct mqfs_ydoc *yd, const char *buf, size_t len, const char *origin,
-                   char **error);
+                   const struct mqfs_ydoc_hook *hook, char **error);
 
 /* Builds the document from one loaded by libyaml's yaml_parser_load (tags are unknown
  * there: plain scalars are typed by content); *node gets the node standing for
@@ -104,7 +137,15 @@ bool mqfs_ydoc_bytes(struct mqfs_ydoc *yd, size_t n);
 
 static inline enum mqfs_ykind mqfs_ykind(const struct mqfs_ynode *node)
 {
-        return node ? (enum mqfs_ykind)node->kind : MQFS_YABSENT;
+        if (node == NULL)
+                return MQFS_YABSENT;
+        return node->kind == MQFS_YTAKEN ? MQFS_YMAP : (enum mqfs_ykind)node->kind;
+}
+
+/* What a hook read in place of this node, or NULL. */
+static inline struct mqfs_ytaken *mqfs_ytaken(const struct mqfs_ynode *node)
+{
+        return node && node->kind == MQFS_YTAKEN ? node->u.taken : NULL;
 }
 /* "a string", "a list", "a number", ... for messages. */
 const char *mqfs_ykind_text(enum mqfs_ykind kind);
