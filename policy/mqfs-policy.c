@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aaload.h"
 #include "aaparser.h"
 #include "apparmor.h"
 #include "grants.h"
@@ -40,6 +41,11 @@ static const char usage_text[] =
     "                                     apps' (snap.SNAP.mqfs) and mount helper's\n"
     "                                     (snap-update-ns.SNAP) of each SNAP (default:\n"
     "                                     every installed snap), and the daemon's (mqfsd)\n"
+    "  apparmor --profile --install [--dir DIR] ...\n"
+    "                                     the same profiles put in place: loaded into the\n"
+    "                                     kernel when it runs AppArmor, else written to DIR\n"
+    "                                     (default /var/lib/mqfs/apparmor); either way one\n"
+    "                                     file per profile in DIR\n"
     "  seccomp --system FILE SNAP         the seccomp syscalls of SNAP, one per line\n"
     "\n"
     "Options:\n"
@@ -53,6 +59,8 @@ static const char usage_text[] =
     "  --parser PATH       the apparmor_parser to ask (default: from PATH, /usr/sbin, /sbin)\n"
     "  --features PATH     its features file for -M (default: the kernel's, else\n"
     "                      /usr/share/apparmor-features/features)\n"
+    "  --install           with --profile: install the profiles instead of printing them\n"
+    "  --dir DIR           with --install: where the profile files go\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 done; 1 check found bad plugs or slots, or rules could not be\n"
@@ -104,6 +112,8 @@ struct options {
         const char *parser;
         const char *features;
         bool profile;
+        bool install;
+        const char *dir;
         unsigned kinds;
         enum mqueue_when mqueue;
         char **args;
@@ -142,7 +152,9 @@ static int parse_options(int argc, char **argv, struct options *o)
                 OPT_MQUEUE,
                 OPT_PARSER,
                 OPT_FEATURES,
-                OPT_PROFILE
+                OPT_PROFILE,
+                OPT_INSTALL,
+                OPT_DIR
         };
         static const struct option longopts[] = {
             {"system", required_argument, NULL, OPT_SYSTEM},
@@ -153,6 +165,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"parser", required_argument, NULL, OPT_PARSER},
             {"features", required_argument, NULL, OPT_FEATURES},
             {"profile", no_argument, NULL, OPT_PROFILE},
+            {"install", no_argument, NULL, OPT_INSTALL},
+            {"dir", required_argument, NULL, OPT_DIR},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -205,6 +219,12 @@ static int parse_options(int argc, char **argv, struct options *o)
                         break;
                 case OPT_PROFILE:
                         o->profile = true;
+                        break;
+                case OPT_INSTALL:
+                        o->install = true;
+                        break;
+                case OPT_DIR:
+                        o->dir = optarg;
                         break;
                 case 'h':
                         rc = -1;
@@ -578,14 +598,62 @@ static bool want_mqueue_rules(const struct options *o)
         return answer == 1;
 }
 
-static int emit(const char *what, const char *snap, int err, char *text, bool *first)
+/* With --install, the profiles are kept here (names and texts owned) until all are made. */
+struct collected {
+        struct mqfs_aa_profile *profiles;
+        size_t n;
+};
+
+static void collected_free(struct collected *c)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                free((char *)c->profiles[i].name);
+                free((char *)c->profiles[i].text);
+        }
+        free(c->profiles);
+}
+
+/* Prints text, or, when c is not NULL, keeps it as the profile named by name_fmt (a "%s"
+ * for the snap). */
+static int emit(const char *what, const char *snap, int err, char *text, bool *first,
+                struct collected *c, const char *name_fmt)
 {
         if (err)
                 return generation_failed(what, snap, err);
-        printf("%s%s", *first ? "" : "\n", text);
-        *first = false;
-        free(text);
+        if (!c) {
+                printf("%s%s", *first ? "" : "\n", text);
+                *first = false;
+                free(text);
+                return 0;
+        }
+        char *name = NULL;
+        struct mqfs_aa_profile *grown = realloc(c->profiles, (c->n + 1) * sizeof(*grown));
+        if (grown)
+                c->profiles = grown;
+        if (!grown || asprintf(&name, name_fmt, snap ? snap : "") < 0) {
+                free(text);
+                complain("out of memory while making %s", what);
+                return EXIT_BAD;
+        }
+        c->profiles[c->n++] = (struct mqfs_aa_profile){.name = name, .text = text};
         return 0;
+}
+
+/* Installs what was collected; says once where the profiles went. */
+static int install(const struct options *o, const struct collected *c)
+{
+        struct mqfs_aa_status st;
+        int rc = mqfs_aa_status_read(&st);
+        if (rc)
+                complain("warning: cannot tell whether the kernel runs AppArmor (%s); treating "
+                         "it as not enabled",
+                         strerror(-rc));
+        struct mqfs_aa_install_options io = {.dir = o->dir, .parser = o->parser};
+        char *message = NULL;
+        rc = mqfs_aa_install(&st, c->profiles, c->n, &io, &message);
+        complain("%s", message ? message : "out of memory");
+        free(message);
+        return rc ? EXIT_BAD : 0;
 }
 
 static int cmd_apparmor_profiles(const struct options *o)
@@ -658,24 +726,30 @@ static int cmd_apparmor_profiles(const struct options *o)
         if (rc == 0)
                 aa.mqueue_rules = want_mqueue_rules(o);
         bool first = true;
+        struct collected kept = {NULL, 0};
+        struct collected *c = o->install ? &kept : NULL;
         size_t nsnaps = per_snap ? (o->nargs > 0 ? (size_t)o->nargs : sys->nsnaps) : 0;
         for (size_t i = 0; i < nsnaps && rc == 0; i++) {
                 const char *snap = o->nargs > 0 ? o->args[i] : sys->snaps[i].name;
                 char *text = NULL;
                 if (o->kinds & KIND_APPS) {
                         int err = mqfs_apparmor_snap_profile(sys, grants, snap, &aa, &text);
-                        rc = emit("the apps' profile", snap, err, text, &first);
+                        rc = emit("the apps' profile", snap, err, text, &first, c, "snap.%s.mqfs");
                 }
                 if (rc == 0 && (o->kinds & KIND_MOUNT)) {
                         int err = mqfs_apparmor_mount_profile(snap, &aa, &text);
-                        rc = emit("the mount helper's profile", snap, err, text, &first);
+                        rc = emit("the mount helper's profile", snap, err, text, &first, c,
+                                  "snap-update-ns.%s");
                 }
         }
         if (rc == 0 && (o->kinds & KIND_DAEMON)) {
                 char *text = NULL;
                 int err = mqfs_apparmor_daemon_profile(&aa, &text);
-                rc = emit("the daemon's profile", NULL, err, text, &first);
+                rc = emit("the daemon's profile", NULL, err, text, &first, c, "mqfsd%s");
         }
+        if (rc == 0 && c)
+                rc = install(o, c);
+        collected_free(&kept);
         mqfs_grants_unref(grants);
         mqfs_system_free(sys);
         return rc;
@@ -697,6 +771,10 @@ static int check_option_use(const struct options *o, bool is_apparmor)
                 return usage_error("%s does not take --profile, --mount-point, --only, "
                                    "--daemon-path, --mqueue, --parser or --features",
                                    o->command);
+        if ((o->install || o->dir) && (!is_apparmor || !o->profile))
+                return usage_error("--install and --dir go with apparmor --profile");
+        if (o->dir && !o->install)
+                return usage_error("--dir goes with --install");
         if (is_apparmor && !o->profile &&
             (o->daemon_path || o->parser || o->features || o->kinds != KIND_ALL ||
              o->mqueue != MQUEUE_AUTO))

@@ -319,6 +319,72 @@ static void test_install_enabled_compiles_and_loads(void **state)
         fx_dir_remove(d);
 }
 
+#define TOOL    MQFS_BIN_DIR "/mqfs-policy"
+#define EXAMPLE MQFS_SOURCE_DIR "/examples/system.yaml"
+
+/* The CLI on this machine: the kernel has no AppArmor, so the profiles are written, the
+ * notice is given once on stderr, nothing goes to stdout, and each file holds exactly
+ * the profile `apparmor --profile` prints. */
+static void test_cli_install_writes_here(void **state)
+{
+        (void)state;
+        if (access("/sys/kernel/security/apparmor", F_OK) == 0)
+                skip(); /* would load into this kernel: not for a unit test */
+        char *dir = path_in("cli/apparmor");
+        char *const install[] = {TOOL,    "apparmor",  "--profile", "--mqueue", "no", "--system",
+                                 EXAMPLE, "--install", "--dir",     dir,        NULL};
+        struct fx_run r;
+        fx_run(install, &r);
+        if (r.status != 0)
+                fail_msg("status %d, stderr: %s", r.status, r.err);
+        assert_string_equal(r.out, "");
+        char *want = NULL;
+        assert_true(asprintf(&want,
+                             "mqfs-policy: AppArmor is not enabled: profiles written to %s; the "
+                             "broker enforces the posix-mq rules\n",
+                             dir) > 0);
+        assert_string_equal(r.err, want);
+        fx_run_free(&r);
+
+        char *const print[] = {TOOL, "apparmor", "--profile", "--mqueue",
+                               "no", "--system", EXAMPLE,     NULL};
+        fx_run(print, &r);
+        assert_int_equal(r.status, 0);
+        static const char *const files[] = {"snap.provider.mqfs",
+                                            "snap-update-ns.provider",
+                                            "snap.consumer.mqfs",
+                                            "snap-update-ns.consumer",
+                                            "snap.monitor.mqfs",
+                                            "snap-update-ns.monitor",
+                                            "mqfsd"};
+        size_t total = 0;
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                char rel[128];
+                snprintf(rel, sizeof(rel), "cli/apparmor/%s", files[i]);
+                char *text = slurp(rel);
+                if (!text)
+                        fail_msg("%s was not written", rel);
+                char head[160];
+                snprintf(head, sizeof(head), "profile %s ", files[i]);
+                assert_non_null(strstr(text, head));
+                assert_non_null(strstr(r.out, text));
+                total += strlen(text);
+                free(text);
+        }
+        /* The printed profiles are the files, separated by one blank line each. */
+        assert_int_equal(strlen(r.out), total + sizeof(files) / sizeof(files[0]) - 1);
+        fx_run_free(&r);
+
+        char *const misuse[] = {TOOL,    "apparmor", "--profile", "--system",
+                                EXAMPLE, "--dir",    dir,         NULL};
+        fx_run(misuse, &r);
+        assert_int_equal(r.status, 2);
+        assert_non_null(strstr(r.err, "--dir goes with --install"));
+        fx_run_free(&r);
+        free(want);
+        free(dir);
+}
+
 static int group_teardown(void **state)
 {
         (void)state;
@@ -335,6 +401,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_install_refuses_bad_names, setup, teardown),
             cmocka_unit_test_setup_teardown(test_install_enabled_compiles_and_loads, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(test_cli_install_writes_here, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, group_teardown);
 }
