@@ -62,7 +62,7 @@ int world_enter(struct world *w, const char *bindir)
                         strerror(-err));
                 return err;
         }
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, "") != 0) {
                 int err = -errno;
                 fprintf(stderr, "mqfs_bench: making / private: %s\n", strerror(-err));
                 return err;
@@ -207,7 +207,7 @@ int world_bind(const char *src, const char *dst)
                 fprintf(stderr, "mqfs_bench: mkdir %s: %s\n", dst, strerror(-err));
                 return err;
         }
-        if (mount(src, dst, NULL, MS_BIND, NULL) != 0) {
+        if (mount(src, dst, "none", MS_BIND, "") != 0) {
                 int err = -errno;
                 fprintf(stderr, "mqfs_bench: bind %s on %s: %s\n", src, dst, strerror(-err));
                 return err;
