@@ -29,6 +29,7 @@
 #include <sys/epoll.h>
 #include <syslog.h>
 
+#include "aa_label.h"
 #include "log.h"
 #include "loop.h"
 #include "perm.h"
@@ -277,6 +278,12 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         }
         if (in->kind != MQFS_INODE_QUEUE) {
                 fuse_reply_err(req, EISDIR);
+                return;
+        }
+        err =
+            mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, in->snap, in->queue, "open");
+        if (err) {
+                fuse_reply_err(req, -err);
                 return;
         }
         /* The groups are read from /proc (16 us) only if the broker finds they could

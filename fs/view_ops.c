@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include "aa_label.h"
 #include "grants.h"
 #include "log.h"
 #include "loop.h"
@@ -652,6 +653,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
                 fuse_reply_err(req, -err);
                 return;
         }
+        err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, dir->snap, q, "create");
+        if (err)
+                goto out;
         err = mqfs_caller_full(req, &cb);
         if (err) {
                 mqfs_log_denial(dir->snap, q, "create",
@@ -707,6 +711,11 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
                 return;
         }
         err = queue_name(name, q);
+        if (err) {
+                fuse_reply_err(req, -err);
+                return;
+        }
+        err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, dir->snap, q, "unlink");
         if (err) {
                 fuse_reply_err(req, -err);
                 return;
@@ -801,6 +810,7 @@ int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struc
         int err = mqfs_caller_ns_init(&fs->host); /* logs why it failed */
         if (err)
                 return err;
+        fs->aa_labels = mqfs_aa_label_enabled(); /* asked once */
         err = mqfs_inode_table_new(&fs->inodes);
         if (err)
                 mqfs_caller_ns_close(&fs->host);

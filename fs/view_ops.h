@@ -62,6 +62,7 @@ struct mqfs_view_fs {
         size_t parked, parked_bytes;     /* blocked writes */
         struct timespec born;            /* times of the root and the views */
         struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
+        bool aa_labels; /* AppArmor runs: callers' labels are checked (aa_label.h) */
         bool closing;
 };
 
