@@ -159,10 +159,13 @@ static int compile_to(const char *parser, const char *features, const char *in, 
                 rc = -posix_spawn(&pid, parser, &actions, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
         if (!rc) {
-                int status;
-                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                int status = 0;
+                pid_t waited;
+                while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
                         ;
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                if (waited < 0)
+                        rc = -errno;
+                else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                         rc = 0;
                 else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
                         rc = -ENOEXEC;
@@ -232,7 +235,7 @@ static int load_one(const struct mqfs_aa_status *st, const char *dir, const char
 int mqfs_aa_install(const struct mqfs_aa_status *st, const struct mqfs_aa_profile *profiles,
                     size_t nprofiles, const struct mqfs_aa_install_options *opts, char **message)
 {
-        static const struct mqfs_aa_install_options no_options = {NULL};
+        static const struct mqfs_aa_install_options no_options = {.dir = NULL};
         const struct mqfs_aa_install_options *o = opts ? opts : &no_options;
         const char *dir = o->dir ? o->dir : MQFS_AA_DEFAULT_DIR;
 
