@@ -24,7 +24,9 @@
 bool mqfs_label_allows(const char *label, const char *snap);
 
 /* Whether the kernel runs AppArmor (aa_is_enabled), asked once at the daemon's start;
- * logs the answer once. */
+ * logs the answer once. MQFS_AA_LABELS=check in the environment turns checking on even
+ * without AppArmor (for tests: then no label can be read and every checked operation is
+ * refused); there is no way to turn it off, so the variable can only make mqfsd stricter. */
 bool mqfs_aa_label_enabled(void);
 
 /* 0 when checking is off (enabled false) or the thread pid's label allows snap; -EACCES
