@@ -567,7 +567,11 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
               "  capability sys_ptrace,\n"
               "  ptrace (read),\n"
               "  /proc/[0-9]*/ns/mnt r,\n"
-              "  /proc/[0-9]*/task/[0-9]*/ns/mnt r,\n\n"
+              "  /proc/[0-9]*/task/[0-9]*/ns/mnt r,\n"
+              "  # The caller's label, when AppArmor runs: opens, creates and unlinks in a\n"
+              "  # view are refused to another snap's apps (fs/aa_label.c).\n"
+              "  /proc/[0-9]*/attr/current r,\n"
+              "  /proc/[0-9]*/attr/apparmor/current r,\n\n"
               "  # syslog\n"
               "  /dev/log w,\n"
               "  network unix dgram,\n",

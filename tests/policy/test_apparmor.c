@@ -620,6 +620,7 @@ static void mount_and_daemon_profiles_compile(void **state)
                 fx_assert_compiles(&p, daemon, "the daemon's profile");
                 assert_int_equal(fx_count(daemon, "capability sys_admin,"), 1);
                 assert_int_equal(fx_count(daemon, "  /dev/fuse rw,\n"), 1);
+                assert_int_equal(fx_count(daemon, "  /proc/[0-9]*/attr/apparmor/current r,\n"), 1);
                 if (i == 0) {
                         assert_non_null(strstr(mount, "  mount options=(rw, bind) "
                                                       "/run/mqfs/consumer/ -> /dev/mqueue/,\n"));
