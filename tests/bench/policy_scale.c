@@ -208,6 +208,7 @@ int main(int argc, char **argv)
         }
         r = mqfs_system_grants(sys, &grants);
         double t3 = now(), c3 = cpu();
+        long rss_loaded = peak_rss_kib(); /* before lookups and libyaml's own loader */
         if (r < 0) {
                 fprintf(stderr, "policy_scale: grants: %s\n", strerror(-r));
                 goto out;
@@ -268,7 +269,9 @@ int main(int argc, char **argv)
         printf("grants:        %.3f s wall, %.3f s CPU\n", t3 - t2, c3 - c2);
         printf("lookups:       %d in %.3f s, %.0f ns each (%u granted; best of %d rounds)\n",
                LOOKUPS, best, best * 1e9 / LOOKUPS, found, LOOKUP_ROUNDS);
-        printf("peak RSS:      %ld KiB (%ld KiB before loading)\n", peak_rss_kib(), rss_before);
+        printf("peak RSS:      %ld KiB after load and grants (%ld KiB before loading; %ld KiB "
+               "at the end, after libyaml's loader)\n",
+               rss_loaded, rss_before, peak_rss_kib());
         if (!ok) {
                 printf("policy_scale: WRONG COUNTS: want %zu snaps, %zu auto and %zu manual "
                        "connections, 0 messages\n",
