@@ -178,16 +178,32 @@ static int open_as_caller(const char *name, int oflag, bool may_create, mode_t m
         return err;
 }
 
+/* Whether the queue's group bits and other bits differ on the access oflag asks: only
+ * then can membership of the queue's group change the kernel's answer. */
+static bool group_and_other_differ(const struct stat *st, int oflag)
+{
+        mode_t mask = (oflag & O_ACCMODE) == O_RDONLY ? 4 : (oflag & O_ACCMODE) == O_WRONLY ? 2 : 6;
+        return ((st->st_mode >> 3) & mask) != (st->st_mode & mask);
+}
+
 /* Whether the caller's supplementary groups could change the kernel's answer to opening
  * the queue st describes with oflag's access: only for a caller who is not root, does
  * not own the queue, does not have its group as primary group, and for whom the
  * queue's group bits and other bits differ on the access asked. */
 static bool groups_matter(const struct stat *st, const struct mqfs_caller *caller, int oflag)
 {
-        mode_t mask = (oflag & O_ACCMODE) == O_RDONLY ? 4 : (oflag & O_ACCMODE) == O_WRONLY ? 2 : 6;
         if (caller->uid == 0 || caller->uid == st->st_uid || caller->gid == st->st_gid)
                 return false;
-        return ((st->st_mode >> 3) & mask) != (st->st_mode & mask);
+        return group_and_other_differ(st, oflag);
+}
+
+/* Whether the caller's primary gid could (when groups_matter is false: the caller is
+ * then in the queue's group by it, or the group cannot decide). */
+static bool gid_matters(const struct stat *st, const struct mqfs_caller *caller, int oflag)
+{
+        if (caller->uid == 0 || caller->uid == st->st_uid)
+                return false;
+        return group_and_other_differ(st, oflag);
 }
 
 /* Nothing that decides an open changed between the two readings: the same queue, with
@@ -210,12 +226,17 @@ static int open_without_groups(int backing_fd, const struct mqfs_caller *caller,
         if (fstatat(backing_fd, name + 1, &before, AT_SYMLINK_NOFOLLOW) != 0 ||
             groups_matter(&before, caller, oflag))
                 return -EAGAIN;
-        struct mqfs_creds_saved saved;
-        int err = mqfs_creds_enter_primary(caller, &saved);
+        /* The check of an existing queue's open is inode_permission alone (fsuid, fsgid,
+         * groups) and charges nothing: the fs ids suffice, and the gid only when the
+         * caller is in the queue's group by it (groups_matter said the rest cannot
+         * decide, whatever groups the daemon's thread has). */
+        struct mqfs_fsids_saved saved;
+        int err = mqfs_creds_enter_fsids(caller->uid, caller->gid,
+                                         gid_matters(&before, caller, oflag), &saved);
         if (err < 0)
                 return err;
         int fd = open_as_caller(name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
-        mqfs_creds_leave(&saved);
+        mqfs_creds_leave_fsids(&saved);
         if (fd == -ENOENT)
                 return fd; /* gone: no group would bring it back */
         if (fd < 0)

@@ -91,14 +91,6 @@ int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *
         return enter(caller, saved);
 }
 
-int mqfs_creds_enter_primary(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
-{
-        if (caller == NULL)
-                return -EINVAL;
-        struct mqfs_caller primary = {.uid = caller->uid, .gid = caller->gid, .pid = caller->pid};
-        return enter(&primary, saved);
-}
-
 static int enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
 {
         int err;
@@ -160,4 +152,58 @@ void mqfs_creds_leave(struct mqfs_creds_saved *saved)
         if (err < 0)
                 die_stuck("supplementary groups", err);
         release_saved(saved);
+}
+
+/* setfsuid/setfsgid report no error: they return the previous id, and an invalid id
+ * (-1) changes nothing, so the id in force is read back with -1 (no cred change). */
+static uid_t thread_setfsuid(uid_t uid)
+{
+        return (uid_t)syscall(SYS_setfsuid, uid);
+}
+
+static gid_t thread_setfsgid(gid_t gid)
+{
+        return (gid_t)syscall(SYS_setfsgid, gid);
+}
+
+static void restore_fsuid(uid_t uid)
+{
+        thread_setfsuid(uid);
+        if (thread_setfsuid((uid_t)-1) != uid)
+                die_stuck("filesystem user id", -EPERM);
+}
+
+static void restore_fsgid(gid_t gid)
+{
+        thread_setfsgid(gid);
+        if (thread_setfsgid((gid_t)-1) != gid)
+                die_stuck("filesystem group id", -EPERM);
+}
+
+int mqfs_creds_enter_fsids(uid_t uid, gid_t gid, bool set_gid, struct mqfs_fsids_saved *saved)
+{
+        if (saved == NULL || uid == (uid_t)-1 || (set_gid && gid == (gid_t)-1))
+                return -EINVAL;
+        saved->gid_set = set_gid;
+        /* fsgid first, while the thread still has the daemon's fsuid. */
+        if (set_gid) {
+                saved->fsgid = thread_setfsgid(gid);
+                if (thread_setfsgid((gid_t)-1) != gid)
+                        return -EPERM; /* refused: nothing changed */
+        }
+        saved->fsuid = thread_setfsuid(uid);
+        if (thread_setfsuid((uid_t)-1) != uid) {
+                if (set_gid)
+                        restore_fsgid(saved->fsgid);
+                return -EPERM;
+        }
+        return 0;
+}
+
+void mqfs_creds_leave_fsids(const struct mqfs_fsids_saved *saved)
+{
+        /* uid first: back at fsuid 0 the filesystem capabilities return. */
+        restore_fsuid(saved->fsuid);
+        if (saved->gid_set)
+                restore_fsgid(saved->fsgid);
 }

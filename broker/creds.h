@@ -38,10 +38,30 @@ struct mqfs_creds_saved {
  * allows, -EPERM when the thread lacks the privilege, -ENOMEM). Calls do not nest. */
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
 
-/* The same with no supplementary groups at all (uid and primary gid only), whatever
- * caller's groups are: for a call the broker has shown the groups cannot decide. */
-int mqfs_creds_enter_primary(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved);
-
 /* Puts the thread's credentials back. If the kernel refuses, the process aborts: a root
  * daemon left running with a caller's identity, or half of it, is worse than a dead one. */
 void mqfs_creds_leave(struct mqfs_creds_saved *saved);
+
+/* Only the filesystem ids of the calling thread: for a call whose permission check the
+ * kernel makes with fsuid, fsgid and the groups alone, and that charges nothing to a
+ * uid (opening an EXISTING queue: mq_open's check is inode_permission). One or two
+ * cred changes in and as many out, where the full switch makes four (about 1 us each)
+ * and reads three id lists. fsuid becomes uid; fsgid becomes gid when set_gid, else
+ * stays the daemon's. Real, effective and saved ids and the supplementary groups stay
+ * the daemon's: use this only when the broker has shown that neither the groups nor
+ * (without set_gid) the gid can decide the answer. Moving fsuid from 0 to the caller's
+ * uid clears the thread's filesystem capabilities (CAP_DAC_OVERRIDE and the like), so
+ * a non-root caller gets none of root's file access; a root caller (uid 0) keeps them,
+ * as with the kernel. */
+struct mqfs_fsids_saved {
+        uid_t fsuid;
+        gid_t fsgid;
+        bool gid_set;
+};
+
+/* 0, or -errno with the thread's fs ids unchanged: -EINVAL for an id of -1, -EPERM
+ * when the kernel refused the change (the thread lacks CAP_SETUID/CAP_SETGID). */
+int mqfs_creds_enter_fsids(uid_t uid, gid_t gid, bool set_gid, struct mqfs_fsids_saved *saved);
+
+/* Puts the thread's fsuid and fsgid back; aborts if the kernel refuses (see above). */
+void mqfs_creds_leave_fsids(const struct mqfs_fsids_saved *saved);

@@ -278,6 +278,136 @@ static void many_daemon_groups_are_restored(void **state)
         assert_non_null(strstr(seen[2].groups, "10099"));
 }
 
+/* ---- the fs-ids-only switch (mqfs_creds_enter_fsids) ---- */
+
+static struct ids fs_seen_by_worker, fs_restored_in_worker;
+
+static void *switch_fsids_in_thread(void *arg)
+{
+        (void)arg;
+        struct mqfs_fsids_saved saved;
+        if (mqfs_creds_enter_fsids(4242, 4343, true, &saved) != 0)
+                abort();
+        fs_seen_by_worker = current_ids();
+        pthread_barrier_wait(&barrier);
+        pthread_barrier_wait(&barrier);
+        mqfs_creds_leave_fsids(&saved);
+        fs_restored_in_worker = current_ids();
+        return NULL;
+}
+
+static void only_the_fs_ids_of_the_calling_thread_switch(void **state)
+{
+        (void)state;
+        struct ids before = current_ids();
+        assert_int_equal(pthread_barrier_init(&barrier, NULL, 2), 0);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, switch_fsids_in_thread, NULL), 0);
+        pthread_barrier_wait(&barrier);
+        struct ids main_meanwhile = current_ids();
+        pthread_barrier_wait(&barrier);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        pthread_barrier_destroy(&barrier);
+
+        /* Only fsuid and fsgid moved; the filesystem capabilities went with fsuid 0
+         * (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER: the low bits). */
+        assert_string_equal(fs_seen_by_worker.uid, "0 0 0 4242");
+        assert_string_equal(fs_seen_by_worker.gid, "0 0 0 4343");
+        assert_string_equal(fs_seen_by_worker.groups, before.groups);
+        unsigned long long caps_before = strtoull(before.capeff, NULL, 16);
+        unsigned long long caps_during = strtoull(fs_seen_by_worker.capeff, NULL, 16);
+        assert_true(caps_before & 0xfull);
+        assert_int_equal(caps_during & 0xfull, 0);
+        assert_true(caps_during != 0); /* the rest, CAP_SETUID among them, stays */
+        assert_same_ids(&main_meanwhile, &before);
+        assert_same_ids(&fs_restored_in_worker, &before);
+}
+
+static int open_as_fsids(uid_t uid, gid_t gid, bool set_gid, const char *name, int flags)
+{
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        struct mqfs_fsids_saved saved;
+        assert_int_equal(mqfs_creds_enter_fsids(uid, gid, set_gid, &saved), 0);
+        int fd = open(path, flags | O_CLOEXEC);
+        int err = fd < 0 ? -errno : 0;
+        mqfs_creds_leave_fsids(&saved);
+        if (fd >= 0)
+                close(fd);
+        return err;
+}
+
+static void the_kernel_checks_access_as_the_fs_ids(void **state)
+{
+        (void)state;
+        struct ids before = current_ids();
+        make_file("fs-root600", 0, 0, 0600);
+        make_file("fs-alice066", 4242, 7000, 0066);
+        make_file("fs-prim040", 7000, 4343, 0040);
+        make_file("fs-prim406", 7000, 4343, 0406);
+
+        /* Root's file is closed to the caller: no capability is lent. */
+        assert_int_equal(open_as_fsids(4242, 4343, true, "fs-root600", O_RDONLY), -EACCES);
+        assert_int_equal(open_as_fsids(4242, 0, false, "fs-root600", O_RDONLY), -EACCES);
+        /* The owner gets the owner bits, not the group's or the others'. */
+        assert_int_equal(open_as_fsids(4242, 4343, true, "fs-alice066", O_RDONLY), -EACCES);
+        assert_int_equal(open_as_fsids(4244, 4345, true, "fs-alice066", O_RDONLY), 0);
+        /* The fsgid decides group membership: with it the group bits, without it the
+         * other bits. */
+        assert_int_equal(open_as_fsids(4242, 4343, true, "fs-prim040", O_RDONLY), 0);
+        assert_int_equal(open_as_fsids(4242, 4343, false, "fs-prim040", O_RDONLY), -EACCES);
+        assert_int_equal(open_as_fsids(4242, 4343, true, "fs-prim406", O_RDONLY), -EACCES);
+        assert_int_equal(open_as_fsids(4242, 4343, false, "fs-prim406", O_RDONLY), 0);
+        /* A root caller keeps root's rights. */
+        assert_int_equal(open_as_fsids(0, 0, true, "fs-alice066", O_RDWR), 0);
+        struct ids after = current_ids();
+        assert_same_ids(&after, &before);
+}
+
+static void bad_fs_ids_are_refused_unchanged(void **state)
+{
+        (void)state;
+        struct ids before = current_ids();
+        struct mqfs_fsids_saved saved;
+        assert_int_equal(mqfs_creds_enter_fsids((uid_t)-1, 1, true, &saved), -EINVAL);
+        assert_int_equal(mqfs_creds_enter_fsids(1, (gid_t)-1, true, &saved), -EINVAL);
+        assert_int_equal(mqfs_creds_enter_fsids(1, 1, true, NULL), -EINVAL);
+        struct ids after = current_ids();
+        assert_same_ids(&after, &before);
+        /* gid -1 is fine when the gid is not to be set. */
+        assert_int_equal(mqfs_creds_enter_fsids(1, (gid_t)-1, false, &saved), 0);
+        mqfs_creds_leave_fsids(&saved);
+        after = current_ids();
+        assert_same_ids(&after, &before);
+}
+
+/* Without privilege the kernel refuses quietly (setfsuid reports no error): the refusal
+ * is seen, said, and nothing changes. */
+static void an_unprivileged_thread_cannot_switch_fs_ids(void **state)
+{
+        (void)state;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (setgroups(0, NULL) != 0 || setresgid(1000, 1000, 1000) != 0 ||
+                    setresuid(1000, 1000, 1000) != 0)
+                        _exit(2);
+                struct mqfs_fsids_saved saved;
+                int err_both = mqfs_creds_enter_fsids(4242, 4343, true, &saved);
+                int err_uid = mqfs_creds_enter_fsids(4242, 0, false, &saved);
+                struct ids now = current_ids();
+                _exit(err_both == -EPERM && err_uid == -EPERM &&
+                              strcmp(now.uid, "1000 1000 1000 1000") == 0 &&
+                              strcmp(now.gid, "1000 1000 1000 1000") == 0
+                          ? 0
+                          : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
         mqfs_test_private_world();
@@ -288,6 +418,10 @@ int main(void)
             cmocka_unit_test(bad_callers_are_refused_unchanged),
             cmocka_unit_test(an_unprivileged_thread_cannot_switch),
             cmocka_unit_test(many_daemon_groups_are_restored),
+            cmocka_unit_test(only_the_fs_ids_of_the_calling_thread_switch),
+            cmocka_unit_test(the_kernel_checks_access_as_the_fs_ids),
+            cmocka_unit_test(bad_fs_ids_are_refused_unchanged),
+            cmocka_unit_test(an_unprivileged_thread_cannot_switch_fs_ids),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
