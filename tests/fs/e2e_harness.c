@@ -324,6 +324,30 @@ int e2e_daemon_stop(int sig)
         return -1;
 }
 
+int e2e_daemon_stop_clean(void)
+{
+        int status = e2e_daemon_stop(SIGTERM);
+        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "mqfsd did not exit cleanly on SIGTERM (status 0x%x):\n%s\n",
+                        status, e2e_log_tail());
+                return -1;
+        }
+        return 0;
+}
+
+int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count,
+                  e2e_fixture_fn setup, e2e_fixture_fn teardown)
+{
+        int rc = e2e_world_enter(name);
+        if (rc != 0)
+                return rc == E2E_SKIP ? E2E_SKIP : 1;
+        int failed = _cmocka_run_group_tests(name, tests, count, setup, teardown);
+        if (failed)
+                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
+        e2e_world_leave();
+        return failed ? 1 : 0;
+}
+
 /* ---- snap namespaces ---- */
 
 static void snap_child(int ready_fd, int hold_fd)

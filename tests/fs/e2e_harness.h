@@ -40,6 +40,14 @@ int e2e_world_enter(const char *name);
 /* Stops everything started, by pid. Idempotent; also registered with atexit. */
 void e2e_world_leave(void);
 
+/* The whole main() of an end-to-end test: enters the world, runs tests[0..count) as one
+ * cmocka group (setup and teardown may be NULL), prints the daemon's log tail when a test
+ * failed, and leaves. Returns the process exit code (0, 1, or E2E_SKIP). */
+struct CMUnitTest;
+typedef int (*e2e_fixture_fn)(void **state);
+int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count,
+                  e2e_fixture_fn setup, e2e_fixture_fn teardown);
+
 /* Tests of known, reported defects are skipped unless MQFS_TEST_KNOWN_ISSUES is set: they
  * fail until the defect is fixed, and must not break everyone's ctest meanwhile. */
 bool e2e_known_issues(void);
@@ -61,6 +69,10 @@ int e2e_daemon_start(void);
  * wait status, or -1 when there was no daemon or it had to be killed after a hang. */
 int e2e_daemon_stop(int sig);
 pid_t e2e_daemon_pid(void);
+/* Stops the daemon with SIGTERM and expects a clean exit (status 0): under
+ * MQFS_TEST_WRAPPER (valgrind) or a sanitizer build, a finding shows here. 0, or -1 after
+ * printing the status and the daemon's log tail. */
+int e2e_daemon_stop_clean(void);
 /* How many lines of the daemon's log contain needle. */
 int e2e_log_count(const char *needle);
 /* The daemon's log, for a failure message (static buffer, the last 8 KiB). */

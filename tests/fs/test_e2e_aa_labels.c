@@ -43,10 +43,7 @@ static void expect(enum e2e_op op, const char *path, int want, const char *what)
 
 static void stop_daemon(void)
 {
-        int status = e2e_daemon_stop(SIGTERM);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                fail_msg("mqfsd did not exit cleanly on SIGTERM (status 0x%x):\n%s", status,
-                         e2e_log_tail());
+        assert_int_equal(e2e_daemon_stop_clean(), 0);
 }
 
 static void checked_operations_are_refused_without_a_label(void **state)
@@ -96,15 +93,9 @@ static int world_setup(void **state)
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_e2e_aa_labels");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(checked_operations_are_refused_without_a_label),
         };
-        int failed = cmocka_run_group_tests(tests, world_setup, NULL);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return e2e_run_group("test_e2e_aa_labels", tests, sizeof(tests) / sizeof(tests[0]),
+                             world_setup, NULL);
 }

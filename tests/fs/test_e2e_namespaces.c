@@ -291,29 +291,16 @@ static int world_teardown(void **state)
         e2e_mount_helper(out, sizeof(out), "detach", beta.name, NULL);
         e2e_snap_stop(&alpha.ns);
         e2e_snap_stop(&beta.ns);
-        /* A clean exit: under MQFS_TEST_WRAPPER (valgrind) or ASan, findings fail here. */
-        int status = e2e_daemon_stop(SIGTERM);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                fprintf(stderr, "mqfsd did not exit cleanly on SIGTERM (status 0x%x):\n%s\n",
-                        status, e2e_log_tail());
-                return -1;
-        }
-        return 0;
+        return e2e_daemon_stop_clean();
 }
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_e2e_namespaces");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(two_snaps_cannot_see_or_reach_each_other),
             cmocka_unit_test(root_in_a_snap_cannot_reach_another_view),
             cmocka_unit_test(create_again_right_after_an_outside_removal),
         };
-        int failed = cmocka_run_group_tests(tests, world_setup, world_teardown);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return e2e_run_group("test_e2e_namespaces", tests, sizeof(tests) / sizeof(tests[0]),
+                             world_setup, world_teardown);
 }

@@ -293,28 +293,15 @@ static int world_teardown(void **state)
         e2e_mount_helper(out, sizeof(out), "detach", "watcher", NULL);
         e2e_snap_stop(&keeper);
         e2e_snap_stop(&watcher);
-        /* A clean exit: under MQFS_TEST_WRAPPER (valgrind) or ASan, findings fail here. */
-        int status = e2e_daemon_stop(SIGTERM);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                fprintf(stderr, "mqfsd did not exit cleanly on SIGTERM (status 0x%x):\n%s\n",
-                        status, e2e_log_tail());
-                return -1;
-        }
-        return 0;
+        return e2e_daemon_stop_clean();
 }
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_e2e_restart");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(sigkill_restart_repair_keeps_messages),
             cmocka_unit_test(restart_over_a_dead_mount),
         };
-        int failed = cmocka_run_group_tests(tests, world_setup, world_teardown);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return e2e_run_group("test_e2e_restart", tests, sizeof(tests) / sizeof(tests[0]),
+                             world_setup, world_teardown);
 }

@@ -368,28 +368,15 @@ static int world_teardown(void **state_)
         (void)state_;
         e2e_mount_helper(out, sizeof(out), "detach", SNAP, NULL);
         e2e_snap_stop(&plug_ns);
-        /* A clean exit: under MQFS_TEST_WRAPPER (valgrind) or ASan, findings fail here. */
-        int status = e2e_daemon_stop(SIGTERM);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                fprintf(stderr, "mqfsd did not exit cleanly on SIGTERM (status 0x%x):\n%s\n",
-                        status, e2e_log_tail());
-                return -1;
-        }
-        return 0;
+        return e2e_daemon_stop_clean();
 }
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_e2e_snapd_scenario");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(snapd_posix_mq_scenario),
             cmocka_unit_test(host_untouched_by_the_scenario),
         };
-        int failed = cmocka_run_group_tests(tests, world_setup, world_teardown);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return e2e_run_group("test_e2e_snapd_scenario", tests, sizeof(tests) / sizeof(tests[0]),
+                             world_setup, world_teardown);
 }
