@@ -260,7 +260,9 @@ static void input_error(const char *what, const char *path, int rc, const char *
         const char *hint = rc == -EINVAL   ? "fix the file: it must be a YAML mapping"
                            : rc == -ENOMEM ? "free some memory and retry"
                                            : "check the path and its permissions";
-        if (error && strncmp(error, path, strlen(path)) == 0)
+        if (error && strstr(error, hint) != NULL) /* the loader said what to do already */
+                complain("cannot %s %s", what, error);
+        else if (error && strncmp(error, path, strlen(path)) == 0)
                 complain("cannot %s %s (%s)", what, error, hint);
         else if (error)
                 complain("cannot %s %s: %s (%s)", what, show(&s, path), error, hint);
