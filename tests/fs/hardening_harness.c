@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -330,4 +331,18 @@ bool hh_wait_list(const char *path, const char *want)
                 hh_sleep_ms(10);
         }
         return false;
+}
+
+void hh_remove_test_queues(void)
+{
+        char names[8192];
+        snprintf(names, sizeof(names), "%s", hh_list("/dev/mqueue"));
+        char *save = NULL;
+        for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+                if (strcmp(n, E2E_HOST_QUEUE) == 0 || strncmp(n, "ERR:", 4) == 0)
+                        continue;
+                char q[300];
+                snprintf(q, sizeof(q), "/%s", n);
+                mq_unlink(q);
+        }
 }

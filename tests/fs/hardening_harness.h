@@ -71,5 +71,8 @@ bool hh_log_wait(long from, const char *needle, int n);
 /* The sorted, comma-joined names in the directory path (without . and ..) as seen by
  * root in the test's namespace, or "ERR:<errno>". Static buffer. */
 const char *hh_list(const char *path);
+/* Removes every queue of the world's /dev/mqueue but E2E_HOST_QUEUE, so that each test
+ * starts from the same queues. */
+void hh_remove_test_queues(void);
 /* Polls hh_list(path) until it equals want; false on the hang guard. */
 bool hh_wait_list(const char *path, const char *want);

@@ -87,25 +87,10 @@ static const char *hostq(const char *q)
         return b;
 }
 
-/* Removes every queue but the world's own host queue. */
-static void remove_test_queues(void)
-{
-        char names[8192];
-        snprintf(names, sizeof(names), "%s", hh_list("/dev/mqueue"));
-        char *save = NULL;
-        for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
-                if (strcmp(n, E2E_HOST_QUEUE) == 0 || strncmp(n, "ERR:", 4) == 0)
-                        continue;
-                char q[300];
-                snprintf(q, sizeof(q), "/%s", n);
-                mq_unlink(q);
-        }
-}
-
 static int test_setup(void **state)
 {
         (void)state;
-        remove_test_queues();
+        hh_remove_test_queues();
         if (e2e_system_write(SYSTEM) != 0 || hh_daemon_start() != 0)
                 return -1;
         return 0;
@@ -122,7 +107,7 @@ static int test_teardown(void **state)
                 held[i] = -1;
         }
         int rc = hh_daemon_teardown();
-        remove_test_queues();
+        hh_remove_test_queues();
         return rc;
 }
 

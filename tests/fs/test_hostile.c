@@ -138,20 +138,6 @@ static const char *view(const char *snap, const char *q)
         return b;
 }
 
-static void remove_test_queues(void)
-{
-        char names[8192];
-        snprintf(names, sizeof(names), "%s", hh_list("/dev/mqueue"));
-        char *save = NULL;
-        for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
-                if (strcmp(n, E2E_HOST_QUEUE) == 0 || strncmp(n, "ERR:", 4) == 0)
-                        continue;
-                char q[300];
-                snprintf(q, sizeof(q), "/%s", n);
-                mq_unlink(q);
-        }
-}
-
 static void attach(struct e2e_snap *s, const char *name)
 {
         if (e2e_snap_start(s, name) != 0)
@@ -165,7 +151,7 @@ static int test_setup(void **state)
 {
         (void)state;
         char sys[4096];
-        remove_test_queues();
+        hh_remove_test_queues();
         build_system(sys, sizeof(sys), 0);
         if (e2e_system_write(sys) != 0 || hh_daemon_start() != 0)
                 return -1;
@@ -185,7 +171,7 @@ static int test_teardown(void **state)
                 e2e_snap_stop(all[i]);
         }
         int rc = hh_daemon_teardown();
-        remove_test_queues();
+        hh_remove_test_queues();
         return rc;
 }
 
