@@ -626,11 +626,38 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
         fuse_reply_err(req, 0);
 }
 
+/* What a create and an unlink in a view check before the broker: the parent is a view
+ * (the root holds views only), the name is a queue name, the caller's AppArmor label fits
+ * the view, and the caller's full credentials (with supplementary groups) are known.
+ * 0 with *dir, q and cb filled in, or -errno to reply. */
+static int prepare_entry_change(fuse_req_t req, struct mqfs_view_fs *fs, fuse_ino_t parent,
+                                const char *name, const char *op, struct mqfs_inode **dir,
+                                char q[MQFS_QNAME_MAX + 2], struct caller_buf *cb)
+{
+        struct mqfs_inode *d = mqfs_inode_get(fs->inodes, parent);
+        if (!d)
+                return -ESTALE;
+        if (d->kind != MQFS_INODE_VIEW)
+                return d->kind == MQFS_INODE_ROOT ? -EPERM : -ENOTDIR;
+        int err = queue_name(name, q);
+        if (err)
+                return err;
+        err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, d->snap, q, op);
+        if (err)
+                return err;
+        if (mqfs_caller_full(req, cb) != 0) {
+                mqfs_log_denial(d->snap, q, op, "the caller's supplementary groups cannot be read");
+                return -EACCES;
+        }
+        *dir = d;
+        return 0;
+}
+
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi)
 {
         struct mqfs_view_fs *fs = fs_of(req);
-        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        struct mqfs_inode *dir = NULL;
         struct fuse_entry_param e;
         struct mqfs_handle *h = NULL;
         struct mqfs_inode *in;
@@ -639,30 +666,9 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         int err;
 
         memset(&e, 0, sizeof(e));
-        if (!dir) {
-                fuse_reply_err(req, ESTALE);
-                return;
-        }
-        if (dir->kind != MQFS_INODE_VIEW) {
-                /* The root holds views only. */
-                fuse_reply_err(req, dir->kind == MQFS_INODE_ROOT ? EPERM : ENOTDIR);
-                return;
-        }
-        err = queue_name(name, q);
-        if (err) {
-                fuse_reply_err(req, -err);
-                return;
-        }
-        err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, dir->snap, q, "create");
+        err = prepare_entry_change(req, fs, parent, name, "create", &dir, q, &cb);
         if (err)
                 goto out;
-        err = mqfs_caller_full(req, &cb);
-        if (err) {
-                mqfs_log_denial(dir->snap, q, "create",
-                                "the caller's supplementary groups cannot be read");
-                err = -EACCES;
-                goto out;
-        }
         int oflag = (fi->flags & (O_ACCMODE | O_EXCL)) | O_CREAT | O_NONBLOCK;
         err = mqfs_broker_open(fs->broker, dir->snap, &cb.c, q, oflag, mode & 07777, NULL, &h);
         if (err) {
@@ -697,35 +703,12 @@ out:
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
         struct mqfs_view_fs *fs = fs_of(req);
-        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        struct mqfs_inode *dir = NULL;
         struct caller_buf cb = {.big = NULL};
         char q[MQFS_QNAME_MAX + 2];
-        int err;
 
-        if (!dir) {
-                fuse_reply_err(req, ESTALE);
-                return;
-        }
-        if (dir->kind != MQFS_INODE_VIEW) {
-                fuse_reply_err(req, dir->kind == MQFS_INODE_ROOT ? EPERM : ENOTDIR);
-                return;
-        }
-        err = queue_name(name, q);
-        if (err) {
-                fuse_reply_err(req, -err);
-                return;
-        }
-        err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, dir->snap, q, "unlink");
-        if (err) {
-                fuse_reply_err(req, -err);
-                return;
-        }
-        err = mqfs_caller_full(req, &cb);
-        if (err) {
-                mqfs_log_denial(dir->snap, q, "unlink",
-                                "the caller's supplementary groups cannot be read");
-                err = -EACCES;
-        } else {
+        int err = prepare_entry_change(req, fs, parent, name, "unlink", &dir, q, &cb);
+        if (!err) {
                 err = mqfs_broker_unlink(fs->broker, dir->snap, &cb.c, q);
                 mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
         }
