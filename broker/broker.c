@@ -442,3 +442,27 @@ int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs
         mqfs_creds_leave(&saved);
         return err;
 }
+
+int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, int mask)
+{
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        if (mask & ~(R_OK | W_OK | X_OK))
+                return -EINVAL;
+        unsigned perms = mqfs_broker_perms(b, snap, name);
+        if (perms == 0)
+                return -ENOENT;
+        if (((mask & R_OK) && !(perms & MQFS_PERM_READ)) ||
+            ((mask & W_OK) && !(perms & MQFS_PERM_WRITE)))
+                return -EACCES;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (faccessat(b->backing_fd, name + 1, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        return err;
+}

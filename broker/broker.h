@@ -161,6 +161,14 @@ int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs
 int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                       const char *name, uid_t uid, gid_t gid);
 
+/* access(2) on the queue as the view shows it: mask is F_OK or any of R_OK, W_OK and
+ * X_OK. R_OK needs the read grant and W_OK the write grant; then the kernel judges the
+ * caller's credentials against the real queue (faccessat with AT_EACCESS, as the
+ * caller: its fs ids and groups, and root's override for root). 0; -ENOENT without a
+ * grant or when the queue is missing; -EACCES when refused; -EINVAL for other bits. */
+int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, int mask);
+
 /* Calls fn for every queue that exists now and that snap holds a grant for, in
  * name order (strcmp), with its name in "/name" form and its view attributes as
  * mqfs_broker_stat gives them. fn returns 0 to go on, anything else to stop (returned

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "aa_label.h"
 #include "log.h"
@@ -289,6 +290,24 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         /* The groups are read from /proc (16 us) only if the broker finds they could
          * matter for this queue and this caller (broker.h, mqfs_broker_open). */
         mqfs_caller_lazy(req, &cb);
+        /* First the mode the view shows (narrowed to the grant; view_internal.h), as the
+         * kernel's open would judge it; the broker then has the kernel judge the real
+         * queue's. O_TRUNC asks for write access even with O_RDONLY, as the kernel's
+         * open does (libfuse's default atomic_o_trunc passes it here; without it, the
+         * truncate comes as a setattr and is checked there); the open itself will not
+         * judge writing then, so the real mode is checked for it here. */
+        int accmode = fi->flags & O_ACCMODE;
+        bool trunc_ro = (fi->flags & O_TRUNC) && accmode == O_RDONLY;
+        int mask = (accmode != O_WRONLY ? R_OK : 0) | (accmode != O_RDONLY || trunc_ro ? W_OK : 0);
+        err = mqfs_view_mode_check(fs, in->snap, in->queue, &cb.c, mask, trunc_ro);
+        if (err) {
+                bool no_read =
+                    (mask & R_OK) && !(mqfs_granted(fs, in->snap, in->queue) & MQFS_PERM_READ);
+                mqfs_note_denial(fs, in->snap, in->queue, "open", err,
+                                 no_read ? MQFS_PERM_READ : MQFS_PERM_WRITE);
+                fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
+                goto out;
+        }
         /* O_NONBLOCK always: the loop must never wait in mq_send. Whether the caller
          * asked for it is read from each write's flags. O_TRUNC is accepted and does
          * nothing (SPEC §5). */

@@ -35,6 +35,15 @@ void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *que
 /* The permission set snap holds on queue now (0 when none, or no such snap). */
 unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *queue);
 
+/* The check the kernel would make on the mode the view shows, which is ours to make as
+ * the mount has no default_permissions (mqfsd.c says why): mask (R_OK, W_OK) against
+ * the grant, since that mode has no r bits without read and no w bits without write;
+ * root passes, as the kernel lets root override modes. With check_queue, the real
+ * queue's mode is then judged as the caller (mqfs_broker_access); without, the broker
+ * call that follows must judge it. 0, -EACCES, or -ENOENT without a grant. */
+int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *queue,
+                         const struct mqfs_caller *c, int mask, bool check_queue);
+
 /* file_ops.c */
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

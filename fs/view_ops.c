@@ -20,8 +20,8 @@
  *   lookup, and a miss costs one round trip. Creation then needs no invalidation.
  * - Queue attributes are not cached (timeout 0): st_size (QSIZE) and the times change
  *   with every message, sent through the view or not, and the mode depends on the
- *   grant. The cost is one GETATTR per stat and one before each open (the kernel's
- *   default_permissions check wants fresh attributes).
+ *   grant. The cost is one GETATTR per stat; an open costs none, since the mount has no
+ *   default_permissions (mqfsd.c says why, and where each of its checks is made).
  * - Directory attributes never change, so they are cached for an hour; the kernel's
  *   permission checks along a path then cost nothing.
  *
@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "aa_label.h"
 #include "grants.h"
@@ -144,6 +145,21 @@ unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *que
         return perms;
 }
 
+int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *queue,
+                         const struct mqfs_caller *c, int mask, bool check_queue)
+{
+        unsigned perms = mqfs_granted(fs, snap, queue);
+
+        if (!perms)
+                return -ENOENT;
+        if (c->uid == 0)
+                return 0;
+        if (((mask & R_OK) && !(perms & MQFS_PERM_READ)) ||
+            ((mask & W_OK) && !(perms & MQFS_PERM_WRITE)))
+                return -EACCES;
+        return check_queue ? mqfs_broker_access(fs->broker, snap, c, queue, mask) : 0;
+}
+
 void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *queue,
                       const char *operation, int err, unsigned needed)
 {
@@ -203,8 +219,9 @@ static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
         return installed;
 }
 
-/* Who may use the mount root (look a snap up in it, list it): callers in the daemon's
- * own mount namespace only, i.e. the host. 0, or -EACCES (logged).
+/* Who may use the mount root (look a snap up in it, list it): root (the root's mode is
+ * 0700), and only in the daemon's own mount namespace, i.e. the host. 0, or -EACCES
+ * (logged).
  *
  * Why: snap namespaces share the host's /run, so every snap sees MOUNTPOINT and each
  * SNAP directory in it. Its 0700 mode stops users but not root, and a root process in
@@ -236,10 +253,23 @@ static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
  *   generation per inode would make that a 2^32 guess, not a stop. */
 static int check_root_caller(fuse_req_t req, struct mqfs_view_fs *fs, const char *name)
 {
-        pid_t pid = fuse_req_ctx(req)->pid;
-        int err = mqfs_caller_ns_check(&fs->host, pid);
+        const struct fuse_ctx *ctx = fuse_req_ctx(req);
+        pid_t pid = ctx->pid;
         char reason[160];
 
+        /* The root's mode (0700, root's) is ours to enforce: the kernel leaves mode
+         * checks to the daemon (no default_permissions, mqfsd.c says why). */
+        if (ctx->uid != 0) {
+                snprintf(reason, sizeof(reason),
+                         "the mount root is root's only (mode 0700) and the caller runs as "
+                         "uid %u; a snap reaches its own view at /dev/mqueue",
+                         (unsigned)ctx->uid);
+                mqfs_log_denial(name ? name : "-", NULL,
+                                name ? "lookup in the mount root" : "listing of the mount root",
+                                reason);
+                return -EACCES;
+        }
+        int err = mqfs_caller_ns_check(&fs->host, pid);
         if (!err)
                 return 0;
         snprintf(reason, sizeof(reason),
@@ -387,6 +417,69 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_attr(req, &st, MQFS_QUEUE_ATTR_TIMEOUT);
 }
 
+/* access(2), chdir: the kernel asks us, as it leaves mode checks to the daemon. A queue:
+ * its grant, then the kernel's own judgement of the caller against the real queue
+ * (broker.h). The views are 1777, so they allow everything; the root is 0700, root's. */
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        struct caller_buf cb;
+
+        if (!in) {
+                fuse_reply_err(req, ESTALE);
+                return;
+        }
+        if (in->kind != MQFS_INODE_QUEUE) {
+                bool refused =
+                    in->kind == MQFS_INODE_ROOT && mask != F_OK && fuse_req_ctx(req)->uid != 0;
+                fuse_reply_err(req, refused ? EACCES : 0);
+                return;
+        }
+        mqfs_caller_lazy(req, &cb);
+        int err = mqfs_broker_access(fs->broker, in->snap, &cb.c, in->queue, mask);
+        if (err) {
+                mqfs_note_denial(fs, in->snap, in->queue, "access", err,
+                                 (mask & W_OK)   ? MQFS_PERM_WRITE
+                                 : (mask & R_OK) ? MQFS_PERM_READ
+                                                 : 0);
+                /* Gone under a cached entry: have the kernel look the name up again. */
+                err = err == -ENOENT ? -ESTALE : err;
+        }
+        fuse_reply_err(req, -err);
+        mqfs_caller_release(&cb);
+}
+
+/* What the kernel checks before a setattr when it checks modes itself, and leaves to us
+ * here: truncate by name needs write access; times set to given values need the owner
+ * (or root), set to now the owner or write access. With a file (ftruncate, or the
+ * truncate of an O_TRUNC open) the kernel has already checked that the file allows
+ * writing. */
+static int check_size_and_times(struct mqfs_view_fs *fs, const struct mqfs_inode *in,
+                                const struct mqfs_caller *c, int to_set,
+                                const struct fuse_file_info *fi)
+{
+        const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME;
+        if (fi || !(to_set & (FUSE_SET_ATTR_SIZE | times)))
+                return 0;
+        bool owner = c->uid == 0;
+        if (!owner && (to_set & times)) {
+                struct stat st;
+                int err = mqfs_broker_stat(fs->broker, in->snap, c, in->queue, &st);
+                if (err)
+                        return err;
+                owner = st.st_uid == c->uid;
+        }
+        bool given_times =
+            ((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW)) ||
+            ((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW));
+        if (given_times && !owner)
+                return -EPERM;
+        if ((to_set & FUSE_SET_ATTR_SIZE) || ((to_set & times) && !owner))
+                return mqfs_view_mode_check(fs, in->snap, in->queue, c, W_OK, true);
+        return 0;
+}
+
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
@@ -396,7 +489,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         struct stat st;
         int err = 0;
 
-        (void)fi;
         if (!in) {
                 fuse_reply_err(req, ESTALE);
                 return;
@@ -405,16 +497,25 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 fuse_reply_err(req, EPERM);
                 return;
         }
-        if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+        if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
+                      FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
                 err = mqfs_caller_full(req, &cb);
                 if (err) {
-                        mqfs_log_denial(in->snap, in->queue, "chmod/chown",
+                        mqfs_log_denial(in->snap, in->queue, "setattr",
                                         "the caller's supplementary groups cannot be read");
                         err = -EACCES;
                         goto reply;
                 }
         } else {
                 mqfs_caller_plain(req, &cb.c);
+        }
+        /* Size (truncate, O_TRUNC) and times are accepted and change nothing (below): a queue
+         * has no bytes to cut, and its times are the kernel's (SPEC §5). Who may ask
+         * is still checked, as the kernel would. */
+        err = check_size_and_times(fs, in, &cb.c, to_set, fi);
+        if (err) {
+                mqfs_note_denial(fs, in->snap, in->queue, "truncate/utime", err, MQFS_PERM_WRITE);
+                goto reply;
         }
         if (to_set & FUSE_SET_ATTR_MODE) {
                 err = mqfs_broker_chmod(fs->broker, in->snap, &cb.c, in->queue,
@@ -433,8 +534,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                         goto reply;
                 }
         }
-        /* Size (truncate, O_TRUNC) and times are accepted and change nothing: a queue
-         * has no bytes to cut, and its times are the kernel's (SPEC §5). */
         err = mqfs_broker_stat(fs->broker, in->snap, &cb.c, in->queue, &st);
 reply:
         if (err) {
@@ -711,6 +810,12 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         if (!err) {
                 err = mqfs_broker_unlink(fs->broker, dir->snap, &cb.c, q);
                 mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
+                /* With the grant, a refusal is the kernel's sticky-bit rule (the caller
+                 * owns neither queue nor directory), which unlink(2) gives as EPERM
+                 * where mq_unlink says EACCES. The VFS does not check it for us: FUSE
+                 * hides the sticky bit from it without default_permissions. */
+                if (err == -EACCES && (mqfs_granted(fs, dir->snap, q) & MQFS_PERM_DELETE))
+                        err = -EPERM;
         }
         fuse_reply_err(req, -err);
         mqfs_caller_release(&cb);
@@ -761,6 +866,7 @@ static const struct fuse_lowlevel_ops view_ops = {
     .forget_multi = op_forget_multi,
     .getattr = op_getattr,
     .setattr = op_setattr,
+    .access = op_access,
     .mknod = op_mknod,
     .mkdir = op_mkdir,
     .unlink = op_unlink,

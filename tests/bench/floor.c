@@ -16,7 +16,7 @@
  * kernel paths. A read gives a status line like the kernel's; a write accepts all bytes.
  *
  * Mounted with allow_other (the benchmark measures as an unprivileged user) and without
- * default_permissions (that check is a choice of mqfsd's, counted against it).
+ * default_permissions, as mqfsd is.
  * Runs in the foreground until unmounted or sent SIGTERM/SIGINT. Exit 0, or 1 when it
  * cannot mount. */
 #include <errno.h>

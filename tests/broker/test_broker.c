@@ -299,6 +299,34 @@ static void each_operation_needs_its_permission(void **state)
         mqfs_handle_close(hw);
 }
 
+/* access(2) through the broker: the grant first (read for R_OK, write for W_OK), then
+ * the kernel's own judgement of the caller against the real queue. */
+static void access_is_the_grant_then_the_kernels_judgement(void **state)
+{
+        (void)state;
+        make_queue("/a600", 0600);
+        make_queue("/a644", 0644);
+        make_queue("/a666", 0666);
+        mqfs_broker_set_grants(broker, table("s", "/a600", ALL, "s", "/a644", ALL, "s", "/a666",
+                                             MQFS_PERM_READ, "s", "/gone", ALL, NULL));
+        assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a644", R_OK), 0);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a644", W_OK), -EACCES);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a600", F_OK), 0);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a600", R_OK), -EACCES);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/a600", R_OK | W_OK), 0);
+        /* The grant narrows what the mode allows, for root too. */
+        assert_int_equal(mqfs_broker_access(broker, "s", &BOB, "/a666", R_OK), 0);
+        assert_int_equal(mqfs_broker_access(broker, "s", &BOB, "/a666", W_OK), -EACCES);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/a666", W_OK), -EACCES);
+        /* No execute bit, no execute, even for root. */
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/a600", X_OK), -EACCES);
+        /* Ungranted or missing: not there; other bits: invalid. */
+        assert_int_equal(mqfs_broker_access(broker, "t", &ROOT, "/a600", F_OK), -ENOENT);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/gone", F_OK), -ENOENT);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/a600", 8), -EINVAL);
+        assert_int_equal(mqfs_broker_access(broker, "s", &ROOT, "/../x", F_OK), -EACCES);
+}
+
 /* The queue's own bits apply to a non-root caller exactly as the kernel applies them. */
 static void queue_modes_apply_to_the_caller(void **state)
 {
@@ -1213,6 +1241,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(a_created_queue_belongs_to_the_caller, setup, teardown),
             cmocka_unit_test_setup_teardown(send_and_receive_keep_priorities, setup, teardown),
             cmocka_unit_test_setup_teardown(each_operation_needs_its_permission, setup, teardown),
+            cmocka_unit_test_setup_teardown(access_is_the_grant_then_the_kernels_judgement, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(queue_modes_apply_to_the_caller, setup, teardown),
             cmocka_unit_test_setup_teardown(chmod_and_chown_follow_ownership, setup, teardown),
             cmocka_unit_test_setup_teardown(kernel_errors_come_through, setup, teardown),

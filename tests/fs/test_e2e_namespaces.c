@@ -242,9 +242,9 @@ static void root_in_a_snap_cannot_reach_another_view(void **state)
 
 /* A queue removed outside the view (mq_unlink on the host) and then created again
  * through the view at once (touch: O_CREAT without O_EXCL). The kernel still holds the
- * name's entry until mqfsd's asynchronous invalidation lands, and checks the cached
- * inode first (default_permissions asks GETATTR). mqfsd answers ESTALE for a name that
- * is gone, so the kernel looks it up again and creates. (Answered ENOENT, the touch
+ * name's entry until mqfsd's asynchronous invalidation lands, and opens the cached
+ * inode. mqfsd answers ESTALE for a name that is gone, so the kernel looks it up again
+ * and creates. (Answered ENOENT, the touch
  * failed in 7% of tries on this VM, and every time under valgrind.) Every touch must
  * create. */
 static void create_again_right_after_an_outside_removal(void **state)

@@ -20,8 +20,8 @@
  *
  * The caller inside the namespace is root, as in snapd's spread test. Root passes the
  * kernel's mode checks, so what is refused is refused by the grant (the broker). Where a
- * non-root caller sees something else (the mode bits are narrowed to the grant, and the
- * kernel checks them first: default_permissions), a uid 1000 caller is checked too. */
+ * non-root caller sees something else (the mode bits are narrowed to the grant, and
+ * mqfsd judges opens by them as the kernel would), a uid 1000 caller is checked too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,9 +275,8 @@ static void snapd_posix_mq_scenario(void **state_)
         connect_only(CAN_OPEN);
         assert_listing("test");
         assert_getattr_and_status(0000, 5);
-        /* Not so for a non-root caller: without read the view shows no r bits, and the
-         * kernel (default_permissions) refuses the open for reading before mqfsd is
-         * asked. SPEC §4 says status needs any grant, §5 narrows the mode to the grant;
+        /* Not so for a non-root caller: without read the view shows no r bits, and mqfsd
+         * refuses the open for reading by them, as the kernel would. SPEC §4 says status needs any grant, §5 narrows the mode to the grant;
          * for non-root callers the narrowing wins. Its stat still works. */
         op_as(USER, E2E_STATUS, NULL, EACCES, 0);
         op_as(USER, E2E_STAT, NULL, 0, 0);

@@ -811,6 +811,124 @@ static int user_chmods(void *arg)
         return chmod(vp, 0600) == 0 ? 0 : errno;
 }
 
+/* The checks the kernel would make with default_permissions, which the mount has not
+ * (mqfsd.c says why), so the daemon makes them: access(2), truncate and utime by name,
+ * O_TRUNC, and the mount root's 0700. */
+struct user_probe {
+        const char *name; /* a queue in cons's view, or NULL for the mount root */
+        int mask;         /* for access() */
+};
+
+static int user_access(void *arg)
+{
+        const struct user_probe *p = arg;
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, p->name);
+        return access(vp, p->mask) == 0 ? 0 : errno;
+}
+
+static int user_truncates(void *arg)
+{
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        return truncate(vp, 0) == 0 ? 0 : errno;
+}
+
+static int user_opens_ro_with_trunc(void *arg)
+{
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        int fd = open(vp, O_RDONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0)
+                return errno;
+        close(fd);
+        return 0;
+}
+
+static int user_touches_now(void *arg)
+{
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        return utimensat(AT_FDCWD, vp, NULL, 0) == 0 ? 0 : errno;
+}
+
+static int user_sets_times(void *arg)
+{
+        char vp[256];
+        const struct timespec times[2] = {{.tv_sec = 1}, {.tv_sec = 1}};
+        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        return utimensat(AT_FDCWD, vp, times, 0) == 0 ? 0 : errno;
+}
+
+static int user_walks_mount_root(void *arg)
+{
+        (void)arg;
+        struct stat st;
+        if (stat(view("cons", NULL), &st) == 0)
+                return 0;
+        int err = errno;
+        DIR *d = opendir(E.mnt);
+        if (d) {
+                closedir(d);
+                return -1;
+        }
+        return err;
+}
+
+static void test_non_root_checks_without_default_permissions(void **state)
+{
+        (void)state;
+        const uid_t uid = 1000;
+        const gid_t gid = 1000;
+
+        assert_int_equal(mount(view("cons", NULL), E.consview, NULL, MS_BIND, NULL), 0);
+        E.consview_mounted = true;
+        assert_int_equal(hq_create("shared", 0600), 0); /* rw grant, root's, 0600 */
+        assert_int_equal(hq_create("blk", 0666), 0);    /* rw grant, open to all */
+        assert_int_equal(hq_create("ro", 0666), 0);     /* read grant only */
+
+        /* access(2): the grant, then the real queue's mode for the caller. */
+        const struct {
+                struct user_probe p;
+                int want;
+        } cases[] = {
+            {{"blk", R_OK | W_OK}, 0},  {{"blk", F_OK}, 0},      {{"ro", R_OK}, 0},
+            {{"ro", W_OK}, EACCES},     {{"shared", F_OK}, 0},   {{"shared", R_OK}, EACCES},
+            {{"shared", W_OK}, EACCES}, {{"blk", X_OK}, EACCES}, {{"nosuch", F_OK}, ENOENT},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int got = run_as(uid, gid, user_access, (void *)&cases[i].p);
+                if (got != cases[i].want)
+                        fail_msg("access(%s, %d) as uid %u: %d, want %d", cases[i].p.name,
+                                 cases[i].p.mask, (unsigned)uid, got, cases[i].want);
+        }
+        /* Root: the grant still decides writing; the mode does not stop root. */
+        char vp[256];
+        pathf(vp, sizeof(vp), "%s/ro", E.consview);
+        assert_int_equal(access(vp, R_OK), 0);
+        assert_int_equal(access(vp, W_OK), -1);
+        assert_int_equal(errno, EACCES);
+        pathf(vp, sizeof(vp), "%s/shared", E.consview);
+        assert_int_equal(access(vp, R_OK | W_OK), 0);
+
+        /* truncate and O_TRUNC: write access, then nothing changes (SPEC §5). */
+        assert_int_equal(run_as(uid, gid, user_truncates, "blk"), 0);
+        assert_int_equal(run_as(uid, gid, user_truncates, "ro"), EACCES);
+        assert_int_equal(run_as(uid, gid, user_truncates, "shared"), EACCES);
+        assert_int_equal(run_as(uid, gid, user_opens_ro_with_trunc, "blk"), 0);
+        assert_int_equal(run_as(uid, gid, user_opens_ro_with_trunc, "ro"), EACCES);
+        /* Times: to now with write access; to given values only the owner. */
+        assert_int_equal(run_as(uid, gid, user_touches_now, "blk"), 0);
+        assert_int_equal(run_as(uid, gid, user_touches_now, "shared"), EACCES);
+        assert_int_equal(run_as(uid, gid, user_sets_times, "blk"), EPERM);
+
+        /* The mount root is root's (0700): a user can neither walk nor list it. */
+        assert_int_equal(run_as(uid, gid, user_walks_mount_root, NULL), EACCES);
+
+        umount2(E.consview, MNT_DETACH);
+        E.consview_mounted = false;
+}
+
 static void test_non_root_held_to_mode(void **state)
 {
         (void)state;
@@ -1434,6 +1552,7 @@ int main(int argc, char **argv)
             cmocka_unit_test_setup(test_echo_sends_one_message, test_setup),
             cmocka_unit_test_setup(test_touch_and_rm, test_setup),
             cmocka_unit_test_setup(test_ungranted_names, test_setup),
+            cmocka_unit_test_setup(test_non_root_checks_without_default_permissions, test_setup),
             cmocka_unit_test_setup(test_non_root_held_to_mode, test_setup),
             cmocka_unit_test_setup(test_reload_disconnects, test_setup),
             cmocka_unit_test_setup(test_reload_on_file_change, test_setup),
