@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <mqueue.h>
 #include <dirent.h>
 #include <signal.h>
@@ -83,7 +84,8 @@ struct options {
         size_t scales[MAX_POINTS], nscales;
         int rounds;
         bool throughput, scale;
-        const char *only; /* comma-separated operation names, or NULL for all */
+        const char *only;            /* comma-separated operation names, or NULL for all */
+        int pin_client, pin_daemons; /* CPUs, or -1: wherever the scheduler puts them */
 };
 
 static int parse_sizes(const char *arg, size_t *v, size_t *n, size_t max_value)
@@ -110,6 +112,7 @@ static void usage(FILE *f)
 {
         fprintf(f, "usage: mqfs_bench [--quick] [--out DIR] [--lists N,N,...] [--scale N,N,...]\n"
                    "                  [--rounds R] [--no-scale] [--no-throughput] [--only OPS]\n"
+                   "                  [--pin C,D]\n"
                    "  --quick          fewer samples, listings and scale up to 1,000\n"
                    "  --out DIR        write ops.csv, list.csv, throughput.csv, scale.csv and\n"
                    "                   machine.txt into DIR (created if missing)\n"
@@ -120,12 +123,16 @@ static void usage(FILE *f)
                    "  --only OPS       only these operations (comma-separated: stat, stat-miss,\n"
                    "                   status, write, create, list), no throughput or scale;\n"
                    "                   for profiling mqfsd (see MQFS_BENCH_WRAPPER)\n"
+                   "  --pin C,D        run the measuring processes on CPU C and both FUSE\n"
+                   "                   daemons on CPU D (C = D: all on one), so that floor and\n"
+                   "                   view get the same placement; default: not pinned\n"
                    "Runs as root, in private IPC and mount namespaces of its own.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-        *o = (struct options){.rounds = 20, .throughput = true, .scale = true};
+        *o = (struct options){
+            .rounds = 20, .throughput = true, .scale = true, .pin_client = -1, .pin_daemons = -1};
         const size_t lists[] = {10, 100, 1000, 10000}, scales[] = {10, 100, 1000, 10000};
         bool lists_set = false, scales_set = false;
         for (int i = 1; i < argc; i++) {
@@ -150,6 +157,18 @@ static int parse_options(int argc, char **argv, struct options *o)
                 } else if (!strcmp(a, "--only") && val) {
                         o->only = val, i++;
                         o->throughput = o->scale = false;
+                } else if (!strcmp(a, "--pin") && val) {
+                        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+                        if (sscanf(val, "%d,%d", &o->pin_client, &o->pin_daemons) != 2 ||
+                            o->pin_client < 0 || o->pin_daemons < 0 || o->pin_client >= ncpu ||
+                            o->pin_daemons >= ncpu) {
+                                fprintf(stderr,
+                                        "mqfs_bench: --pin %s: want two CPU numbers "
+                                        "below %ld, as C,D\n",
+                                        val, ncpu);
+                                return 2;
+                        }
+                        i++;
                 } else if (!strcmp(a, "--rounds") && val) {
                         o->rounds = atoi(val), i++;
                         if (o->rounds < 1 || o->rounds > 1000)
@@ -988,7 +1007,8 @@ static void cpu_model(char *out, size_t size)
                 fclose(f);
 }
 
-static void describe_machine(FILE *f, double load_before, double load_after)
+static void describe_machine(FILE *f, const struct options *o, double load_before,
+                             double load_after)
 {
         struct utsname u;
         char cpu[200], date[64];
@@ -1001,6 +1021,11 @@ static void describe_machine(FILE *f, double load_before, double load_after)
         fprintf(f, "date: %s\nmachine: %s, %ld CPUs, Linux %s %s\n", date, cpu,
                 sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine);
         fprintf(f, "load average (1 min): %.2f before, %.2f after\n", load_before, load_after);
+        if (o->pin_client >= 0)
+                fprintf(f, "pinned: measuring processes on CPU %d, FUSE daemons on CPU %d\n",
+                        o->pin_client, o->pin_daemons);
+        else
+                fprintf(f, "placement: not pinned (the scheduler's choice)\n");
 }
 
 /* ---- main ---- */
@@ -1033,6 +1058,17 @@ int main(int argc, char **argv)
                 return 2;
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
+        if (o->pin_client >= 0) {
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(o->pin_client, &set);
+                if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+                        fprintf(stderr, "mqfs_bench: cannot pin to CPU %d: %s\n", o->pin_client,
+                                strerror(errno));
+                        return 1;
+                }
+                world_set_daemon_cpu(o->pin_daemons);
+        }
         char bindir[PATH_MAX];
         bin_dir(bindir, sizeof(bindir));
         double load_before = loadavg();
@@ -1220,10 +1256,10 @@ out:;
                         fclose(sc);
         }
         printf("\n");
-        describe_machine(stdout, load_before, load_after);
+        describe_machine(stdout, o, load_before, load_after);
         FILE *m = open_out(o, "machine.txt");
         if (m) {
-                describe_machine(m, load_before, load_after);
+                describe_machine(m, o, load_before, load_after);
                 fclose(m);
         }
         if (b.failed)

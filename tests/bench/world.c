@@ -124,6 +124,13 @@ static int wrapper_words(char *copy, char **argv, int max)
         return n;
 }
 
+static int daemon_cpu = -1;
+
+void world_set_daemon_cpu(int cpu)
+{
+        daemon_cpu = cpu;
+}
+
 int world_start_fuse(char *const argv[], bool wrap, const char *mnt, const char *log,
                      double timeout_s, pid_t *pid, double *ready_s)
 {
@@ -136,6 +143,13 @@ int world_start_fuse(char *const argv[], bool wrap, const char *mnt, const char 
         }
         if (child == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (daemon_cpu >= 0) {
+                        cpu_set_t set;
+                        CPU_ZERO(&set);
+                        CPU_SET(daemon_cpu, &set);
+                        if (sched_setaffinity(0, sizeof(set), &set) != 0)
+                                _exit(126);
+                }
                 int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
                 if (fd >= 0) {
                         dup2(fd, STDOUT_FILENO);

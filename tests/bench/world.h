@@ -28,6 +28,9 @@ void world_leave(struct world *w);
 /* Writes value into a file (e.g. a /proc/sys setting of the private IPC namespace). */
 int world_write_file(const char *path, const char *value);
 
+/* The CPU the FUSE daemons started from now on are bound to, or -1 (default): none. */
+void world_set_daemon_cpu(int cpu);
+
 /* Starts argv (argv[0] a path), output appended to log, and waits until mnt is a FUSE
  * mount (at most timeout_s). pid: the process; ready_s: seconds from fork to mounted.
  * MQFS_BENCH_WRAPPER (e.g. "valgrind --tool=callgrind") goes in front when wrap is set. */
