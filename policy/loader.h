@@ -60,6 +60,8 @@ struct mqfs_snaps {
         char **files; /* snap.yaml paths read, kept for messages until the load ends */
         size_t nfiles, cap_files;
         size_t *dup_of; /* per entry: line of the entry that claimed its name first */
+        struct mqfs_read_ahead *ahead; /* per entry: its snap.yaml, read before its turn */
+        size_t nahead;
 };
 
 /* Loads every entry of the snaps: list (skipped ones become messages), then moves the
@@ -68,6 +70,30 @@ struct mqfs_snaps {
 int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list);
 /* Frees what the load kept (the file names used in messages). */
 void mqfs_snaps_clear(struct mqfs_snaps *st);
+
+/* ---- readahead.c ---- */
+
+/* The snap.yaml of one snaps: entry, read and parsed before the entry's turn comes: what
+ * mqfs_read_snap_yaml(path, shown, &yaml, &error) returned. */
+struct mqfs_read_ahead {
+        char *path;                  /* opened as is; NULL: nothing to read */
+        char *shown;                 /* the path as messages name it */
+        int result;                  /* 0, or what reading or parsing returned */
+        struct mqfs_snap_yaml *yaml; /* on 0, until taken */
+        char *error;                 /* on failure, when there is one (to free()) */
+};
+
+/* mqfs_snap_yaml_load of path, naming the file as shown (escaped) in every message. */
+int mqfs_read_snap_yaml(const char *path, const char *shown, struct mqfs_snap_yaml **out,
+                        char **error);
+
+/* Reads every v[i] with a path. Parsing is most of a large system's load and each file
+ * stands alone, so with enough files and free cores they are shared out among a few
+ * threads (with every signal blocked); the results are the same as one by one. */
+void mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n);
+
+/* Frees the paths and whatever was not taken. */
+void mqfs_read_ahead_clear(struct mqfs_read_ahead *v, size_t n);
 
 /* ---- system.c ---- */
 

@@ -101,26 +101,21 @@ static char *snap_yaml_path(const struct mqfs_snaps *st, const char *path)
         return full;
 }
 
-/* mqfs_snap_yaml_load, naming the file as shown (escaped) in every message. */
-static int load_snap_yaml(const char *path, const char *shown_path, struct mqfs_snap_yaml **out,
-                          char **error)
+/* The entry's snap.yaml at path: as read ahead (see read_ahead) when it was, else now. */
+static int load_snap_yaml(struct mqfs_snaps *st, size_t index, const char *path,
+                          const char *shown_path, struct mqfs_snap_yaml **out, char **error)
 {
-        char *buf = NULL;
-        size_t len = 0;
-        int r = mqfs_read_file(path, MQFS_YAML_MAX_BYTES, &buf, &len, NULL);
-        if (r < 0) {
-                if (r == -ENOMEM)
-                        return r;
-                if (asprintf(error, "%s: cannot read: %s; check the path and its permissions",
-                             shown_path,
-                             r == -EINVAL  ? "not a regular file"
-                             : r == -EFBIG ? "larger than 4 MiB"
-                                           : strerror(-r)) < 0)
-                        *error = NULL;
-                return r;
-        }
-        r = mqfs_snap_yaml_parse(buf, len, shown_path, out, error);
-        free(buf);
+        struct mqfs_read_ahead *a = index < st->nahead ? &st->ahead[index] : NULL;
+        if (a == NULL || a->path == NULL || strcmp(a->path, path) != 0)
+                return mqfs_read_snap_yaml(path, shown_path, out, error);
+        /* Taken once: the read-ahead gives up what it holds. */
+        int r = a->result;
+        *out = a->yaml;
+        *error = a->error;
+        a->yaml = NULL;
+        a->error = NULL;
+        free(a->path);
+        a->path = NULL;
         return r;
 }
 
@@ -167,12 +162,14 @@ static bool bool_value(const struct mqfs_ynode *node)
         return false;
 }
 
+/* The keys of a snaps: entry. */
+static const char *const keys[] = {"name",          "publisher", "type",
+                                   "slots-allowed", "snap-yaml", "snap-yaml-inline"};
+enum { NAME, PUBLISHER, TYPE, SLOTS_ALLOWED, SNAP_YAML, INLINE, NKEYS };
+
 /* One entry of snaps:. 0 when loaded or skipped with a message; <0 for -ENOMEM/-E2BIG. */
 static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, size_t index)
 {
-        static const char *const keys[] = {"name",          "publisher", "type",
-                                           "slots-allowed", "snap-yaml", "snap-yaml-inline"};
-        enum { NAME, PUBLISHER, TYPE, SLOTS_ALLOWED, SNAP_YAML, INLINE, NKEYS };
         struct mqfs_loader *ld = st->ld;
         struct mqfs_ydoc *yd = ld->yd;
         const char *sys_file = ld->origin;
@@ -303,7 +300,7 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                         return -ENOMEM;
                 }
                 l.file = shown_path;
-                r = load_snap_yaml(full, shown_path, &l.snap.yaml, &error);
+                r = load_snap_yaml(st, index, full, shown_path, &l.snap.yaml, &error);
                 free(full);
         } else {
                 l.file = sys_file;
@@ -369,6 +366,71 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
         return 0;
 }
 
+/* The path load_entry will read the entry's snap.yaml from, by the same checks without
+ * their messages and without charging the document's budget (entries of more keys
+ * than a real one has are left to load_entry). NULL when it will read none, or on out
+ * of memory: the entry is then read in its turn, if at all. */
+static char *ahead_path(const struct mqfs_snaps *st, const struct mqfs_ynode *entry, size_t index)
+{
+        enum { MAX_PAIRS = 16 };
+        struct mqfs_ydoc quiet = {.visits_left = MAX_PAIRS}; /* the only budget spent */
+        const struct mqfs_ynode *v[NKEYS];
+        size_t len;
+
+        if (st->dup_of[index] != 0 || mqfs_ykind(entry) != MQFS_YMAP ||
+            !mqfs_ymap_get(&quiet, entry, keys, NKEYS, v))
+                return NULL;
+        const char *text = mqfs_yscalar(v[NAME], &len);
+        if (mqfs_ykind(v[NAME]) != MQFS_YSTRING || !mqfs_snap_name_valid(text, len))
+                return NULL;
+        enum mqfs_ykind kind = mqfs_ykind(v[PUBLISHER]);
+        if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YSTRING)
+                return NULL;
+        kind = mqfs_ykind(v[TYPE]);
+        if (kind == MQFS_YSTRING) {
+                text = mqfs_yscalar(v[TYPE], &len);
+                size_t type = 0;
+                while (
+                    type < sizeof(snap_types) / sizeof(*snap_types) &&
+                    (strlen(snap_types[type]) != len || memcmp(snap_types[type], text, len) != 0))
+                        type++;
+                if (type == sizeof(snap_types) / sizeof(*snap_types))
+                        return NULL;
+        } else if (kind != MQFS_YABSENT && kind != MQFS_YNULL) {
+                return NULL;
+        }
+        kind = mqfs_ykind(v[SLOTS_ALLOWED]);
+        if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YBOOL)
+                return NULL;
+        if (v[SNAP_YAML] == NULL || v[INLINE] != NULL || mqfs_ykind(v[SNAP_YAML]) != MQFS_YSTRING)
+                return NULL;
+        text = mqfs_yscalar(v[SNAP_YAML], &len);
+        if (memchr(text, '\0', len) != NULL)
+                return NULL;
+        char *path = strndup(text, len);
+        char *full = path ? snap_yaml_path(st, path) : NULL;
+        free(path);
+        return full;
+}
+
+/* Reads ahead the snap.yaml of every entry that load_entry will read (see readahead.c). */
+static int read_ahead(struct mqfs_snaps *st, const struct mqfs_ynode *const *items, size_t n)
+{
+        st->ahead = calloc(n ? n : 1, sizeof(*st->ahead));
+        if (st->ahead == NULL)
+                return -ENOMEM;
+        st->nahead = n;
+        for (size_t i = 0; i < n; i++) {
+                struct mqfs_read_ahead *a = &st->ahead[i];
+                a->path = ahead_path(st, items[i], i);
+                a->shown = a->path ? shown(a->path) : NULL;
+                if (a->path != NULL && a->shown == NULL)
+                        return -ENOMEM;
+        }
+        mqfs_read_ahead_run(st->ahead, n);
+        return 0;
+}
+
 static int loaded_cmp(const void *pa, const void *pb)
 {
         const struct mqfs_loaded_snap *a = pa, *b = pb;
@@ -383,6 +445,8 @@ int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list)
         if (!mqfs_ydoc_visit(ld->yd, n))
                 return -E2BIG;
         int r = index_claims(st, items, n);
+        if (r == 0)
+                r = read_ahead(st, items, n);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const struct mqfs_ynode *entry = items[i];
                 ld->key = mqfs_yline(entry);
@@ -418,5 +482,7 @@ void mqfs_snaps_clear(struct mqfs_snaps *st)
                 free(st->files[i]);
         free(st->files);
         free(st->dup_of);
+        mqfs_read_ahead_clear(st->ahead, st->nahead);
+        free(st->ahead);
         memset(st, 0, sizeof(*st));
 }
