@@ -247,6 +247,58 @@ static int open_without_groups(int backing_fd, const struct mqfs_caller *caller,
         return -EAGAIN;
 }
 
+/* Whether the mqueue root lets anyone create and remove entries (write and search for
+ * others), so that a caller's groups cannot decide its own check: the kernel makes it
+ * 1777; only an administrator's chmod makes it otherwise. */
+static bool dir_open_to_all(int backing_fd)
+{
+        struct stat st;
+        const mode_t wx = S_IWOTH | S_IXOTH;
+        return fstat(backing_fd, &st) == 0 && (st.st_mode & wx) == wx;
+}
+
+/* The caller with no supplementary groups, for calls they cannot decide. */
+static struct mqfs_caller without_groups(const struct mqfs_caller *caller)
+{
+        struct mqfs_caller bare = *caller;
+        bare.ngroups = 0;
+        bare.groups = NULL;
+        bare.load_groups = NULL;
+        bare.load_ctx = NULL;
+        return bare;
+}
+
+/* O_CREAT as the caller without reading its groups, when the mqueue root is open to
+ * all: an exclusive create checks nothing but that directory, and the new queue takes
+ * the caller's uid and primary gid. A queue that exists already (without O_EXCL) is
+ * opened as open_without_groups judges it. Returns the descriptor, -errno, or -EAGAIN
+ * to say: load the groups and take the full path. */
+static int create_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                                 int oflag, bool may_create, mode_t mode,
+                                 const struct mq_attr *attr)
+{
+        if (!(oflag & O_EXCL)) {
+                struct stat st;
+                if (fstatat(backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                        int fd = open_without_groups(backing_fd, caller, name, oflag);
+                        return fd == -ENOENT ? -EAGAIN : fd; /* gone: create it after all */
+                }
+                if (errno != ENOENT)
+                        return -EAGAIN;
+                if (!may_create)
+                        return -EACCES;
+        }
+        struct mqfs_caller bare = without_groups(caller);
+        struct mqfs_creds_saved saved;
+        int err = mqfs_creds_enter(&bare, &saved);
+        if (err < 0)
+                return err;
+        int fd = create_queue(name, (oflag & O_ACCMODE) | O_NONBLOCK, mode, attr);
+        mqfs_creds_leave(&saved);
+        /* Made by someone else meanwhile: opening it is the full path's job. */
+        return fd == -EEXIST && !(oflag & O_EXCL) ? -EAGAIN : fd;
+}
+
 static struct mqfs_handle *handle_new(const char *snap, const char *name, int oflag)
 {
         size_t snap_len = strlen(snap), name_len = strlen(name);
@@ -289,6 +341,9 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
         int fd = -EAGAIN;
         if (caller->load_groups != NULL && !create)
                 fd = open_without_groups(b->backing_fd, caller, name, oflag);
+        else if (caller->load_groups != NULL && dir_open_to_all(b->backing_fd))
+                fd = create_without_groups(b->backing_fd, caller, name, oflag, may_create, mode,
+                                           attr);
         if (fd == -EAGAIN) {
                 struct mqfs_creds_saved saved;
                 err = mqfs_creds_enter(caller, &saved);
@@ -343,6 +398,14 @@ int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqf
         err = mqfs_broker_check(b, snap, name, MQFS_PERM_DELETE);
         if (err < 0)
                 return err;
+        /* The kernel's checks of an unlink are the directory's and the sticky bit's (the
+         * caller must own the queue or the directory): no group decides them when the
+         * directory is open to all. */
+        struct mqfs_caller bare;
+        if (caller->load_groups != NULL && dir_open_to_all(b->backing_fd)) {
+                bare = without_groups(caller);
+                caller = &bare;
+        }
         struct mqfs_creds_saved saved;
         err = mqfs_creds_enter(caller, &saved);
         if (err < 0)

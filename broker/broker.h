@@ -33,8 +33,9 @@ struct mqfs_grants;
  * the rest of an open). When set, ngroups/groups are not known yet; the broker calls
  * load_groups(load_ctx) before acting with the caller's credentials, which must fill
  * ngroups/groups of this very struct and clear load_groups, and return 0 or -errno.
- * mqfs_broker_open without O_CREAT skips it when the groups cannot change the kernel's
- * answer (see there). */
+ * mqfs_broker_open and mqfs_broker_unlink skip it when the groups cannot change the
+ * kernel's answer: opening a queue whose group cannot decide (see mqfs_broker_open),
+ * and creating or removing in an mqueue root open to all (1777, the kernel's own). */
 struct mqfs_caller {
         uid_t uid;
         gid_t gid;

@@ -726,9 +726,10 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 }
 
 /* What a create and an unlink in a view check before the broker: the parent is a view
- * (the root holds views only), the name is a queue name, the caller's AppArmor label fits
- * the view, and the caller's full credentials (with supplementary groups) are known.
- * 0 with *dir, q and cb filled in, or -errno to reply. */
+ * (the root holds views only), the name is a queue name, and the caller's AppArmor label
+ * fits the view. The caller's supplementary groups are read only if the broker finds
+ * they could matter (broker.h); see groups_unreadable after the call. 0 with *dir, q and
+ * cb filled in, or -errno to reply. */
 static int prepare_entry_change(fuse_req_t req, struct mqfs_view_fs *fs, fuse_ino_t parent,
                                 const char *name, const char *op, struct mqfs_inode **dir,
                                 char q[MQFS_QNAME_MAX + 2], struct caller_buf *cb)
@@ -744,12 +745,18 @@ static int prepare_entry_change(fuse_req_t req, struct mqfs_view_fs *fs, fuse_in
         err = mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, d->snap, q, op);
         if (err)
                 return err;
-        if (mqfs_caller_full(req, cb) != 0) {
-                mqfs_log_denial(d->snap, q, op, "the caller's supplementary groups cannot be read");
-                return -EACCES;
-        }
+        mqfs_caller_lazy(req, cb);
         *dir = d;
         return 0;
+}
+
+/* Logs a refusal that came from not being able to read the caller's groups; true then. */
+static bool groups_unreadable(const struct caller_buf *cb, const char *snap, const char *q,
+                              const char *op)
+{
+        if (cb->groups_failed)
+                mqfs_log_denial(snap, q, op, "the caller's supplementary groups cannot be read");
+        return cb->groups_failed;
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -771,10 +778,11 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         int oflag = (fi->flags & (O_ACCMODE | O_EXCL)) | O_CREAT | O_NONBLOCK;
         err = mqfs_broker_open(fs->broker, dir->snap, &cb.c, q, oflag, mode & 07777, NULL, &h);
         if (err) {
-                mqfs_note_denial(fs, dir->snap, q, "create", err, MQFS_PERM_CREATE);
+                if (!groups_unreadable(&cb, dir->snap, q, "create"))
+                        mqfs_note_denial(fs, dir->snap, q, "create", err, MQFS_PERM_CREATE);
                 goto out;
         }
-        err = mqfs_broker_stat(fs->broker, dir->snap, &cb.c, q, &e.attr);
+        err = mqfs_broker_handle_stat(fs->broker, h, &e.attr);
         if (!err)
                 err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
         if (err) {
@@ -809,12 +817,14 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         int err = prepare_entry_change(req, fs, parent, name, "unlink", &dir, q, &cb);
         if (!err) {
                 err = mqfs_broker_unlink(fs->broker, dir->snap, &cb.c, q);
-                mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
+                if (!groups_unreadable(&cb, dir->snap, q, "unlink"))
+                        mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
                 /* With the grant, a refusal is the kernel's sticky-bit rule (the caller
                  * owns neither queue nor directory), which unlink(2) gives as EPERM
                  * where mq_unlink says EACCES. The VFS does not check it for us: FUSE
                  * hides the sticky bit from it without default_permissions. */
-                if (err == -EACCES && (mqfs_granted(fs, dir->snap, q) & MQFS_PERM_DELETE))
+                if (err == -EACCES && !cb.groups_failed &&
+                    (mqfs_granted(fs, dir->snap, q) & MQFS_PERM_DELETE))
                         err = -EPERM;
         }
         fuse_reply_err(req, -err);

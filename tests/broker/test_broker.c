@@ -888,14 +888,40 @@ static void groups_are_read_only_when_they_can_decide(void **state)
         /* Bob, in none of the groups, gets the other bits either way. */
         assert_int_equal(try_open("s", &BOB, "/deny", O_RDONLY), 0);
 
-        /* Creating, and every other call as the caller, loads them. */
+        /* Creating and removing in the kernel's 1777 mqueue root: the directory lets
+         * everyone, so no groups; the new queue is the caller's uid and primary gid. */
         l = lazy_alice();
         assert_int_equal(lazy_open(&l, "/new", O_RDWR | O_CREAT), 0);
+        assert_int_equal(l.loads, 0);
+        struct stat st;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/new", mqfs_test_kernel_dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_uid, ALICE.uid);
+        assert_int_equal(st.st_gid, ALICE.gid);
+        l = lazy_alice();
+        l.c.load_ctx = &l;
+        assert_int_equal(mqfs_broker_unlink(broker, "s", &l.c, "/new"), 0);
+        assert_int_equal(l.loads, 0);
+        /* O_CREAT on a queue that exists is an open, judged as one: /grp needs them. */
+        l = lazy_alice();
+        assert_int_equal(lazy_open(&l, "/grp", O_RDONLY | O_CREAT), 0);
         assert_int_equal(l.loads, 1);
+        /* A root an administrator closed to others: the groups can decide, so read. */
+        assert_int_equal(chmod(mqfs_test_kernel_dir, 01775), 0);
+        assert_int_equal(chown(mqfs_test_kernel_dir, 0, 5000), 0);
+        l = lazy_alice();
+        int made = lazy_open(&l, "/new", O_RDWR | O_CREAT);
+        assert_int_equal(l.loads, 1);
+        assert_int_equal(made,
+                         mqfs_test_kernel_open_as(&ALICE, "/new2", O_RDWR | O_CREAT, 0600, NULL));
+        assert_int_equal(made, 0); /* by supplementary group 5000 */
         l = lazy_alice();
         l.c.load_ctx = &l;
         assert_int_equal(mqfs_broker_unlink(broker, "s", &l.c, "/new"), 0);
         assert_int_equal(l.loads, 1);
+        assert_int_equal(chown(mqfs_test_kernel_dir, 0, 0), 0);
+        assert_int_equal(chmod(mqfs_test_kernel_dir, 01777), 0);
 
         /* A loader that fails refuses only what needed it. */
         l = lazy_alice();
