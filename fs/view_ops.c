@@ -737,8 +737,12 @@ static int prepare_entry_change(fuse_req_t req, struct mqfs_view_fs *fs, fuse_in
         struct mqfs_inode *d = mqfs_inode_get(fs->inodes, parent);
         if (!d)
                 return -ESTALE;
+        /* In the root (views only, 0700): EPERM for root, EACCES for others, as the
+         * kernel's directory check would say first. */
+        if (d->kind == MQFS_INODE_ROOT)
+                return fuse_req_ctx(req)->uid == 0 ? -EPERM : -EACCES;
         if (d->kind != MQFS_INODE_VIEW)
-                return d->kind == MQFS_INODE_ROOT ? -EPERM : -ENOTDIR;
+                return -ENOTDIR;
         int err = queue_name(name, q);
         if (err)
                 return err;

@@ -875,6 +875,23 @@ static int user_walks_mount_root(void *arg)
         return err;
 }
 
+static int user_changes_mount_root(void *arg)
+{
+        (void)arg;
+        char p[256];
+        pathf(p, sizeof(p), "%s/newq", E.mnt);
+        int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+                close(fd);
+                return -1;
+        }
+        int err = errno;
+        pathf(p, sizeof(p), "%s/cons", E.mnt);
+        if (unlink(p) == 0 || errno != err)
+                return -2;
+        return err;
+}
+
 static void test_non_root_checks_without_default_permissions(void **state)
 {
         (void)state;
@@ -922,8 +939,10 @@ static void test_non_root_checks_without_default_permissions(void **state)
         assert_int_equal(run_as(uid, gid, user_touches_now, "shared"), EACCES);
         assert_int_equal(run_as(uid, gid, user_sets_times, "blk"), EPERM);
 
-        /* The mount root is root's (0700): a user can neither walk nor list it. */
+        /* The mount root is root's (0700): a user can neither walk nor list it, nor
+         * create or remove in it. */
         assert_int_equal(run_as(uid, gid, user_walks_mount_root, NULL), EACCES);
+        assert_int_equal(run_as(uid, gid, user_changes_mount_root, NULL), EACCES);
 
         umount2(E.consview, MNT_DETACH);
         E.consview_mounted = false;
