@@ -811,6 +811,33 @@ out:
         mqfs_caller_release(&cb);
 }
 
+/* Remembers an unlink through view (see own_unlinks in view_ops.h). When the list is
+ * full the event invalidates as usual: one needless round trip, nothing wrong. */
+static void note_own_unlink(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+{
+        size_t max = sizeof(fs->own_unlinks) / sizeof(fs->own_unlinks[0]);
+
+        if (fs->nown_unlinks == max)
+                return;
+        fs->own_unlinks[fs->nown_unlinks].view = view;
+        snprintf(fs->own_unlinks[fs->nown_unlinks].name,
+                 sizeof(fs->own_unlinks[fs->nown_unlinks].name), "%s", q);
+        fs->nown_unlinks++;
+}
+
+/* Whether the removal of q seen now was an unlink through view; forgets it if so (each
+ * unlink makes one event, and events come in order). */
+static bool was_own_unlink(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+{
+        for (size_t i = 0; i < fs->nown_unlinks; i++) {
+                if (fs->own_unlinks[i].view != view || strcmp(fs->own_unlinks[i].name, q) != 0)
+                        continue;
+                fs->own_unlinks[i] = fs->own_unlinks[--fs->nown_unlinks];
+                return true;
+        }
+        return false;
+}
+
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
         struct mqfs_view_fs *fs = fs_of(req);
@@ -830,6 +857,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
                 if (err == -EACCES && !cb.groups_failed &&
                     (mqfs_granted(fs, dir->snap, q) & MQFS_PERM_DELETE))
                         err = -EPERM;
+                if (!err)
+                        note_own_unlink(fs, dir->ino, q);
         }
         fuse_reply_err(req, -err);
         mqfs_caller_release(&cb);
@@ -971,6 +1000,9 @@ void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_gran
                                  const struct mqfs_grants *new)
 {
         mqfs_grants_diff(old, new, on_grant_change, fs);
+        /* A view that lost the grant gets no event for its unlinks: forget them all
+         * (the events then invalidate, which is never wrong). */
+        fs->nown_unlinks = 0;
         struct prune_ctx ctx = {.g = new};
         mqfs_inode_prune(fs->inodes, still_granted, &ctx);
         mqfs_files_recheck(fs);
@@ -981,13 +1013,16 @@ void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name)
         struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
         size_t n = g ? mqfs_grants_snap_count(g) : 0;
 
+        if (!name)
+                fs->nown_unlinks = 0; /* events lost: which are ours is unknown */
+
         for (size_t i = 0; i < n; i++) {
                 const struct mqfs_view *v = mqfs_grants_view_at(g, i);
                 struct mqfs_inode *view = mqfs_inode_find(fs->inodes, mqfs_view_snap(v), NULL);
                 if (!view)
                         continue; /* the kernel holds nothing under it */
                 if (name) {
-                        if (mqfs_view_perms(v, name))
+                        if (mqfs_view_perms(v, name) && !was_own_unlink(fs, view->ino, name))
                                 inval_entry(fs, view->ino, name + 1);
                         continue;
                 }

@@ -22,9 +22,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "caller_ns.h"
+#include "qname.h"
 
 struct fuse_session;
 struct fuse_lowlevel_ops;
@@ -64,6 +66,14 @@ struct mqfs_view_fs {
         struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
         bool aa_labels; /* AppArmor runs: callers' labels are checked (aa_label.h) */
         bool closing;
+        /* Unlinks made through a view whose inotify event has not been read yet: the
+         * kernel removed that view's entry itself, so the event must not invalidate the
+         * entry again (by then it may be a queue created anew through the view). */
+        struct {
+                uint64_t view;
+                char name[MQFS_QNAME_MAX + 2];
+        } own_unlinks[16];
+        size_t nown_unlinks;
 };
 
 /* 0, or -errno after logging why (no /proc, no memory). */
