@@ -1,7 +1,9 @@
 /* resolve.c — connections (SPEC §2.3) and grants (SPEC §2.4) of a loaded system.
  *
- * Auto-connection indexes every slot by (publisher, identifier) in a sorted array, so
- * that each plug finds its candidates by binary search: O((plugs + slots) log slots). */
+ * Auto-connection groups the slots by publisher and sorts each group by identifier, so
+ * that each plug finds its candidates by binary search among its own publisher's slots:
+ * O(snaps log snaps + (plugs + slots) log slots), with small logarithms when
+ * publishers have few snaps each. */
 #include "loader.h"
 
 #include "grants.h"
@@ -190,17 +192,17 @@ int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list
 
 /* ---- auto-connection ---- */
 
+/* A slot with a publisher, as a candidate for the plugs of that publisher's snaps. */
 struct slot_key {
-        const char *publisher, *label;
+        const char *label;
         size_t snap, slot;
 };
 
+/* Within one publisher: by identifier, then by snap and slot (name order). */
 static int slot_key_cmp(const void *pa, const void *pb)
 {
         const struct slot_key *a = pa, *b = pb;
-        int c = strcmp(a->publisher, b->publisher);
-        if (c == 0)
-                c = strcmp(a->label, b->label);
+        int c = strcmp(a->label, b->label);
         if (c == 0)
                 c = (a->snap > b->snap) - (a->snap < b->snap);
         if (c == 0)
@@ -219,16 +221,13 @@ static int ref_cmp(const void *pa, const void *pb)
         return 0;
 }
 
-/* First index in keys[lo, hi) not ordered before (publisher, label). */
-static size_t lower_bound(const struct slot_key *keys, size_t n, const char *publisher,
-                          const char *label, bool upper)
+/* First index in keys[0, n) not ordered before label (after it when upper). */
+static size_t lower_bound(const struct slot_key *keys, size_t n, const char *label, bool upper)
 {
         size_t lo = 0, hi = n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(keys[mid].publisher, publisher);
-                if (c == 0)
-                        c = strcmp(keys[mid].label, label);
+                int c = strcmp(keys[mid].label, label);
                 if (c < 0 || (upper && c == 0))
                         lo = mid + 1;
                 else
@@ -265,47 +264,84 @@ static int warn_ambiguous(struct mqfs_loader *ld, size_t snap, size_t plug,
         return r;
 }
 
+/* Snaps by publisher, then by index. */
+static int publisher_cmp(const void *pa, const void *pb, void *arg)
+{
+        const struct mqfs_system *sys = arg;
+        size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+        int c = strcmp(sys->snaps[a].publisher, sys->snaps[b].publisher);
+        return c ? c : (a > b) - (a < b);
+}
+
+/* Every slot of an asserted snap, grouped by publisher (a plug only auto-connects to a
+ * slot of its own publisher) and sorted within the group (slot_key_cmp). *groups gets,
+ * per snap, the range of its publisher's group in *keys (empty when unasserted): a plug
+ * then searches the few slots of its publisher, not all of them. */
+static int index_slots(const struct mqfs_system *sys, struct slot_key **keys, size_t (**groups)[2])
+{
+        size_t total = 0, nasserted = 0, nkeys = 0;
+        for (size_t i = 0; i < sys->nsnaps; i++)
+                total += sys->snaps[i].yaml->nslots;
+        size_t *order = calloc(sys->nsnaps ? sys->nsnaps : 1, sizeof(*order));
+        *keys = calloc(total ? total : 1, sizeof(**keys));
+        *groups = calloc(sys->nsnaps ? sys->nsnaps : 1, sizeof(**groups));
+        if (order == NULL || *keys == NULL || *groups == NULL) {
+                free(order);
+                return -ENOMEM;
+        }
+        /* Unasserted snaps never auto-connect: only slots with a publisher are indexed. */
+        for (size_t i = 0; i < sys->nsnaps; i++)
+                if (sys->snaps[i].publisher[0] != '\0')
+                        order[nasserted++] = i;
+        qsort_r(order, nasserted, sizeof(*order), publisher_cmp, (void *)sys);
+        for (size_t i = 0; i < nasserted;) {
+                const char *publisher = sys->snaps[order[i]].publisher;
+                size_t first = nkeys, end = i;
+                for (; end < nasserted && strcmp(sys->snaps[order[end]].publisher, publisher) == 0;
+                     end++) {
+                        const struct mqfs_system_snap *s = &sys->snaps[order[end]];
+                        for (size_t k = 0; k < s->yaml->nslots; k++)
+                                (*keys)[nkeys++] =
+                                    (struct slot_key){s->yaml->slots[k].label, order[end], k};
+                }
+                qsort(*keys + first, nkeys - first, sizeof(**keys), slot_key_cmp);
+                for (; i < end; i++) {
+                        (*groups)[order[i]][0] = first;
+                        (*groups)[order[i]][1] = nkeys;
+                }
+        }
+        free(order);
+        return 0;
+}
+
 static int auto_connect(struct mqfs_loader *ld)
 {
         const struct mqfs_system *sys = ld->sys;
-        size_t nkeys = 0, total = 0;
-        int r = 0;
-
-        for (size_t i = 0; i < sys->nsnaps; i++)
-                total += sys->snaps[i].yaml->nslots;
-        struct slot_key *keys = calloc(total ? total : 1, sizeof(*keys));
-        if (keys == NULL)
-                return -ENOMEM;
-        /* Unasserted snaps never auto-connect: only slots with a publisher are indexed. */
-        for (size_t i = 0; i < sys->nsnaps; i++) {
-                const struct mqfs_system_snap *s = &sys->snaps[i];
-                if (s->publisher[0] == '\0')
-                        continue;
-                for (size_t k = 0; k < s->yaml->nslots; k++)
-                        keys[nkeys++] =
-                            (struct slot_key){s->publisher, s->yaml->slots[k].label, i, k};
-        }
-        qsort(keys, nkeys, sizeof(*keys), slot_key_cmp);
-        if (ld->ndisconnected > 1)
+        struct slot_key *keys = NULL;
+        size_t(*groups)[2] = NULL;
+        int r = index_slots(sys, &keys, &groups);
+        if (r == 0 && ld->ndisconnected > 1)
                 qsort(ld->disconnected, ld->ndisconnected, sizeof(*ld->disconnected), ref_cmp);
 
         for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
                 const struct mqfs_system_snap *s = &sys->snaps[i];
+                const struct slot_key *group = keys + groups[i][0];
+                size_t ngroup = groups[i][1] - groups[i][0];
                 if (s->publisher[0] == '\0')
                         continue;
                 for (size_t k = 0; r == 0 && k < s->yaml->nplugs; k++) {
                         const char *label = s->yaml->plugs[k].label;
-                        size_t lo = lower_bound(keys, nkeys, s->publisher, label, false);
-                        size_t hi = lower_bound(keys, nkeys, s->publisher, label, true);
+                        size_t lo = lower_bound(group, ngroup, label, false);
+                        size_t hi = lower_bound(group, ngroup, label, true);
                         if (hi - lo > 1) {
                                 /* As snapd: more than one candidate connects none, counted
                                  * before disconnections are taken into account. */
-                                r = warn_ambiguous(ld, i, k, keys + lo, hi - lo);
+                                r = warn_ambiguous(ld, i, k, group + lo, hi - lo);
                                 continue;
                         }
                         if (hi == lo)
                                 continue;
-                        struct mqfs_conn_ref ref = {i, k, keys[lo].snap, keys[lo].slot, false};
+                        struct mqfs_conn_ref ref = {i, k, group[lo].snap, group[lo].slot, false};
                         if (ld->ndisconnected > 0 &&
                             bsearch(&ref, ld->disconnected, ld->ndisconnected,
                                     sizeof(*ld->disconnected), ref_cmp) != NULL)
@@ -314,6 +350,7 @@ static int auto_connect(struct mqfs_loader *ld)
                 }
         }
         free(keys);
+        free(groups);
         return r;
 }
 
