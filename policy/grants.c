@@ -131,6 +131,11 @@ static int entry_cmp(const void *a, const void *b)
         return strcmp(x->queue, y->queue);
 }
 
+static bool same_snap(const struct grant_entry *a, const struct grant_entry *b)
+{
+        return a->snap == b->snap || strcmp(a->snap, b->snap) == 0;
+}
+
 static uint64_t name_hash(const char *s)
 {
         uint64_t h = 14695981039346656037ull; /* FNV-1a */
@@ -157,7 +162,8 @@ static int pack(struct mqfs_grants *g, size_t snaps)
         size_t v = 0;
         for (size_t i = 0; i < g->count; i++) {
                 const struct grant_entry *e = &g->entries[i];
-                if (v == 0 || strcmp(views[v - 1].snap, e->snap) != 0) {
+                /* Sorted: a new snap is one unlike the previous entry's. */
+                if (v == 0 || !same_snap(&g->entries[i - 1], e)) {
                         const char *name = mqfs_arena_strndup(&packed, e->snap, strlen(e->snap));
                         if (name == NULL)
                                 goto fail;
@@ -206,12 +212,36 @@ fail:
         return -ENOMEM;
 }
 
+/* Sorts the entries (entry_cmp). Builders usually add grants snap by snap in name
+ * order (mqfs_system_grants does): then only each snap's run needs sorting, a few
+ * entries each, rather than the whole table. */
+static void sort_entries(struct mqfs_grants *g)
+{
+        bool grouped = true;
+        for (size_t i = 1; grouped && i < g->count; i++) {
+                const struct grant_entry *a = &g->entries[i - 1], *b = &g->entries[i];
+                grouped = a->snap == b->snap || strcmp(a->snap, b->snap) <= 0;
+        }
+        if (!grouped) {
+                qsort(g->entries, g->count, sizeof(*g->entries), entry_cmp);
+                return;
+        }
+        for (size_t i = 0; i < g->count;) {
+                size_t end = i + 1;
+                while (end < g->count && same_snap(&g->entries[i], &g->entries[end]))
+                        end++;
+                if (end - i > 1)
+                        qsort(g->entries + i, end - i, sizeof(*g->entries), entry_cmp);
+                i = end;
+        }
+}
+
 int mqfs_grants_freeze(struct mqfs_grants *g)
 {
         if (g->frozen)
                 return 0;
         if (g->count > 1) /* an empty table has no array: qsort(NULL) is undefined */
-                qsort(g->entries, g->count, sizeof(*g->entries), entry_cmp);
+                sort_entries(g);
 
         /* Fold duplicates: keep the first of each (snap, queue), or-ing the perms in. */
         size_t kept = 0;

@@ -390,12 +390,37 @@ int mqfs_resolve(struct mqfs_loader *ld)
 
 /* ---- grants ---- */
 
+/* The grants of a connection to its plug's snap: the slot's permissions, and open
+ * always (also for `permissions: []`). */
+static int grant_connection(struct mqfs_grants *g, const struct mqfs_connection *c)
+{
+        int r = 0;
+        for (size_t p = 0; r == 0 && p < c->slot->npaths; p++)
+                r = mqfs_grants_add(g, c->plug_snap->name, c->slot->paths[p],
+                                    c->slot->perms | MQFS_PERM_OPEN);
+        return r;
+}
+
+/* Connections in plug snap order (as mqfs_resolve leaves them). */
+static bool conns_by_plug_snap(const struct mqfs_system *sys)
+{
+        for (size_t i = 1; i < sys->nconns; i++)
+                if (sys->conns[i - 1].plug_snap > sys->conns[i].plug_snap)
+                        return false;
+        return true;
+}
+
 int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
 {
         struct mqfs_grants *g = NULL;
         int r = mqfs_grants_new(&g);
         if (r < 0)
                 return r;
+        /* Snap by snap in name order, each with the connections of its plugs when they
+         * are in that order too: freezing then sorts each snap's few grants, not the
+         * whole table. The table is the same either way. */
+        bool interleave = conns_by_plug_snap(sys);
+        size_t c = 0;
         for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
                 const struct mqfs_system_snap *s = &sys->snaps[i];
                 r = mqfs_grants_add_snap(g, s->name);
@@ -404,14 +429,12 @@ int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
                         for (size_t p = 0; r == 0 && p < s->yaml->slots[k].npaths; p++)
                                 r = mqfs_grants_add(g, s->name, s->yaml->slots[k].paths[p],
                                                     MQFS_PERM_ALL);
+                for (; r == 0 && interleave && c < sys->nconns && sys->conns[c].plug_snap == s; c++)
+                        r = grant_connection(g, &sys->conns[c]);
         }
-        for (size_t i = 0; r == 0 && i < sys->nconns; i++) {
-                const struct mqfs_connection *c = &sys->conns[i];
-                /* The slot's permissions; open always (also for `permissions: []`). */
-                for (size_t p = 0; r == 0 && p < c->slot->npaths; p++)
-                        r = mqfs_grants_add(g, c->plug_snap->name, c->slot->paths[p],
-                                            c->slot->perms | MQFS_PERM_OPEN);
-        }
+        /* The rest (all of them when not in order). */
+        for (; r == 0 && c < sys->nconns; c++)
+                r = grant_connection(g, &sys->conns[c]);
         if (r == 0)
                 r = mqfs_grants_freeze(g);
         if (r < 0) {
