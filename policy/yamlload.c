@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,17 +106,19 @@ struct builder {
         const char *origin;
         const struct mqfs_ydoc_hook *hook;
         char **error;
-        struct frame frames[MQFS_YAML_MAX_DEPTH];
         size_t naliases;
         size_t depth, flow;
         const struct mqfs_ynode **children; /* of the open lists and maps, in order */
         size_t nchildren, cap_children;
-        struct anchor anchors[MQFS_YAML_MAX_ANCHORS];
         size_t nanchors, nanchors_seen; /* distinct, and all (duplicates too) */
         size_t nodes, scalar_bytes;
         /* The first alias or anchor error: nothing more is built after it. */
         const char *problem, *context;
         size_t problem_line, context_line;
+        /* Last, and left unset at the start (7 KiB to zero per document): a frame is
+         * written when its level opens, an anchor when it is counted in. */
+        struct frame frames[MQFS_YAML_MAX_DEPTH];
+        struct anchor anchors[MQFS_YAML_MAX_ANCHORS];
 };
 
 /* Adds node to the collection open at level (the number of collections around it). */
@@ -398,14 +401,21 @@ int mqfs_ydoc_load(struct mqfs_ydoc *yd, const char *buf, size_t len, const char
         memset(yd, 0, sizeof(*yd));
         if (error)
                 *error = NULL;
-        b = calloc(1, sizeof(*b));
+        b = malloc(sizeof(*b));
+        if (b != NULL) {
+                memset(b, 0, offsetof(struct builder, frames));
+                b->yd = yd;
+                b->buf = buf;
+                b->len = len;
+                b->origin = origin;
+                b->hook = hook;
+                b->error = error;
+        }
         if (b == NULL || !yaml_parser_initialize(&parser)) {
                 r = -ENOMEM;
                 goto out;
         }
         parser_ready = true;
-        *b = (struct builder){
-            .yd = yd, .buf = buf, .len = len, .origin = origin, .hook = hook, .error = error};
         yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
         for (bool done = false; !done && r == 0;) {
                 yaml_event_t event;
