@@ -81,6 +81,7 @@ struct mqfs_read_ahead {
         int result;                  /* 0, or what reading or parsing returned */
         struct mqfs_snap_yaml *yaml; /* on 0, until taken */
         char *error;                 /* on failure, when there is one (to free()) */
+        bool by_helper;              /* read on a helper thread */
 };
 
 /* mqfs_snap_yaml_load of path, naming the file as shown (escaped) in every message. */

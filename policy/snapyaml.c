@@ -307,6 +307,11 @@ static struct mqfs_snap_yaml *compact(const struct mqfs_snap_yaml *src)
 
 /* ---- public ---- */
 
+struct mqfs_snap_yaml *mqfs_snap_yaml_copy(const struct mqfs_snap_yaml *snap)
+{
+        return compact(snap);
+}
+
 void mqfs_snap_yaml_free(struct mqfs_snap_yaml *snap)
 {
         free(snap); /* one block, see compact() */

@@ -93,6 +93,10 @@ int mqfs_snap_yaml_load(const char *path, struct mqfs_snap_yaml **out, char **er
 int mqfs_snap_yaml_from_node(yaml_document_t *doc, yaml_node_t *node, const char *origin,
                              struct mqfs_snap_yaml **out, char **error);
 
+/* A copy (one block, like every snap_yaml), allocated by the calling thread; NULL on
+ * out of memory. */
+struct mqfs_snap_yaml *mqfs_snap_yaml_copy(const struct mqfs_snap_yaml *snap);
+
 void mqfs_snap_yaml_free(struct mqfs_snap_yaml *snap);
 
 /* The report line for a snap with bad plugs or slots, or NULL when there are none
