@@ -354,16 +354,43 @@ static int auto_connect(struct mqfs_loader *ld)
         return r;
 }
 
+/* Sorts ld->conns (ref_cmp): the first nmanual were listed under connections:, in any
+ * order; auto_connect appended the rest in plug order already, so only the manual ones
+ * are sorted, then both runs merged. The whole array is sorted instead when the rest
+ * is not in order after all, or there is no memory for the merge. */
+static void sort_conns(struct mqfs_loader *ld, size_t nmanual)
+{
+        struct mqfs_conn_ref *v = ld->conns, *merged = NULL;
+        size_t n = ld->nconns;
+        bool in_order = true;
+        for (size_t i = nmanual + 1; in_order && i < n; i++)
+                in_order = ref_cmp(&v[i - 1], &v[i]) <= 0;
+        if (in_order && nmanual > 0 && nmanual < n)
+                merged = calloc(n, sizeof(*merged));
+        if (merged == NULL) {
+                if (n > 1 && (!in_order || nmanual > 0))
+                        qsort(v, n, sizeof(*v), ref_cmp);
+                return;
+        }
+        qsort(v, nmanual, sizeof(*v), ref_cmp);
+        size_t a = 0, b = nmanual;
+        for (size_t i = 0; i < n; i++)
+                merged[i] = b == n || (a < nmanual && ref_cmp(&v[a], &v[b]) <= 0) ? v[a++] : v[b++];
+        free(v);
+        ld->conns = merged;
+        ld->cap_conns = n;
+}
+
 int mqfs_resolve(struct mqfs_loader *ld)
 {
         struct mqfs_system *sys = ld->sys;
+        size_t nmanual = ld->nconns;
         int r = auto_connect(ld);
         if (r < 0)
                 return r;
         /* Sorted by index is sorted by name; a pair listed twice (manual and auto, or
          * manual twice) is one connection, manual if any of them is. */
-        if (ld->nconns > 1)
-                qsort(ld->conns, ld->nconns, sizeof(*ld->conns), ref_cmp);
+        sort_conns(ld, nmanual);
         sys->conns = calloc(ld->nconns ? ld->nconns : 1, sizeof(*sys->conns));
         if (sys->conns == NULL)
                 return -ENOMEM;
