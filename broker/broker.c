@@ -517,8 +517,8 @@ int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqf
         unsigned perms = mqfs_broker_perms(b, snap, name);
         if (perms == 0)
                 return -ENOENT;
-        if (((mask & R_OK) && !(perms & MQFS_PERM_READ)) ||
-            ((mask & W_OK) && !(perms & MQFS_PERM_WRITE)))
+        unsigned needed = mqfs_perm_for_access(mask);
+        if ((perms & needed) != needed)
                 return -EACCES;
         struct mqfs_creds_saved saved;
         err = mqfs_creds_enter(caller, &saved);

@@ -154,8 +154,8 @@ int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *
                 return -ENOENT;
         if (c->uid == 0)
                 return 0;
-        if (((mask & R_OK) && !(perms & MQFS_PERM_READ)) ||
-            ((mask & W_OK) && !(perms & MQFS_PERM_WRITE)))
+        unsigned needed = mqfs_perm_for_access(mask);
+        if ((perms & needed) != needed)
                 return -EACCES;
         return check_queue ? mqfs_broker_access(fs->broker, snap, c, queue, mask) : 0;
 }

@@ -2,9 +2,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const perm_words[MQFS_PERM_COUNT] = {"open", "read", "write", "create",
-                                                         "delete"};
+                                                        "delete"};
 
 const char *mqfs_perm_word(unsigned bit)
 {
@@ -45,4 +46,9 @@ int mqfs_perm_format(unsigned set, char *buf, size_t size)
                 len += word_len;
         }
         return (int)len;
+}
+
+unsigned mqfs_perm_for_access(int mask)
+{
+        return ((mask & R_OK) ? MQFS_PERM_READ : 0) | ((mask & W_OK) ? MQFS_PERM_WRITE : 0);
 }

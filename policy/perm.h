@@ -23,6 +23,10 @@ const char *mqfs_perm_word(unsigned bit);
 /* Parses one permission word, case-sensitively. Returns 0 and sets *bit, or -EINVAL. */
 int mqfs_perm_parse(const char *word, unsigned *bit);
 
+/* The permissions an access(2) mask asks of a grant: read for R_OK, write for W_OK
+ * (nothing for F_OK and X_OK: any grant shows the queue, and none runs it). */
+unsigned mqfs_perm_for_access(int mask);
+
 /* Writes the words of set, in canonical order and separated by single spaces, into
  * buf. Returns the length written, or -ENOSPC if buf (including the NUL) is too small. */
 int mqfs_perm_format(unsigned set, char *buf, size_t size);

@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -30,15 +32,26 @@ static void format_uses_canonical_order(void **state)
 {
         (void)state;
         char buf[64];
-        assert_int_equal(mqfs_perm_format(MQFS_PERM_DELETE | MQFS_PERM_READ | MQFS_PERM_OPEN, buf,
-                                          sizeof(buf)),
-                         (int)strlen("open read delete"));
+        assert_int_equal(
+            mqfs_perm_format(MQFS_PERM_DELETE | MQFS_PERM_READ | MQFS_PERM_OPEN, buf, sizeof(buf)),
+            (int)strlen("open read delete"));
         assert_string_equal(buf, "open read delete");
         assert_int_equal(mqfs_perm_format(MQFS_PERM_ALL, buf, sizeof(buf)),
                          (int)strlen("open read write create delete"));
         assert_string_equal(buf, "open read write create delete");
         assert_int_equal(mqfs_perm_format(0, buf, sizeof(buf)), 0);
         assert_string_equal(buf, "");
+}
+
+static void an_access_mask_asks_read_and_write_only(void **state)
+{
+        (void)state;
+        assert_int_equal(mqfs_perm_for_access(F_OK), 0);
+        assert_int_equal(mqfs_perm_for_access(X_OK), 0);
+        assert_int_equal(mqfs_perm_for_access(R_OK), MQFS_PERM_READ);
+        assert_int_equal(mqfs_perm_for_access(W_OK), MQFS_PERM_WRITE);
+        assert_int_equal(mqfs_perm_for_access(R_OK | W_OK | X_OK),
+                         MQFS_PERM_READ | MQFS_PERM_WRITE);
 }
 
 static void format_reports_a_short_buffer(void **state)
@@ -53,9 +66,10 @@ static void format_reports_a_short_buffer(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(parse_accepts_each_word_and_nothing_else),
-                cmocka_unit_test(format_uses_canonical_order),
-                cmocka_unit_test(format_reports_a_short_buffer),
+            cmocka_unit_test(parse_accepts_each_word_and_nothing_else),
+            cmocka_unit_test(format_uses_canonical_order),
+            cmocka_unit_test(an_access_mask_asks_read_and_write_only),
+            cmocka_unit_test(format_reports_a_short_buffer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
