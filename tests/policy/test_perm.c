@@ -3,10 +3,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <unistd.h>
-
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perm.h"
 
