@@ -216,15 +216,15 @@ static bool same_queue_attrs(const struct stat *a, const struct stat *b)
                a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-/* Opens an existing queue (no O_CREAT) as the caller without reading its groups, when
- * they cannot matter (see mqfs_broker_open). Returns the descriptor, -errno for an
- * answer the groups could not have changed, or -EAGAIN to say: load them and retry. */
-static int open_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
-                               int oflag)
+/* Opens an existing queue (no O_CREAT), whose attributes were just read into *before,
+ * as the caller without reading its groups, when they cannot matter (see
+ * mqfs_broker_open). Returns the descriptor, -errno for an answer the groups could not
+ * have changed, or -EAGAIN to say: load them and retry. */
+static int open_seen_without_groups(const struct mqfs_caller *caller, const char *name, int oflag,
+                                    const struct stat *before)
 {
-        struct stat before, after;
-        if (fstatat(backing_fd, name + 1, &before, AT_SYMLINK_NOFOLLOW) != 0 ||
-            groups_matter(&before, caller, oflag))
+        struct stat after;
+        if (groups_matter(before, caller, oflag))
                 return -EAGAIN;
         /* The check of an existing queue's open is inode_permission alone (fsuid, fsgid,
          * groups) and charges nothing: the fs ids suffice, and the gid only when the
@@ -232,7 +232,7 @@ static int open_without_groups(int backing_fd, const struct mqfs_caller *caller,
          * decide, whatever groups the daemon's thread has). */
         struct mqfs_fsids_saved saved;
         int err = mqfs_creds_enter_fsids(caller->uid, caller->gid,
-                                         gid_matters(&before, caller, oflag), &saved);
+                                         gid_matters(before, caller, oflag), &saved);
         if (err < 0)
                 return err;
         int fd = open_as_caller(name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
@@ -241,10 +241,20 @@ static int open_without_groups(int backing_fd, const struct mqfs_caller *caller,
                 return fd; /* gone: no group would bring it back */
         if (fd < 0)
                 return -EAGAIN; /* refused (or failed) under attributes that may have moved */
-        if (fstat(fd, &after) == 0 && same_queue_attrs(&before, &after))
+        if (fstat(fd, &after) == 0 && same_queue_attrs(before, &after))
                 return fd;
         close(fd);
         return -EAGAIN;
+}
+
+/* open_seen_without_groups of the queue as it is now. */
+static int open_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                               int oflag)
+{
+        struct stat before;
+        if (fstatat(backing_fd, name + 1, &before, AT_SYMLINK_NOFOLLOW) != 0)
+                return -EAGAIN;
+        return open_seen_without_groups(caller, name, oflag, &before);
 }
 
 /* Whether the mqueue root lets anyone create and remove entries (write and search for
@@ -271,7 +281,7 @@ static struct mqfs_caller without_groups(const struct mqfs_caller *caller)
 /* O_CREAT as the caller without reading its groups, when the mqueue root is open to
  * all: an exclusive create checks nothing but that directory, and the new queue takes
  * the caller's uid and primary gid. A queue that exists already (without O_EXCL) is
- * opened as open_without_groups judges it. Returns the descriptor, -errno, or -EAGAIN
+ * opened as open_seen_without_groups judges it. Returns the descriptor, -errno, or -EAGAIN
  * to say: load the groups and take the full path. */
 static int create_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
                                  int oflag, bool may_create, mode_t mode,
@@ -280,7 +290,7 @@ static int create_without_groups(int backing_fd, const struct mqfs_caller *calle
         if (!(oflag & O_EXCL)) {
                 struct stat st;
                 if (fstatat(backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-                        int fd = open_without_groups(backing_fd, caller, name, oflag);
+                        int fd = open_seen_without_groups(caller, name, oflag, &st);
                         return fd == -ENOENT ? -EAGAIN : fd; /* gone: create it after all */
                 }
                 if (errno != ENOENT)
