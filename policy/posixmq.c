@@ -50,15 +50,11 @@ int mqfs_pmq_fail(struct mqfs_snap_parser *p, const struct mqfs_ynode *node, int
                   const char *fmt, ...)
 {
         if (p->error != NULL && *p->error == NULL && err != -ENOMEM) {
-                char *what = NULL;
+                size_t line = node ? mqfs_yline(node) : 1; /* an empty document */
                 va_list ap;
                 va_start(ap, fmt);
-                int r = vasprintf(&what, fmt, ap);
+                *p->error = mqfs_message_at(p->origin, line, fmt, ap);
                 va_end(ap);
-                size_t line = node ? mqfs_yline(node) : 1; /* an empty document */
-                if (r < 0 || asprintf(p->error, "%s:%zu: %s", p->origin, line, what) < 0)
-                        *p->error = NULL;
-                free(what);
         }
         return err;
 }

@@ -29,16 +29,11 @@ int mqfs_loader_message(struct mqfs_loader *ld, const char *file, size_t line, c
                 ld->keys = keys;
                 ld->cap_messages = cap;
         }
-        char *what = NULL, *text = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&what, fmt, ap);
+        char *text = mqfs_message_at(file, line, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        r = asprintf(&text, "%s:%zu: %s", file, line, what);
-        free(what);
-        if (r < 0)
+        if (text == NULL)
                 return -ENOMEM;
         ld->keys[sys->nmessages] = ld->key;
         sys->messages[sys->nmessages++] = text;
@@ -97,14 +92,10 @@ fail(char **error, const char *origin, const struct mqfs_ynode *node, const char
 {
         if (error == NULL || *error != NULL)
                 return -EINVAL;
-        char *what = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&what, fmt, ap);
+        *error = mqfs_message_at(origin, node ? mqfs_yline(node) : 1, fmt, ap);
         va_end(ap);
-        if (r < 0 || asprintf(error, "%s:%zu: %s", origin, node ? mqfs_yline(node) : 1, what) < 0)
-                *error = NULL;
-        free(what);
         return -EINVAL;
 }
 

@@ -56,14 +56,10 @@ __attribute__((format(printf, 4, 5))) static int refuse(char **error, const char
 {
         if (error == NULL)
                 return -EINVAL;
-        char *what = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&what, fmt, ap);
+        *error = mqfs_message_at(origin, line, fmt, ap);
         va_end(ap);
-        if (r < 0 || asprintf(error, "%s:%zu: %s", origin, line, what) < 0)
-                *error = NULL;
-        free(what);
         return -EINVAL;
 }
 
@@ -527,6 +523,17 @@ int mqfs_ydoc_from_document(struct mqfs_ydoc *yd, const yaml_document_t *doc,
 fail:
         mqfs_ydoc_release(yd);
         return r;
+}
+
+char *mqfs_message_at(const char *origin, size_t line, const char *fmt, va_list ap)
+{
+        char *what = NULL, *text = NULL;
+        if (vasprintf(&what, fmt, ap) < 0)
+                return NULL;
+        if (asprintf(&text, "%s:%zu: %s", origin, line, what) < 0)
+                text = NULL;
+        free(what);
+        return text;
 }
 
 int mqfs_read_file(const char *path, size_t max, char **buf, size_t *len, char **error)

@@ -18,6 +18,7 @@
  * non-specific `!` makes a string). */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,8 +94,8 @@ struct mqfs_ydoc_hook {
 struct mqfs_ydoc {
         const struct mqfs_ynode *root; /* NULL for an empty document */
         size_t nodes;
-        size_t visits_left;      /* node visits */
-        size_t bytes_left;       /* bytes copied or escaped out of the document */
+        size_t visits_left;        /* node visits */
+        size_t bytes_left;         /* bytes copied or escaped out of the document */
         bool exhausted;            /* a budget ran out: the caller must give up */
         struct mqfs_arena arena;   /* every node, child array and scalar */
         struct mqfs_ytaken *taken; /* what hooks read, freed with the document */
@@ -179,6 +180,11 @@ size_t mqfs_ymap(const struct mqfs_ynode *node, const struct mqfs_ypair **pairs)
 
 /* The largest snap.yaml or system.yaml read (the files are small; this bounds memory). */
 enum { MQFS_YAML_MAX_BYTES = 4 << 20 };
+
+/* "ORIGIN:LINE: " and then fmt's text, the form of every message about a place in a
+ * file, in a new string (to free()); NULL when out of memory. */
+char *mqfs_message_at(const char *origin, size_t line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Reads a whole regular file of at most max bytes into a new NUL-terminated buffer.
  * -errno of open/read, -EINVAL (not a regular file) or -EFBIG, with *error =
