@@ -90,8 +90,9 @@ int mqfs_read_snap_yaml(const char *path, const char *shown, struct mqfs_snap_ya
 
 /* Reads every v[i] with a path. Parsing is most of a large system's load and each file
  * stands alone, so with enough files and free cores they are shared out among a few
- * threads (with every signal blocked); the results are the same as one by one. */
-void mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n);
+ * threads (with every signal blocked); the results are the same as one by one. Returns
+ * how many helper threads were started (0: this thread read everything). */
+size_t mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n);
 
 /* Frees the paths and whatever was not taken. */
 void mqfs_read_ahead_clear(struct mqfs_read_ahead *v, size_t n);

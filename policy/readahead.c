@@ -96,7 +96,7 @@ static size_t usable_cores(void)
         return online > 0 ? (size_t)online : 1;
 }
 
-void mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n)
+size_t mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n)
 {
         struct crew crew = {.v = v, .n = n};
         pthread_t helpers[MAX_HELPERS];
@@ -130,6 +130,7 @@ void mqfs_read_ahead_run(struct mqfs_read_ahead *v, size_t n)
                 pthread_join(helpers[i], NULL);
         if (started > 0)
                 rehome(v, n);
+        return started;
 }
 
 void mqfs_read_ahead_clear(struct mqfs_read_ahead *v, size_t n)

@@ -427,7 +427,7 @@ static int read_ahead(struct mqfs_snaps *st, const struct mqfs_ynode *const *ite
                 if (a->path != NULL && a->shown == NULL)
                         return -ENOMEM;
         }
-        mqfs_read_ahead_run(st->ahead, n);
+        (void)mqfs_read_ahead_run(st->ahead, n);
         return 0;
 }
 

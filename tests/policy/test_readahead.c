@@ -4,8 +4,10 @@
  * 300 files, some broken, with gaps (entries without a path) between them: every
  * entry must get exactly what reading it alone gives (mqfs_read_snap_yaml), whichever
  * thread read it. The test lets itself run on every online CPU; with two or more, the
- * loader starts helpers, which the test checks did read part of the files. Labelled
- * "concurrency": scripts/test also runs it under ThreadSanitizer. */
+ * loader must start a helper. How many files the helper gets to read depends on the
+ * scheduler (on a busy machine the calling thread may read them all before it runs),
+ * so that is printed, not asserted. Labelled "concurrency": scripts/test also runs it
+ * under ThreadSanitizer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,7 +74,7 @@ static void every_entry_gets_what_reading_it_alone_gives(void **state)
         }
         int cpus = use_every_cpu();
 
-        mqfs_read_ahead_run(v, NENTRIES);
+        size_t helpers = mqfs_read_ahead_run(v, NENTRIES);
 
         size_t by_helpers = 0;
         for (size_t i = 0; i < NENTRIES; i++) {
@@ -103,10 +105,12 @@ static void every_entry_gets_what_reading_it_alone_gives(void **state)
                 mqfs_snap_yaml_free(alone);
                 free(alone_error);
         }
-        print_message("%d CPUs usable, %zu of %d entries read by helper threads\n", cpus,
-                      by_helpers, NENTRIES);
+        print_message("%d CPUs usable, %zu helper threads, %zu of %d entries read by them\n", cpus,
+                      helpers, by_helpers, NENTRIES);
         if (cpus >= 2)
-                assert_true(by_helpers > 0);
+                assert_true(helpers > 0);
+        else
+                assert_int_equal(by_helpers, 0);
         mqfs_read_ahead_clear(v, NENTRIES);
 }
 
@@ -122,7 +126,7 @@ static void a_few_files_are_read_in_place(void **state)
                 v[i].path = strdup(path);
                 v[i].shown = strdup(path);
         }
-        mqfs_read_ahead_run(v, 4);
+        assert_int_equal(mqfs_read_ahead_run(v, 4), 0);
         for (size_t i = 0; i < 4; i++) {
                 assert_int_equal(v[i].result, 0);
                 assert_false(v[i].by_helper);
