@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 extern char **environ;
 
 static bool is_executable_file(const char *path)
@@ -85,21 +87,6 @@ static int anon_tmpfile(void)
         return fd;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 static char *read_all(int fd)
 {
         off_t size = lseek(fd, 0, SEEK_END);
@@ -140,7 +127,7 @@ int mqfs_apparmor_compile(const struct mqfs_apparmor_parser *parser, const char 
                 rc = err;
                 goto out;
         }
-        rc = write_all(in, text, strlen(text));
+        rc = mqfs_write_all(in, text, strlen(text));
         if (rc)
                 goto out;
         if (lseek(in, 0, SEEK_SET) < 0) {

@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include "fdio.h"
 #include "snapname.h"
 
 #include <dirent.h>
@@ -56,21 +57,6 @@ void mqfs_record_clear(struct mqfs_record *r)
         *r = (struct mqfs_record){0};
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int mqfs_record_save(int dir_fd, const char *snap, const struct mqfs_record *r)
 {
         char tmp[MQFS_SNAP_NAME_MAX + 16];
@@ -91,7 +77,7 @@ int mqfs_record_save(int dir_fd, const char *snap, const struct mqfs_record *r)
                 rc = -errno;
                 goto out;
         }
-        rc = write_all(fd, text, (size_t)len);
+        rc = mqfs_write_all(fd, text, (size_t)len);
         if (rc == 0 && fsync(fd) < 0)
                 rc = -errno;
         if (rc == 0 && renameat(dir_fd, tmp, dir_fd, snap) < 0)

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 #define FUSE_SUPER_MAGIC 0x65735546
 #define HELPER           MQFS_BIN_DIR "/mqfs-mount"
 #define DAEMON           MQFS_BIN_DIR "/mqfsd"
@@ -45,26 +47,12 @@ static void sleep_ms(int ms)
                 ;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 static int write_text(const char *path, const char *text)
 {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        int err = write_all(fd, text, strlen(text));
+        int err = mqfs_write_all(fd, text, strlen(text));
         if (close(fd) < 0 && err == 0)
                 err = -errno;
         return err;
@@ -656,7 +644,7 @@ static struct e2e_result run_op(const struct e2e_snap *s, uid_t uid, gid_t gid, 
                                  setresuid(uid, uid, uid) < 0))
                         _exit(3);
                 do_op(op, path, data, &r);
-                _exit(write_all(res[1], (const char *)&r, sizeof(r)) == 0 ? 0 : 4);
+                _exit(mqfs_write_all(res[1], (const char *)&r, sizeof(r)) == 0 ? 0 : 4);
         }
         close(res[1]);
         ssize_t n = read(res[0], &r, sizeof(r));
