@@ -439,38 +439,62 @@ static int cmp_candidate(const void *a, const void *b)
         return r != 0 ? r : strcmp(x->ns_path, y->ns_path);
 }
 
-static int gather(const struct mqfs_host *host, int records, struct candidates *c)
+/* What list and repair look at: the host, the record directory (-1 when there is none
+ * yet) and every snap namespace found through it or snapd's, in order. */
+struct survey {
+        struct mqfs_host host;
+        int records;
+        struct candidates c;
+};
+
+static void survey_close(struct survey *s)
 {
-        int rc = records >= 0 ? add_recorded(host, records, c) : 0;
+        candidates_free(&s->c);
+        if (s->records >= 0)
+                close(s->records);
+        mqfs_host_close(&s->host);
+}
+
+/* 0, or EXIT_FAIL after saying why (nothing then needs closing). lock: hold the record
+ * directory's lock (repair changes records). */
+static int survey_open(struct survey *s, bool lock)
+{
+        struct mqfs_msg why = {{0}};
+
+        *s = (struct survey){.host = {.proc_fd = -1}, .records = -1};
+        if (mqfs_host_open(&s->host, &why) < 0)
+                return fail("%s", why.text);
+        int rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &s->records);
+        if (rc == 0 && lock)
+                rc = mqfs_records_lock(s->records);
+        if (rc < 0 && rc != -ENOENT) {
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                goto fail;
+        }
+        rc = s->records >= 0 ? add_recorded(&s->host, s->records, &s->c) : 0;
         if (rc == 0)
-                rc = add_snapd_namespaces(host, c);
+                rc = add_snapd_namespaces(&s->host, &s->c);
         if (rc < 0)
-                return rc;
-        if (c->n > 1)
-                qsort(c->v, c->n, sizeof(*c->v), cmp_candidate);
+                goto fail;
+        if (s->c.n > 1)
+                qsort(s->c.v, s->c.n, sizeof(*s->c.v), cmp_candidate);
         return 0;
+fail:
+        survey_close(s);
+        return EXIT_FAIL;
 }
 
 static int cmd_list(void)
 {
-        struct mqfs_host host = {.proc_fd = -1};
-        struct candidates c = {0};
+        struct survey s;
         struct mqfs_msg why = {{0}};
-        int records = -1, status = EXIT_FAIL, rc;
+        int status = EXIT_SUCCESS;
 
-        if (mqfs_host_open(&host, &why) < 0)
-                return fail("%s", why.text);
-        rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
-        if (rc < 0 && rc != -ENOENT) {
-                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
-                goto out;
-        }
-        if (gather(&host, records, &c) < 0)
-                goto out;
+        if (survey_open(&s, false) != 0)
+                return EXIT_FAIL;
         printf("%-20s %-36s %-12s %s\n", "SNAP", "NAMESPACE", "TARGET", "VIEW");
-        status = EXIT_SUCCESS;
-        for (size_t i = 0; i < c.n; i++) {
-                struct candidate *k = &c.v[i];
+        for (size_t i = 0; i < s.c.n; i++) {
+                struct candidate *k = &s.c.v[i];
                 struct mqfs_probe probe;
                 if (k->stale) {
                         fail("note: snap \"%s\" was attached in %s, which is gone; '" PROG
@@ -478,7 +502,7 @@ static int cmd_list(void)
                              k->snap, k->ns_path);
                         continue;
                 }
-                if (mqfs_probe(&host, &k->ns, &probe, &why) < 0) {
+                if (mqfs_probe(&s.host, &k->ns, &probe, &why) < 0) {
                         fail("cannot look into %s for snap \"%s\": %s", k->ns_path, k->snap,
                              why.text);
                         status = EXIT_FAIL;
@@ -489,11 +513,7 @@ static int cmd_list(void)
                 printf("%-20s %-36s %-12s %s\n", k->snap, k->ns_path, MQFS_TARGET,
                        probe.view_errno == 0 ? "answers" : errno_name(probe.view_errno));
         }
-out:
-        candidates_free(&c);
-        if (records >= 0)
-                close(records);
-        mqfs_host_close(&host);
+        survey_close(&s);
         return status;
 }
 
@@ -516,33 +536,22 @@ static int repair_one(const struct mqfs_host *host, struct candidate *k)
 
 static int cmd_repair(void)
 {
-        struct mqfs_host host = {.proc_fd = -1};
-        struct candidates c = {0};
+        struct survey s;
         struct mqfs_msg why = {{0}};
-        int records = -1, status = EXIT_FAIL, rc;
         unsigned repaired = 0, failed = 0;
 
-        if (mqfs_host_open(&host, &why) < 0)
-                return fail("%s", why.text);
-        rc = mqfs_records_open(MQFS_RECORD_DIR, 0, &records);
-        if (rc == 0)
-                rc = mqfs_records_lock(records);
-        if (rc < 0 && rc != -ENOENT) {
-                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
-                goto out;
-        }
-        if (gather(&host, records, &c) < 0)
-                goto out;
-        for (size_t i = 0; i < c.n; i++) {
-                struct candidate *k = &c.v[i];
+        if (survey_open(&s, true) != 0)
+                return EXIT_FAIL;
+        for (size_t i = 0; i < s.c.n; i++) {
+                struct candidate *k = &s.c.v[i];
                 struct mqfs_probe probe;
                 if (k->stale) {
-                        if (mqfs_record_drop(records, k->snap) == 0)
+                        if (mqfs_record_drop(s.records, k->snap) == 0)
                                 printf("forgot snap \"%s\": its namespace %s is gone\n", k->snap,
                                        k->ns_path);
                         continue;
                 }
-                if (mqfs_probe(&host, &k->ns, &probe, &why) < 0) {
+                if (mqfs_probe(&s.host, &k->ns, &probe, &why) < 0) {
                         fail("cannot look into %s for snap \"%s\": %s", k->ns_path, k->snap,
                              why.text);
                         failed++;
@@ -550,20 +559,15 @@ static int cmd_repair(void)
                 }
                 if (!probe.attached || probe.view_errno == 0)
                         continue;
-                if (repair_one(&host, k) == 0)
+                if (repair_one(&s.host, k) == 0)
                         repaired++;
                 else
                         failed++;
         }
         if (repaired == 0 && failed == 0)
                 printf("nothing to repair: every attached view answers\n");
-        status = failed == 0 ? EXIT_SUCCESS : EXIT_FAIL;
-out:
-        candidates_free(&c);
-        if (records >= 0)
-                close(records);
-        mqfs_host_close(&host);
-        return status;
+        survey_close(&s);
+        return failed == 0 ? EXIT_SUCCESS : EXIT_FAIL;
 }
 
 int main(int argc, char **argv)
