@@ -221,6 +221,15 @@ static void bad_callers_are_refused_unchanged(void **state)
         assert_same_ids(&after, &before);
 }
 
+/* Drops every privilege of this (forked) process: uid and gid 1000, no groups. */
+static int become_unprivileged(void)
+{
+        if (setgroups(0, NULL) != 0 || setresgid(1000, 1000, 1000) != 0 ||
+            setresuid(1000, 1000, 1000) != 0)
+                return -1;
+        return 0;
+}
+
 /* Without privilege the switch fails cleanly and nothing changes. */
 static void an_unprivileged_thread_cannot_switch(void **state)
 {
@@ -228,8 +237,7 @@ static void an_unprivileged_thread_cannot_switch(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                if (setgroups(0, NULL) != 0 || setresgid(1000, 1000, 1000) != 0 ||
-                    setresuid(1000, 1000, 1000) != 0)
+                if (become_unprivileged() != 0)
                         _exit(2);
                 struct mqfs_creds_saved saved;
                 int err = mqfs_creds_enter(&ALICE, &saved);
@@ -389,8 +397,7 @@ static void an_unprivileged_thread_cannot_switch_fs_ids(void **state)
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                if (setgroups(0, NULL) != 0 || setresgid(1000, 1000, 1000) != 0 ||
-                    setresuid(1000, 1000, 1000) != 0)
+                if (become_unprivileged() != 0)
                         _exit(2);
                 struct mqfs_fsids_saved saved;
                 int err_both = mqfs_creds_enter_fsids(4242, 4343, true, &saved);
