@@ -40,7 +40,8 @@ unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *que
  * the grant, since that mode has no r bits without read and no w bits without write;
  * root passes, as the kernel lets root override modes. With check_queue, the real
  * queue's mode is then judged as the caller (mqfs_broker_access); without, the broker
- * call that follows must judge it. 0, -EACCES, or -ENOENT without a grant. */
+ * call that follows must judge it. 0, -EACCES, or -ENOENT without a grant (root: 0;
+ * the broker call that follows finds a missing grant). */
 int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *queue,
                          const struct mqfs_caller *c, int mask, bool check_queue);
 
