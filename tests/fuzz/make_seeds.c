@@ -1,4 +1,4 @@
-/* make_seeds.c — writes the fuzz targets' seed corpora from the shared conformance cases
+/* make_seeds.c — writes the fuzz targets' seed corpora from the conformance cases
  * and the bundled examples, at build time, so that the seeds follow the cases.
  *
  *   make_seeds OUTDIR CASES.yaml EXAMPLES_DIR

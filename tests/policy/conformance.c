@@ -1,4 +1,4 @@
-/* conformance.c — loader of the shared conformance cases (see conformance.h). */
+/* conformance.c — loader of the conformance cases (see conformance.h). */
 #include "conformance.h"
 
 #include <errno.h>
@@ -8,13 +8,13 @@
 #include <string.h>
 #include <yaml.h>
 
-#ifndef MQFS_SHARED_DIR
-#error "MQFS_SHARED_DIR must name the shared folder with the conformance cases"
+#ifndef MQFS_CONFORMANCE_CASES
+#error "MQFS_CONFORMANCE_CASES must name the conformance cases file"
 #endif
 
 const char *mqfs_conf_default_path(void)
 {
-        return MQFS_SHARED_DIR "/conformance/snap-yaml-cases.yaml";
+        return MQFS_CONFORMANCE_CASES;
 }
 
 struct loader {

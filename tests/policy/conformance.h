@@ -1,4 +1,4 @@
-/* conformance.h — the shared conformance cases (../shared/conformance/snap-yaml-cases.yaml)
+/* conformance.h — the conformance cases (tests/policy/conformance/snap-yaml-cases.yaml)
  * loaded into plain arrays, so that every test (snap.yaml validation, AppArmor and seccomp
  * generation, the CLI) checks the same cases.
  *
@@ -35,7 +35,7 @@ struct mqfs_conf {
         size_t ncases;
 };
 
-/* The default cases file, MQFS_SHARED_DIR "/conformance/snap-yaml-cases.yaml". */
+/* The default cases file, tests/policy/conformance/snap-yaml-cases.yaml (MQFS_CONFORMANCE_CASES). */
 const char *mqfs_conf_default_path(void);
 
 /* Loads a cases file. 0, or -errno with *error (if not NULL) set to a message naming

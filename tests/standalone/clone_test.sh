@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The repository stands alone: clones the source tree into an empty temporary directory
+# (nothing beside the clone, so no ../shared or any other sibling can be read), carries
+# the working tree's uncommitted changes and new files over, and runs `scripts/test
+# --quick` there: configure, build and every ctest test of the clone.
+# The nested run does not register this test again (MQFS_CLONE_TEST_NESTED).
+# Usage: clone_test.sh SOURCE_DIR
+set -euo pipefail
+src=$1
+scratch=$(mktemp -d /tmp/mqfs-clone.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+clone=$scratch/mqfs
+
+git clone --quiet --no-hardlinks "$src" "$clone"
+# What ctest runs on is the working tree: its uncommitted changes and untracked files too.
+git -C "$src" diff --binary HEAD >"$clone/.git/wip.patch"
+if [ -s "$clone/.git/wip.patch" ]; then
+        git -C "$clone" apply --whitespace=nowarn "$clone/.git/wip.patch"
+fi
+git -C "$src" ls-files -z --others --exclude-standard |
+        (cd "$src" && xargs -0r cp --parents -t "$clone")
+
+beside=$(ls -A "$scratch")
+if [ "$beside" != mqfs ]; then
+        echo "clone_test: expected only the clone in $scratch, found: $beside" >&2
+        exit 1
+fi
+echo "clone_test: running scripts/test --quick in $clone"
+MQFS_CLONE_TEST_NESTED=1 "$clone/scripts/test" --quick
