@@ -258,7 +258,7 @@ static void reload_policy(const char *why)
         struct mqfs_grants *fresh = NULL;
 
         mqfs_log(LOG_INFO, "reloading %s (%s)", d.system_path, why);
-        if (mqfs_reload_load(d.system_path, &fresh) != 0)
+        if (mqfs_reload_load(d.system_path, MQFS_LOAD_ALL_OR_NOTHING, &fresh, NULL) != 0)
                 return; /* logged; the old grants keep serving */
         struct mqfs_grants *old = mqfs_broker_grants(d.broker);
         mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
@@ -389,7 +389,7 @@ static int start(void)
         d.system_path = absolute_path(d.opt.system);
         if (!d.system_path)
                 return -ENOMEM;
-        err = mqfs_reload_load(d.system_path, &grants);
+        err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, NULL);
         if (err)
                 return err; /* logged: with no policy yet there is nothing to serve */
         int backing = mqfs_backing_open();

@@ -43,7 +43,7 @@ int mqfs_reload_new(const char *system_path, struct mqfs_reload **out)
         }
         const char *dir = dirname(dir_copy);
         if (inotify_add_watch(r->fd, dir,
-                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
                                   IN_ONLYDIR) < 0) {
                 err = -errno;
                 mqfs_log(LOG_ERR, "cannot watch %s for changes of %s: %s", dir, r->name,
@@ -106,7 +106,8 @@ bool mqfs_reload_changed(struct mqfs_reload *r)
         return changed;
 }
 
-int mqfs_reload_load(const char *path, struct mqfs_grants **out)
+int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
+                     struct mqfs_limits *limits)
 {
         struct mqfs_system *sys = NULL;
         char *error = NULL;
@@ -120,6 +121,22 @@ int mqfs_reload_load(const char *path, struct mqfs_grants **out)
         }
         for (size_t i = 0; i < sys->nmessages; i++)
                 mqfs_log(LOG_WARNING, "%s", sys->messages[i]);
+        if (sys->nmessages && mode == MQFS_LOAD_ALL_OR_NOTHING) {
+                mqfs_log(LOG_ERR,
+                         "%s: %zu problem%s (above): not loaded, the running policy stays in "
+                         "place; fix the file (mqfs-policy check --system FILE) and replace it "
+                         "whole (write a new file, then rename it over this one)",
+                         path, sys->nmessages, sys->nmessages == 1 ? "" : "s");
+                mqfs_system_free(sys);
+                return -EINVAL;
+        }
+        if (sys->nmessages)
+                mqfs_log(LOG_WARNING,
+                         "%s: %zu problem%s (above): serving what is valid; fix the file "
+                         "(mqfs-policy check --system FILE) and reload",
+                         path, sys->nmessages, sys->nmessages == 1 ? "" : "s");
+        if (limits)
+                *limits = sys->limits;
         err = mqfs_system_grants(sys, out);
         if (err)
                 mqfs_log(LOG_ERR,

@@ -2,7 +2,9 @@
  *
  * The watch is an inotify descriptor on the file's directory (editors replace files by
  * renaming a new one over them, which a watch on the file itself would miss); it
- * reports a change when an event names the file. The loader turns system.yaml into a
+ * reports a change when an event names the file: a file closed after writing, renamed
+ * into place, renamed away or deleted, never a file just created (empty) or half
+ * written, whose content is not final yet. The loader turns system.yaml into a
  * frozen grant table and logs the loader's warnings; a state that fails to load
  * yields an error and the message why, and the caller keeps the old table. */
 #pragma once
@@ -20,9 +22,23 @@ int mqfs_reload_fd(const struct mqfs_reload *r);
  * were lost, when it may have). */
 bool mqfs_reload_changed(struct mqfs_reload *r);
 
-/* Loads path into a new frozen grant table (*out, one reference). Every warning of the
- * loader is logged. On failure the reason is logged as well, and -errno returned. */
-int mqfs_reload_load(const char *path, struct mqfs_grants **out);
+/* How a state with problems (any message of the loader: a skipped snap, a bad slot, an
+ * unknown name in connections, a bad limit) is taken. */
+enum mqfs_load_mode {
+        /* At start-up: serve what is valid, and say that the state has problems. */
+        MQFS_LOAD_SERVE_VALID,
+        /* A reload is all or nothing (SPEC §2.3): any problem refuses the whole file,
+         * and the caller keeps the running policy. */
+        MQFS_LOAD_ALL_OR_NOTHING,
+};
+
+/* Loads path into a new frozen grant table (*out, one reference) and its budgets
+ * (*limits, when not NULL). Every problem the loader found is logged. On failure the
+ * reason is logged as well, and -errno returned (-EINVAL for a state with problems in
+ * MQFS_LOAD_ALL_OR_NOTHING). */
+struct mqfs_limits;
+int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
+                     struct mqfs_limits *limits);
 
 /* What changed between two grant tables (either may be NULL: empty). fn is called with
  * queue == NULL for every snap installed in one table and not the other, and with a

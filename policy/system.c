@@ -99,12 +99,79 @@ fail(char **error, const char *origin, const struct mqfs_ynode *node, const char
         return -EINVAL;
 }
 
+/* One value of limits:, a whole number in decimal from 1 to MQFS_LIMIT_MAX. */
+static int read_limit(struct mqfs_loader *ld, enum mqfs_limit_kind kind,
+                      const struct mqfs_ynode *value)
+{
+        size_t len;
+        const char *text = mqfs_ykind(value) == MQFS_YINT ? mqfs_yscalar(value, &len) : NULL;
+        size_t n = 0;
+        bool ok = text != NULL && len > 0 && len <= 10;
+
+        for (size_t i = 0; ok && i < len; i++) {
+                ok = text[i] >= '0' && text[i] <= '9';
+                n = n * 10 + (size_t)(text[i] - '0');
+        }
+        if (ok && n >= 1 && n <= MQFS_LIMIT_MAX) {
+                ld->sys->limits.max[kind] = n;
+                return 0;
+        }
+        ld->key = mqfs_yline(value);
+        char *shown = mqfs_shown_scalar(value);
+        int r = shown ? mqfs_loader_message(ld, ld->origin, mqfs_yline(value),
+                                            "limits: %s: \"%s\" is not a whole number from 1 "
+                                            "to %d; the default %zu stays",
+                                            mqfs_limit_key(kind), shown, MQFS_LIMIT_MAX,
+                                            ld->sys->limits.max[kind])
+                      : -ENOMEM;
+        free(shown);
+        return r;
+}
+
+/* The limits: map (caller_limits.h); absent or null keeps the defaults. */
+static int read_limits(struct mqfs_loader *ld, const struct mqfs_ynode *map)
+{
+        enum mqfs_ykind kind = mqfs_ykind(map);
+        if (kind == MQFS_YABSENT || kind == MQFS_YNULL)
+                return 0;
+        ld->key = mqfs_yline(map);
+        if (kind != MQFS_YMAP)
+                return mqfs_loader_message(ld, ld->origin, mqfs_yline(map),
+                                           "limits: must be a map (open-files: N, ...), not "
+                                           "%s; the defaults stay",
+                                           mqfs_ykind_text(kind));
+        const struct mqfs_ypair *pairs;
+        size_t n = mqfs_ymap(map, &pairs);
+        if (!mqfs_ydoc_visit(ld->yd, n))
+                return -E2BIG;
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                size_t k = 0;
+                while (k < MQFS_LIMIT_KINDS && !mqfs_yis(pairs[i].key, mqfs_limit_key(k)))
+                        k++;
+                if (k < MQFS_LIMIT_KINDS) {
+                        r = read_limit(ld, k, pairs[i].value);
+                        continue;
+                }
+                char *text = mqfs_shown_scalar(pairs[i].key);
+                ld->key = mqfs_yline(pairs[i].key);
+                r = text ? mqfs_loader_message(ld, ld->origin, mqfs_yline(pairs[i].key),
+                                               "limits: unknown key \"%s\" ignored; the keys are "
+                                               "open-files, open-directories, blocked-writes "
+                                               "and listing-bytes",
+                                               text)
+                         : -ENOMEM;
+                free(text);
+        }
+        return r;
+}
+
 static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct mqfs_ynode *root,
                      char **error)
 {
-        static const char *const keys[] = {"snaps", "connections", "disconnected"};
+        static const char *const keys[] = {"snaps", "connections", "disconnected", "limits"};
         struct mqfs_ydoc *yd = ld->yd;
-        const struct mqfs_ynode *v[3];
+        const struct mqfs_ynode *v[4];
         int r = 0;
 
         enum mqfs_ykind kind = mqfs_ykind(root);
@@ -113,7 +180,7 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
                             "the system state must be a map with snaps:, connections: and "
                             "disconnected:, not %s; check that this is the right file",
                             mqfs_ykind_text(kind));
-        if (!mqfs_ymap_get(yd, root, keys, 3, v))
+        if (!mqfs_ymap_get(yd, root, keys, 4, v))
                 return -E2BIG;
         /* A section of the wrong shape would drop every snap or connection at once:
          * refuse the file rather than apply that. */
@@ -128,19 +195,22 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
         size_t n = mqfs_ymap(root, &pairs);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const struct mqfs_ynode *key = pairs[i].key;
-                if (mqfs_yis(key, keys[0]) || mqfs_yis(key, keys[1]) || mqfs_yis(key, keys[2]))
+                if (mqfs_yis(key, keys[0]) || mqfs_yis(key, keys[1]) || mqfs_yis(key, keys[2]) ||
+                    mqfs_yis(key, keys[3]))
                         continue;
                 char *text = mqfs_shown_scalar(key);
                 ld->key = mqfs_yline(key);
                 r = text ? mqfs_loader_message(ld, ld->origin, mqfs_yline(key),
                                                "unknown key \"%s\" ignored; the system state "
-                                               "has snaps, connections and disconnected",
+                                               "has snaps, connections, disconnected and limits",
                                                text)
                          : -ENOMEM;
                 free(text);
         }
 
         struct mqfs_snaps st = {.ld = ld, .base_dir = base_dir};
+        if (r == 0)
+                r = read_limits(ld, v[3]);
         if (r == 0)
                 r = mqfs_snaps_load(&st, v[0]);
         if (r == 0)
@@ -207,8 +277,10 @@ static int load(const char *buf, size_t len, char **owned_buf, const char *base_
         ld.sys = calloc(1, sizeof(*ld.sys));
         if (ld.sys == NULL)
                 r = -ENOMEM;
-        else
+        else {
+                mqfs_limits_default(&ld.sys->limits);
                 r = load_root(&ld, base_dir, yd.root, error);
+        }
         mqfs_ydoc_release(&yd);
         free(ld.files);
         free(ld.entry_lines);

@@ -20,6 +20,9 @@
  *  - An auto-connection is ambiguous when the plug has more than one candidate slot,
  *    counted before disconnections are applied (as snapd does); a manual connection of
  *    a pair listed under disconnected: wins (the admin connected it again).
+ *  - limits: is a map of the keys of caller_limits.h, each a whole number from 1 to
+ *    MQFS_LIMIT_MAX; another shape, value or key is reported and that value ignored
+ *    (any message is a problem for a reload, which then keeps the running policy).
  *  - A snap-yaml file larger than 4 MiB is refused (that snap is skipped); system.yaml
  *    itself may be up to 64 MiB. */
 #pragma once
@@ -27,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "caller_limits.h"
 #include "snapyaml.h"
 
 struct mqfs_grants;
@@ -66,6 +70,8 @@ struct mqfs_system {
          * entries they concern (FILE is the snap.yaml for its bad plugs and slots). */
         char **messages;
         size_t nmessages;
+        /* The per-caller budgets (`limits:`, caller_limits.h); the defaults where not set. */
+        struct mqfs_limits limits;
 };
 
 /* Loads path (snap-yaml paths are relative to its directory) and resolves the

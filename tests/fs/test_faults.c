@@ -321,41 +321,112 @@ static void system_yaml_emptied_keeps_the_running_policy_and_logs_why(void **sta
         assert_base_policy_serves();
 }
 
-/* SPEC §2.2/§2.3: what is wrong with one snap is reported and left out; the rest loads. */
-static void system_yaml_with_one_broken_snap_loads_the_others_and_logs_it(void **state)
+#define SYSTEM_BROKEN_SNAPS                                                                        \
+        "snaps:\n" SNAP_PROV SNAP_CONS "  - name: extra\n"                                         \
+        "    snap-yaml-inline:\n"                                                                  \
+        "      name: extra\n"                                                                      \
+        "      slots:\n"                                                                           \
+        "        s: {interface: posix-mq, path: /x1}\n"                                            \
+        "  - name: bad\n"                                                                          \
+        "    snap-yaml: no-such-file.yaml\n"                                                       \
+        "  - name: worse\n"                                                                        \
+        "    snap-yaml-inline: [1, 2]\n"
+
+#define SYSTEM_BAD_SLOT                                                                            \
+        "snaps:\n" SNAP_PROV SNAP_CONS "  - name: extra\n"                                         \
+        "    snap-yaml-inline:\n"                                                                  \
+        "      name: extra\n"                                                                      \
+        "      slots:\n"                                                                           \
+        "        s: {interface: posix-mq, path: '/x1*'}\n"
+
+/* Restarts the daemon on the current system.yaml (SIGTERM, which must end it cleanly). */
+static void restart_daemon(void)
+{
+        hh_daemon_stop_clean();
+        assert_int_equal(hh_daemon_start(), 0);
+}
+
+/* SPEC §2.2/§2.3: what is wrong with one snap is reported; a reload that finds it keeps
+ * the running policy whole (all or nothing), while at start-up the rest is served. */
+static void system_yaml_with_one_broken_snap_is_refused_at_reload_and_served_at_start(void **state)
 {
         (void)state;
         assert_int_equal(e2e_hq_create("blk", 0666), 0);
         assert_int_equal(e2e_hq_create("x1", 0666), 0);
         long from = hh_log_size();
-        assert_int_equal(e2e_system_apply("snaps:\n" SNAP_PROV SNAP_CONS "  - name: extra\n"
-                                          "    snap-yaml-inline:\n"
-                                          "      name: extra\n"
-                                          "      slots:\n"
-                                          "        s: {interface: posix-mq, path: /x1}\n"
-                                          "  - name: bad\n"
-                                          "    snap-yaml: no-such-file.yaml\n"
-                                          "  - name: worse\n"
-                                          "    snap-yaml-inline: [1, 2]\n"),
-                         0);
+        assert_int_equal(e2e_system_apply(SYSTEM_BROKEN_SNAPS), -EINVAL);
+        /* Every problem is logged, and the refusal says how many. */
         assert_true(hh_log_count_from(from, "snap \"bad\" is skipped") >= 1);
         assert_true(hh_log_count_from(from, "snap \"worse\" is skipped") >= 1);
+        assert_true(hh_log_count_from(from, "2 problems (above): not loaded") >= 1);
+        assert_int_equal(hh_log_count_from(from, "policy reloaded"), 0);
+        assert_string_equal(hh_list(E2E_ROOT), "cons,prov");
+        assert_base_policy_serves();
+
+        /* At start-up the same state serves what is valid, and says so. */
+        from = hh_log_size();
+        restart_daemon();
+        assert_true(hh_log_count_from(from, "snap \"bad\" is skipped") >= 1);
+        assert_true(hh_log_count_from(from, "snap \"worse\" is skipped") >= 1);
+        assert_true(hh_log_count_from(from, "serving what is valid") >= 1);
         assert_true(hh_wait_list(E2E_ROOT, "cons,extra,prov"));
         assert_string_equal(hh_list(view("extra", NULL)), "x1");
         assert_base_policy_serves();
 
-        /* A bad slot: the slot is dropped, the snap stays installed (with nothing). */
+        /* A bad slot: refused at a reload, the good state stays (extra keeps x1). */
         from = hh_log_size();
-        assert_int_equal(e2e_system_apply("snaps:\n" SNAP_PROV SNAP_CONS "  - name: extra\n"
-                                          "    snap-yaml-inline:\n"
-                                          "      name: extra\n"
-                                          "      slots:\n"
-                                          "        s: {interface: posix-mq, path: '/x1*'}\n"),
-                         0);
+        assert_int_equal(e2e_system_apply(SYSTEM_BAD_SLOT), -EINVAL);
         assert_true(hh_log_count_from(from, "snap \"extra\" has bad plugs or slots: s") >= 1);
+        assert_string_equal(hh_list(view("extra", NULL)), "x1");
+        assert_base_policy_serves();
+        /* At start-up the slot is dropped, the snap stays installed (with nothing). */
+        restart_daemon();
         assert_true(hh_wait_list(view("extra", NULL), ""));
         assert_string_equal(hh_list(E2E_ROOT), "cons,extra,prov");
         assert_base_policy_serves();
+}
+
+#define SNAP_BETA                                                                                  \
+        "  - name: beta\n"                                                                         \
+        "    publisher: acme\n"                                                                    \
+        "    snap-yaml-inline:\n"                                                                  \
+        "      name: beta\n"                                                                       \
+        "      plugs:\n"                                                                           \
+        "        rw: {interface: posix-mq}\n"
+
+/* Issue 15, finding 4: system.yaml rewritten in place, a SIGHUP arriving while it is half
+ * written (cut at "  - name: be"). The half file parses as a smaller state with one
+ * problem; it must not replace the good policy, and the watch must wait for the close. */
+static void system_yaml_half_written_in_place_does_not_replace_the_policy(void **state)
+{
+        (void)state;
+        static const char full[] = "snaps:\n" SNAP_PROV SNAP_CONS SNAP_BETA;
+        assert_int_equal(e2e_hq_create("blk", 0666), 0);
+        assert_int_equal(e2e_system_apply(full), 0);
+        assert_string_equal(hh_list(E2E_ROOT), "beta,cons,prov");
+        assert_string_equal(hh_list(view("beta", NULL)), "blk");
+
+        const char *cut = strstr(full, "  - name: be");
+        assert_non_null(cut);
+        size_t half = (size_t)(cut - full) + strlen("  - name: be");
+        long from = hh_log_size();
+        int fd = open(E2E_SYSTEM, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, full, half), (ssize_t)half);
+        assert_int_equal(kill(e2e_daemon_pid(), SIGHUP), 0);
+        expect_refused(from, "1 problem (above): not loaded");
+        assert_string_equal(hh_list(E2E_ROOT), "beta,cons,prov");
+        assert_string_equal(hh_list(view("beta", NULL)), "blk");
+        assert_base_policy_serves();
+
+        /* The rest written and the file closed: now it is read, whole. */
+        from = hh_log_size();
+        assert_int_equal(write(fd, full + half, strlen(full) - half),
+                         (ssize_t)(strlen(full) - half));
+        assert_int_equal(close(fd), 0);
+        assert_true(hh_log_wait(from, "policy reloaded", 1));
+        assert_int_equal(hh_log_count_from(from, "stays in place"), 0);
+        assert_string_equal(hh_list(view("beta", NULL)), "blk");
 }
 
 static void system_yaml_deleted_keeps_the_running_policy_and_logs_it(void **state)
@@ -650,7 +721,10 @@ int main(void)
                 system_yaml_emptied_keeps_the_running_policy_and_logs_why, test_setup,
                 test_teardown),
             cmocka_unit_test_setup_teardown(
-                system_yaml_with_one_broken_snap_loads_the_others_and_logs_it, test_setup,
+                system_yaml_with_one_broken_snap_is_refused_at_reload_and_served_at_start,
+                test_setup, test_teardown),
+            cmocka_unit_test_setup_teardown(
+                system_yaml_half_written_in_place_does_not_replace_the_policy, test_setup,
                 test_teardown),
             cmocka_unit_test_setup_teardown(
                 system_yaml_deleted_keeps_the_running_policy_and_logs_it, test_setup,

@@ -762,6 +762,46 @@ static void test_alias_bomb_in_system(void **state)
         free(text);
 }
 
+/* ---- limits: (SPEC §2.3, §5) ---- */
+
+static void test_limits(void **state)
+{
+        (void)state;
+        struct mqfs_limits def;
+        mqfs_limits_default(&def);
+        /* Absent: the defaults, no message. */
+        struct mqfs_system *sys = load_ok("snaps: []\n");
+        assert_int_equal(sys->nmessages, 0);
+        assert_memory_equal(&sys->limits, &def, sizeof(def));
+        mqfs_system_free(sys);
+
+        sys = load_ok("limits:\n  open-files: 8\n  open-directories: 2\n  blocked-writes: 3\n"
+                      "  listing-bytes: 65536\nsnaps: []\n");
+        assert_int_equal(sys->nmessages, 0);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_FILES], 8);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_DIRS], 2);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_PARKED], 3);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_LISTING], 65536);
+        mqfs_system_free(sys);
+
+        /* Bad values and keys are problems (each one message); the defaults stay. */
+        sys = load_ok("limits:\n  open-files: 0\n  open-directories: -1\n  blocked-writes: x\n"
+                      "  listing-bytes: 0x10\n  open-fds: 3\nsnaps: []\n");
+        assert_int_equal(sys->nmessages, 5);
+        message_with(sys, "sys.yaml:2:", "open-files", "\"0\" is not a whole number", NULL);
+        message_with(sys, "sys.yaml:3:", "open-directories", NULL);
+        message_with(sys, "sys.yaml:4:", "blocked-writes", NULL);
+        message_with(sys, "sys.yaml:5:", "listing-bytes", NULL);
+        message_with(sys, "sys.yaml:6:", "unknown key \"open-fds\"", NULL);
+        assert_memory_equal(&sys->limits, &def, sizeof(def));
+        mqfs_system_free(sys);
+
+        sys = load_ok("limits: [1]\nsnaps: []\n");
+        assert_int_equal(sys->nmessages, 1);
+        message_with(sys, "limits: must be a map", NULL);
+        mqfs_system_free(sys);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -783,6 +823,7 @@ int main(void)
             cmocka_unit_test(test_snap_yaml_by_path),
             cmocka_unit_test(test_lookups),
             cmocka_unit_test(test_alias_bomb_in_system),
+            cmocka_unit_test(test_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
