@@ -1,10 +1,20 @@
 /* inode.c — see inode.h. Two chained hash tables over the same nodes: one by number,
- * one by (snap, queue); both grow by doubling at a load factor of 1. */
+ * one by (snap, queue); both grow by doubling at a load factor of 1. A third table holds
+ * one series per view (its prefix and counter), chained both by snap and by prefix. */
 #include "inode.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The numbers of one view: prefix << MQFS_INO_SERIES_SHIFT, then 1 for the view itself
+ * and 2, 3, ... for its queues. Kept for the table's life, so that no number is reused. */
+struct series {
+        struct series *next_by_snap, *next_by_prefix;
+        uint64_t prefix;
+        uint64_t next;
+        char snap[];
+};
 
 struct mqfs_inode_table {
         struct mqfs_inode root;
@@ -12,8 +22,12 @@ struct mqfs_inode_table {
         struct mqfs_inode **by_key;
         size_t nbuckets; /* a power of two */
         size_t count;    /* inodes besides the root */
-        uint64_t next_ino;
+        struct series **series_by_snap, **series_by_prefix;
+        size_t series_buckets; /* a power of two */
+        size_t nseries;
 };
+
+enum { PREFIXES = (1 << (64 - MQFS_INO_SERIES_SHIFT)) - 1 }; /* 1..PREFIXES; 0 is the root's */
 
 enum { INITIAL_BUCKETS = 64 };
 
@@ -65,7 +79,13 @@ int mqfs_inode_table_new(struct mqfs_inode_table **out)
         t->root.ino = MQFS_ROOT_INO;
         t->root.kind = MQFS_INODE_ROOT;
         t->root.nlookup = 1;
-        t->next_ino = MQFS_ROOT_INO + 1;
+        t->series_buckets = INITIAL_BUCKETS;
+        t->series_by_snap = calloc(t->series_buckets, sizeof(*t->series_by_snap));
+        t->series_by_prefix = calloc(t->series_buckets, sizeof(*t->series_by_prefix));
+        if (!t->series_by_snap || !t->series_by_prefix) {
+                mqfs_inode_table_free(t);
+                return -ENOMEM;
+        }
         *out = t;
         return 0;
 }
@@ -91,6 +111,16 @@ void mqfs_inode_table_free(struct mqfs_inode_table *t)
         }
         free(t->by_ino);
         free(t->by_key);
+        for (size_t i = 0; t->series_by_snap && i < t->series_buckets; i++) {
+                struct series *se = t->series_by_snap[i];
+                while (se) {
+                        struct series *next = se->next_by_snap;
+                        free(se);
+                        se = next;
+                }
+        }
+        free(t->series_by_snap);
+        free(t->series_by_prefix);
         free(t);
 }
 
@@ -154,6 +184,85 @@ static void grow(struct mqfs_inode_table *t)
         free(old);
 }
 
+static void link_series(struct mqfs_inode_table *t, struct series *se)
+{
+        size_t bs = hash_key(se->snap, NULL) & (t->series_buckets - 1);
+        size_t bp = hash_ino(se->prefix) & (t->series_buckets - 1);
+
+        se->next_by_snap = t->series_by_snap[bs];
+        t->series_by_snap[bs] = se;
+        se->next_by_prefix = t->series_by_prefix[bp];
+        t->series_by_prefix[bp] = se;
+}
+
+/* Doubles the series tables; on -ENOMEM the old ones stay (only slower). */
+static void grow_series(struct mqfs_inode_table *t)
+{
+        size_t n = t->series_buckets * 2;
+        struct series **by_snap = calloc(n, sizeof(*by_snap));
+        struct series **by_prefix = calloc(n, sizeof(*by_prefix));
+
+        if (!by_snap || !by_prefix) {
+                free(by_snap);
+                free(by_prefix);
+                return;
+        }
+        struct series **old = t->series_by_snap;
+        size_t oldn = t->series_buckets;
+        free(t->series_by_prefix);
+        t->series_by_snap = by_snap;
+        t->series_by_prefix = by_prefix;
+        t->series_buckets = n;
+        for (size_t i = 0; i < oldn; i++) {
+                struct series *se = old[i];
+                while (se) {
+                        struct series *next = se->next_by_snap;
+                        link_series(t, se);
+                        se = next;
+                }
+        }
+        free(old);
+}
+
+static bool prefix_taken(const struct mqfs_inode_table *t, uint64_t prefix)
+{
+        for (const struct series *se =
+                 t->series_by_prefix[hash_ino(prefix) & (t->series_buckets - 1)];
+             se; se = se->next_by_prefix)
+                if (se->prefix == prefix)
+                        return true;
+        return false;
+}
+
+/* The series of snap's view, made on first use. Its prefix comes from the name alone
+ * (probing on past a prefix another snap took first), so it tells nothing of what other
+ * snaps do. NULL on -ENOMEM or when every prefix is taken. */
+static struct series *series_of(struct mqfs_inode_table *t, const char *snap)
+{
+        size_t h = hash_key(snap, NULL);
+
+        for (struct series *se = t->series_by_snap[h & (t->series_buckets - 1)]; se;
+             se = se->next_by_snap)
+                if (strcmp(se->snap, snap) == 0)
+                        return se;
+        if (t->nseries >= PREFIXES)
+                return NULL;
+        size_t len = strlen(snap);
+        struct series *se = malloc(sizeof(*se) + len + 1);
+        if (!se)
+                return NULL;
+        memcpy(se->snap, snap, len + 1);
+        se->prefix = (uint64_t)h % PREFIXES + 1;
+        while (prefix_taken(t, se->prefix))
+                se->prefix = se->prefix % PREFIXES + 1;
+        se->next = 2; /* 1 is the view's own number */
+        if (t->nseries + 1 > t->series_buckets)
+                grow_series(t);
+        link_series(t, se);
+        t->nseries++;
+        return se;
+}
+
 int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *queue,
                      struct mqfs_inode **out)
 {
@@ -163,6 +272,11 @@ int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *q
                 *out = in;
                 return 0;
         }
+        struct series *se = series_of(t, snap);
+        if (!se)
+                return t->nseries >= PREFIXES ? -ENOSPC : -ENOMEM;
+        if (queue && se->next >= MQFS_INO_SERIES_SIZE)
+                return -ENOSPC; /* 2^40 queues entered in one view: numbers would repeat */
         in = calloc(1, sizeof(*in));
         if (!in)
                 return -ENOMEM;
@@ -173,7 +287,7 @@ int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *q
                 return -ENOMEM;
         }
         in->kind = queue ? MQFS_INODE_QUEUE : MQFS_INODE_VIEW;
-        in->ino = t->next_ino++;
+        in->ino = se->prefix << MQFS_INO_SERIES_SHIFT | (queue ? se->next++ : 1);
         if (t->count + 1 > t->nbuckets)
                 grow(t);
         link_inode(t, in);

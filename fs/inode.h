@@ -3,9 +3,15 @@
  * Inode 1 is the mount root. Every other inode stands for a view (one snap's
  * directory) or a queue in a view, and is keyed by (snap, queue). A number stays the
  * same for as long as the kernel holds a lookup on it, and is never reused for
- * another key (numbers only grow). The kernel's lookup count is kept here: lookup and
- * create add one, forget takes n away, and at zero the inode is dropped.
- * Inodes may also be entered with no lookup (for readdir's d_ino); they stay until
+ * another key.
+ *
+ * Numbers say nothing about other snaps (SPEC §5): each view has its own series,
+ * PREFIX << MQFS_INO_SERIES_SHIFT, where PREFIX is derived from the snap's name alone
+ * (a hash, moved on to the next free one in the rare case another snap's name took
+ * it first). The view itself is PREFIX:1, whenever it is entered; its queues count up
+ * from PREFIX:2 in the order this view entered them, whatever other views do. The kernel's lookup
+ * count is kept here: lookup and create add one, forget takes n away, and at zero the inode is
+ * dropped. Inodes may also be entered with no lookup (for readdir's d_ino); they stay until
  * forgotten or pruned. Single-threaded; every operation is O(1) on average. */
 #pragma once
 
@@ -14,6 +20,9 @@
 #include <stdint.h>
 
 enum { MQFS_ROOT_INO = 1 };
+/* A view's series: its numbers share the bits above this shift. */
+#define MQFS_INO_SERIES_SHIFT 40
+#define MQFS_INO_SERIES_SIZE  (UINT64_C(1) << MQFS_INO_SERIES_SHIFT)
 
 enum mqfs_inode_kind {
         MQFS_INODE_ROOT,
@@ -42,7 +51,9 @@ struct mqfs_inode *mqfs_inode_get(struct mqfs_inode_table *t, uint64_t ino);
 /* The inode of a view (queue NULL) or of a queue, or NULL. */
 struct mqfs_inode *mqfs_inode_find(struct mqfs_inode_table *t, const char *snap, const char *queue);
 /* Finds or enters the inode for (snap, queue) without changing its lookup count.
- * 0 or -ENOMEM. */
+ * 0, -ENOMEM, or -ENOSPC when the view's series is used up (2^40 queues entered).
+ * The door identifies a view root by its number: mqfs_inode_get, kind MQFS_INODE_VIEW,
+ * and its snap. */
 int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *queue,
                      struct mqfs_inode **out);
 /* Takes n lookups away (as FUSE's forget); drops the inode at zero. Unknown numbers

@@ -116,6 +116,77 @@ static void test_growth_and_prune(void **state)
         mqfs_inode_table_free(t);
 }
 
+/* Issue 15, finding 5: one counter served every view, so a snap reading its own
+ * queues' numbers saw the gap another snap's listing left (8, 9, 10, then 14). Each
+ * view now counts alone. */
+static void test_numbers_say_nothing_about_other_views(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        struct mqfs_inode *a_view, *b_view, *in;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        assert_int_equal(mqfs_inode_enter(t, "a", NULL, &a_view), 0);
+        uint64_t a_view_ino = a_view->ino;
+        uint64_t last = 0;
+        for (int round = 0; round < 3; round++) {
+                char q[16];
+                snprintf(q, sizeof(q), "/q%d", round);
+                assert_int_equal(mqfs_inode_enter(t, "a", q, &in), 0);
+                if (round)
+                        assert_int_equal(in->ino, last + 1); /* no gap */
+                last = in->ino;
+                mqfs_inode_forget(t, in->ino, 0); /* no lookup held: the number stays out */
+                /* Another snap lists its view of 50 queues in between. */
+                assert_int_equal(mqfs_inode_enter(t, "b", NULL, &b_view), 0);
+                for (int i = 0; i < 50; i++) {
+                        snprintf(q, sizeof(q), "/b%d-%d", round, i);
+                        assert_int_equal(mqfs_inode_enter(t, "b", q, &in), 0);
+                        assert_int_equal(in->ino >> MQFS_INO_SERIES_SHIFT,
+                                         b_view->ino >> MQFS_INO_SERIES_SHIFT);
+                }
+        }
+        /* A view's own number depends on its name alone: forgotten and entered again, or
+         * in another table where other snaps came first, it is the same. */
+        mqfs_inode_forget(t, a_view_ino, 1);
+        struct mqfs_inode_table *t2;
+        assert_int_equal(mqfs_inode_table_new(&t2), 0);
+        assert_int_equal(mqfs_inode_enter(t2, "zz", NULL, &in), 0);
+        assert_int_equal(mqfs_inode_enter(t2, "a", NULL, &in), 0);
+        assert_int_equal(in->ino, a_view_ino);
+        assert_int_equal(mqfs_inode_enter(t2, "a", "/q0", &in), 0);
+        assert_int_equal(in->ino, a_view_ino + 1);
+        mqfs_inode_table_free(t2);
+        mqfs_inode_table_free(t);
+}
+
+/* Prefixes come from a hash of the name: among 20,000 views some hash alike (24 bits;
+ * 10 pairs of these names do), and each still gets a series of its own. */
+static void test_view_prefix_collisions_are_handled(void **state)
+{
+        (void)state;
+        enum { N = 20000 };
+        struct mqfs_inode_table *t;
+        static uint64_t seen[N];
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        for (int i = 0; i < N; i++) {
+                char snap[16];
+                struct mqfs_inode *in;
+                snprintf(snap, sizeof(snap), "s%d", i);
+                assert_int_equal(mqfs_inode_enter(t, snap, NULL, &in), 0);
+                seen[i] = in->ino;
+                assert_int_equal(in->ino & (MQFS_INO_SERIES_SIZE - 1), 1);
+                assert_true(in->ino >> MQFS_INO_SERIES_SHIFT != 0);
+        }
+        for (int i = 0; i < N; i++) {
+                char snap[16];
+                snprintf(snap, sizeof(snap), "s%d", i);
+                struct mqfs_inode *in = mqfs_inode_get(t, seen[i]);
+                assert_non_null(in);
+                assert_string_equal(in->snap, snap); /* unique: get finds this one */
+        }
+        mqfs_inode_table_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -123,6 +194,8 @@ int main(void)
             cmocka_unit_test(test_keys_and_numbers),
             cmocka_unit_test(test_forget_drops_at_zero_and_numbers_are_not_reused),
             cmocka_unit_test(test_growth_and_prune),
+            cmocka_unit_test(test_numbers_say_nothing_about_other_views),
+            cmocka_unit_test(test_view_prefix_collisions_are_handled),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
