@@ -16,6 +16,7 @@
 #include "creds.h"
 #include "grants.h"
 #include "internal.h"
+#include "msgq_rlimit.h"
 #include "perm.h"
 #include "qname.h"
 
@@ -125,22 +126,29 @@ static int check_named_call(const struct mqfs_broker *b, const char *snap,
  * without touching any other thread. */
 static __thread bool thread_fs_private;
 
-static int create_queue(const char *name, int flags, mode_t mode, const struct mq_attr *attr)
+/* The new queue is charged to the caller's uid against the lower of its own
+ * RLIMIT_MSGQUEUE and the daemon's (msgq_rlimit.h); pid 0 (unknown): the daemon's. */
+static int create_queue(pid_t pid, const char *name, int flags, mode_t mode,
+                        const struct mq_attr *attr)
 {
+        rlim_t cap = RLIM_INFINITY;
+        int r = mqfs_msgq_rlimit_of(pid, &cap);
+        if (r < 0 && r != -ESRCH)
+                return r; /* unreadable: refuse rather than charge the daemon's limit */
         if (!thread_fs_private && unshare(CLONE_FS) == 0)
                 thread_fs_private = true;
         if (thread_fs_private) {
                 mode_t old = umask(0);
-                int fd = mq_open(name, flags | O_CREAT | O_EXCL, mode & 07777, attr);
-                int err = fd < 0 ? -errno : 0;
+                int fd = mqfs_msgq_create_capped(name, flags | O_CREAT | O_EXCL, mode & 07777, attr,
+                                                 cap);
                 umask(old);
-                return fd < 0 ? err : fd;
+                return fd;
         }
         /* No private context (unshare refused): fix the mode up afterwards, as the new
          * owner. Until then the queue has fewer bits than asked, never more. */
-        int fd = mq_open(name, flags | O_CREAT | O_EXCL, mode & 07777, attr);
+        int fd = mqfs_msgq_create_capped(name, flags | O_CREAT | O_EXCL, mode & 07777, attr, cap);
         if (fd < 0)
-                return -errno;
+                return fd;
         struct stat st;
         if (fstat(fd, &st) == 0 && (st.st_mode & 07777) != (mode & 07777))
                 (void)fchmod(fd, mode & 07777);
@@ -150,14 +158,14 @@ static int create_queue(const char *name, int flags, mode_t mode, const struct m
 /* mq_open as the (already assumed) caller. O_CREAT without O_EXCL is split into an open
  * and an exclusive create, because opening an existing queue needs no create grant.
  * Returns the descriptor or -errno. */
-static int open_as_caller(const char *name, int oflag, bool may_create, mode_t mode,
+static int open_as_caller(pid_t pid, const char *name, int oflag, bool may_create, mode_t mode,
                           const struct mq_attr *attr)
 {
         int base = (oflag & O_ACCMODE) | O_NONBLOCK;
         int fd;
 
         if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-                return create_queue(name, base, mode, attr);
+                return create_queue(pid, name, base, mode, attr);
         int err = -ENOENT;
         for (int round = 0; round < OPEN_OR_CREATE_ROUNDS; round++) {
                 fd = mq_open(name, base);
@@ -168,7 +176,7 @@ static int open_as_caller(const char *name, int oflag, bool may_create, mode_t m
                         return err;
                 if (!may_create)
                         return -EACCES;
-                fd = create_queue(name, base, mode, attr);
+                fd = create_queue(pid, name, base, mode, attr);
                 if (fd >= 0)
                         return fd;
                 err = fd;
@@ -235,7 +243,7 @@ static int open_seen_without_groups(const struct mqfs_caller *caller, const char
                                          gid_matters(before, caller, oflag), &saved);
         if (err < 0)
                 return err;
-        int fd = open_as_caller(name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
+        int fd = open_as_caller(caller->pid, name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
         mqfs_creds_leave_fsids(&saved);
         if (fd == -ENOENT)
                 return fd; /* gone: no group would bring it back */
@@ -303,7 +311,7 @@ static int create_without_groups(int backing_fd, const struct mqfs_caller *calle
         int err = mqfs_creds_enter(&bare, &saved);
         if (err < 0)
                 return err;
-        int fd = create_queue(name, (oflag & O_ACCMODE) | O_NONBLOCK, mode, attr);
+        int fd = create_queue(caller->pid, name, (oflag & O_ACCMODE) | O_NONBLOCK, mode, attr);
         mqfs_creds_leave(&saved);
         /* Made by someone else meanwhile: opening it is the full path's job. */
         return fd == -EEXIST && !(oflag & O_EXCL) ? -EAGAIN : fd;
@@ -359,7 +367,7 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
                 err = mqfs_creds_enter(caller, &saved);
                 if (err < 0)
                         goto fail;
-                fd = open_as_caller(name, oflag, may_create, mode, attr);
+                fd = open_as_caller(caller->pid, name, oflag, may_create, mode, attr);
                 mqfs_creds_leave(&saved);
         }
         if (fd < 0) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@
 #include "backing.h"
 #include "broker.h"
 #include "grants.h"
+#include "msgq_rlimit.h"
 #include "perm.h"
 #include "testns.h"
 
@@ -540,6 +542,62 @@ static void the_callers_budget_pays_for_queues(void **state)
         mqd_t direct = mq_open("/root-direct", O_RDWR | O_CREAT | O_EXCL, 0600, NULL);
         assert_int_not_equal(direct, (mqd_t)-1);
         mq_close(direct);
+}
+
+/* A child with the given RLIMIT_MSGQUEUE that waits until its pipe closes. */
+static pid_t start_limited(rlim_t limit, int *go)
+{
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[1]);
+                const struct rlimit r = {limit, limit};
+                char c;
+                _exit(setrlimit(RLIMIT_MSGQUEUE, &r) < 0 || read(p[0], &c, 1) != 0);
+        }
+        close(p[0]);
+        *go = p[1];
+        /* Until the child's limit shows (it may not have set it yet). */
+        rlim_t seen = RLIM_INFINITY;
+        for (int i = 0; i < 5000 && (mqfs_msgq_rlimit_of(pid, &seen) != 0 || seen != limit); i++)
+                usleep(1000);
+        assert_int_equal(seen, limit);
+        return pid;
+}
+
+/* SPEC §4: a create is charged against the lower of the caller's own RLIMIT_MSGQUEUE
+ * (read from /proc/PID/limits) and the daemon's, for that one call. */
+static void a_create_honours_the_callers_own_rlimit_msgqueue(void **state)
+{
+        (void)state;
+        struct rlimit mine;
+        rlim_t read_back;
+        assert_int_equal(getrlimit(RLIMIT_MSGQUEUE, &mine), 0);
+        assert_int_equal(mqfs_msgq_rlimit_of(getpid(), &read_back), 0);
+        assert_int_equal(read_back, mine.rlim_cur);
+        assert_int_equal(mqfs_msgq_rlimit_of(0, &read_back), -ESRCH);
+        mqfs_broker_set_grants(broker, table("s", "/two", ALL, NULL));
+
+        int go;
+        pid_t pid = start_limited(0, &go);
+        struct mqfs_caller limited = BOB;
+        limited.pid = pid;
+        int err = try_open("s", &limited, "/two", O_RDWR | O_CREAT);
+        int err_root = (limited = ROOT, limited.pid = pid,
+                        try_open("s", &limited, "/two", O_RDWR | O_CREAT | O_EXCL));
+        close(go);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        assert_int_equal(err, -EMFILE);
+        assert_int_equal(err_root, -EMFILE); /* root too: the kernel exempts no one */
+        /* The daemon's own limit is back: the same create now works. */
+        struct rlimit after;
+        assert_int_equal(getrlimit(RLIMIT_MSGQUEUE, &after), 0);
+        assert_int_equal(after.rlim_cur, mine.rlim_cur);
+        assert_int_equal(try_open("s", &BOB, "/two", O_RDWR | O_CREAT), 0);
 }
 
 /* A child registers for notification and waits until told to go. */
@@ -1294,6 +1352,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(the_backing_mount_is_private_and_checked, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(the_mount_fallback_leaves_nothing_behind, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_create_honours_the_callers_own_rlimit_msgqueue, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

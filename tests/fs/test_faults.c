@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -703,6 +704,49 @@ static void rlimit_msgqueue_reached_through_the_view_gives_the_kernels_emfile(vo
         assert_int_equal(st.st_uid, USER_B);
 }
 
+/* Issue 15, finding 6: the caller's own RLIMIT_MSGQUEUE applies to a create through the
+ * view (the lower of the caller's and the daemon's), as to its own mq_open. */
+static int create_with_no_msgqueue_budget(void *arg, void *outp)
+{
+        struct create_log *log = outp;
+        (void)arg;
+        const struct rlimit none = {0, 0};
+        if (setrlimit(RLIMIT_MSGQUEUE, &none) < 0)
+                return 1;
+        int fd = open("/dev/mqueue/c0", O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0600);
+        log->err = fd < 0 ? errno : 0;
+        if (fd >= 0) {
+                close(fd);
+                log->created++;
+        }
+        mqd_t m = mq_open("/kernel-probe", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
+        if (m == (mqd_t)-1) {
+                log->kernel_err = errno;
+        } else {
+                mq_close(m);
+                mq_unlink("/kernel-probe");
+        }
+        return 0;
+}
+
+static void the_callers_own_rlimit_msgqueue_applies_to_a_create_through_the_view(void **state)
+{
+        (void)state;
+        attach_cons();
+        struct hh_caller user = {.snap = &cons_ns, .uid = USER_A, .gid = USER_A};
+        struct create_log log;
+        assert_int_equal(hh_run(&user, create_with_no_msgqueue_budget, NULL, &log, sizeof(log)), 0);
+        assert_int_equal(log.kernel_err, EMFILE);
+        assert_int_equal(log.err, EMFILE);
+        assert_int_equal(log.created, 0);
+        assert_int_equal(e2e_hq_count("c0"), -ENOENT);
+        /* The daemon's own limit is whole again: the same caller with its budget creates. */
+        int fd =
+            open(view("cons", "c1"), O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+}
+
 int main(void)
 {
         int rc = e2e_world_enter("test_faults");
@@ -739,6 +783,9 @@ int main(void)
                 test_teardown),
             cmocka_unit_test_setup_teardown(
                 rlimit_msgqueue_reached_through_the_view_gives_the_kernels_emfile, test_setup,
+                test_teardown),
+            cmocka_unit_test_setup_teardown(
+                the_callers_own_rlimit_msgqueue_applies_to_a_create_through_the_view, test_setup,
                 test_teardown),
         };
         /* MQFS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards). */
