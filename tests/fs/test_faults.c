@@ -612,6 +612,18 @@ struct create_log {
         char prefix[16]; /* queue names: PREFIX0, PREFIX1, ... */
 };
 
+/* What the kernel itself says to this caller about one more queue. */
+static void kernel_probe(struct create_log *log)
+{
+        mqd_t m = mq_open("/kernel-probe", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
+        if (m == (mqd_t)-1) {
+                log->kernel_err = errno;
+        } else {
+                mq_close(m);
+                mq_unlink("/kernel-probe");
+        }
+}
+
 /* Creates c0, c1, ... through the view (as touch does) until one fails; then asks the
  * kernel directly, with the same credentials, for one more queue. */
 static int create_until_refused(void *arg, void *outp)
@@ -629,13 +641,7 @@ static int create_until_refused(void *arg, void *outp)
                 close(fd);
                 log->created++;
         }
-        mqd_t m = mq_open("/kernel-probe", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
-        if (m == (mqd_t)-1) {
-                log->kernel_err = errno;
-        } else {
-                mq_close(m);
-                mq_unlink("/kernel-probe");
-        }
+        kernel_probe(log);
         return 0;
 }
 
@@ -719,13 +725,7 @@ static int create_with_no_msgqueue_budget(void *arg, void *outp)
                 close(fd);
                 log->created++;
         }
-        mqd_t m = mq_open("/kernel-probe", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
-        if (m == (mqd_t)-1) {
-                log->kernel_err = errno;
-        } else {
-                mq_close(m);
-                mq_unlink("/kernel-probe");
-        }
+        kernel_probe(log);
         return 0;
 }
 
