@@ -332,9 +332,10 @@ static struct mqfs_handle *handle_new(const char *snap, const char *name, int of
         return h;
 }
 
-int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
-                     const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
-                     struct mqfs_handle **out)
+/* mqfs_broker_open, with access (permission bits) needed on top of any grant. */
+static int open_judged(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
+                       unsigned access, struct mqfs_handle **out)
 {
         if (out == NULL)
                 return -EINVAL;
@@ -349,6 +350,8 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
         unsigned perms = mqfs_broker_perms(b, snap, name);
         if (perms == 0)
                 return create ? -EACCES : -ENOENT;
+        if ((perms & access) != access)
+                return -EACCES;
         bool may_create = (perms & MQFS_PERM_CREATE) != 0;
         if (create && (oflag & O_EXCL) && !may_create)
                 return -EACCES;
@@ -381,6 +384,47 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
 fail:
         free(h);
         return err;
+}
+
+int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                     const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
+                     struct mqfs_handle **out)
+{
+        return open_judged(b, snap, caller, name, oflag, mode, attr, 0, out);
+}
+
+unsigned mqfs_broker_access_needed(int oflag)
+{
+        switch (oflag & O_ACCMODE) {
+        case O_RDONLY:
+                return MQFS_PERM_READ;
+        case O_WRONLY:
+                return MQFS_PERM_WRITE;
+        default:
+                return MQFS_PERM_READ | MQFS_PERM_WRITE;
+        }
+}
+
+int mqfs_broker_open_fd(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                        const char *name, int oflag, mode_t mode, const struct mq_attr *attr)
+{
+        struct mqfs_handle *h = NULL;
+        int err = open_judged(b, snap, caller, name, oflag, mode, attr,
+                              mqfs_broker_access_needed(oflag), &h);
+        if (err < 0)
+                return err;
+        int fd = h->fd;
+        h->fd = -1;
+        mqfs_handle_close(h);
+        /* The handle keeps every descriptor non-blocking; this one leaves the daemon
+         * with the caller's own O_NONBLOCK (a flag of the open file, not of the queue). */
+        struct mq_attr flags = {.mq_flags = oflag & O_NONBLOCK};
+        if (!(oflag & O_NONBLOCK) && mq_setattr(fd, &flags, NULL) < 0) {
+                err = -errno;
+                close(fd);
+                return err;
+        }
+        return fd;
 }
 
 void mqfs_handle_close(struct mqfs_handle *h)

@@ -94,6 +94,19 @@ int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
                      struct mqfs_handle **out);
 void mqfs_handle_close(struct mqfs_handle *h);
+
+/* The grant an mq_open with oflag's access mode needs: read for O_RDONLY, write for
+ * O_WRONLY, both for O_RDWR (SPEC §4). */
+unsigned mqfs_broker_access_needed(int oflag);
+
+/* mq_open for the syscall door (SPEC §9): as mqfs_broker_open, and the grant must also
+ * hold the access mode (mqfs_broker_access_needed), also when the queue is created,
+ * because the descriptor then leaves the broker and the kernel alone judges what is
+ * done with it. -EACCES when the grant lacks it. Returns a plain queue descriptor with
+ * the access mode and O_NONBLOCK of oflag (close-on-exec), owned by the caller of this
+ * function, or -errno. */
+int mqfs_broker_open_fd(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                        const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 /* The queue descriptor, for poll(2)/epoll: readable when a message waits, writable when
  * there is room. Owned by the handle. It is always in non-blocking mode (the handle
  * keeps the caller's O_NONBLOCK apart); do not change its flags. */

@@ -49,12 +49,15 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "backing.h"
 #include "broker.h"
 #include "dead_mount.h"
+#include "door.h"
+#include "door_proto.h"
 #include "grants.h"
 #include "log.h"
 #include "loop.h"
@@ -73,6 +76,7 @@ enum { FUSE_BATCH = 64 };
 struct options {
         const char *system;
         const char *mountpoint;
+        const char *door; /* the syscall door's socket; NULL: MOUNTPOINT.door */
         bool foreground;
         bool debug;
         char *fuse_opts; /* every -o, joined by commas; NULL when none */
@@ -91,6 +95,8 @@ struct daemon {
         struct mqfs_notifier *notifier;
         struct mqfs_reload *reload;
         struct mqfs_queue_watch *qwatch;
+        struct mqfs_door *door;
+        char *door_path;
         int sigfd;
         struct mqfs_loop_source fuse_src, sig_src, reload_src, qwatch_src, done_src;
         bool stopping;
@@ -102,7 +108,8 @@ static struct daemon d = {.sigfd = -1};
 
 static void usage(FILE *out)
 {
-        fprintf(out, "Usage: mqfsd --system FILE [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+        fprintf(out, "Usage: mqfsd --system FILE [-f] [-d] [--door SOCKET] [-o FUSE_OPTIONS] "
+                     "MOUNTPOINT\n"
                      "\n"
                      "Shows each installed snap, under MOUNTPOINT/SNAP, the POSIX message queues\n"
                      "it is connected to, and carries out every file operation on them as a\n"
@@ -115,6 +122,8 @@ static void usage(FILE *out)
                      "  -d, --debug         libfuse's request trace and debug messages\n"
                      "                      (implies -f)\n"
                      "  -o OPTIONS          more FUSE mount options (comma-separated)\n"
+                     "      --door SOCKET   the syscall door's socket, where mqfs-exec\n"
+                     "                      registers (default: MOUNTPOINT.door)\n"
                      "  -h, --help          this text\n"
                      "  -V, --version       the version\n"
                      "\n"
@@ -142,7 +151,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
         static const struct option longopts[] = {
             {"system", required_argument, NULL, 's'}, {"foreground", no_argument, NULL, 'f'},
             {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+            {"version", no_argument, NULL, 'V'},      {"door", required_argument, NULL, 'D'},
+            {NULL, 0, NULL, 0},
         };
         int c;
 
@@ -164,6 +174,9 @@ static int parse_options(int argc, char **argv, struct options *opt)
                                 fprintf(stderr, "mqfsd: out of memory\n");
                                 return 2;
                         }
+                        break;
+                case 'D':
+                        opt->door = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -216,6 +229,43 @@ static void raise_fd_limit(void)
                 rl.rlim_cur = rl.rlim_max;
                 (void)setrlimit(RLIMIT_NOFILE, &rl);
         }
+}
+
+/* st_dev of our mount, from the attributes the kernel made at mount time: a stat that
+ * asked the file system would wait for this very thread (the door compares it with the
+ * views registrations hand in). */
+static int learn_mount_dev(void)
+{
+        int fd = open(d.opt.mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct statx stx;
+        int err = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0 ? -errno : 0;
+        close(fd);
+        if (err)
+                return err;
+        if (stx.stx_ino != FUSE_ROOT_ID)
+                return -ENOTCONN; /* not our mount at the mount point */
+        d.fs.mount_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        return 0;
+}
+
+/* MOUNTPOINT.door, without the mount point's trailing slashes, unless --door says. */
+static char *door_path(void)
+{
+        if (d.opt.door)
+                return strdup(d.opt.door);
+        char *mp = absolute_path(d.opt.mountpoint);
+        if (!mp)
+                return NULL;
+        size_t n = strlen(mp);
+        while (n > 1 && mp[n - 1] == '/')
+                mp[--n] = '\0';
+        char *path = malloc(n + sizeof(MQFS_DOOR_SUFFIX));
+        if (path)
+                snprintf(path, n + sizeof(MQFS_DOOR_SUFFIX), "%s%s", mp, MQFS_DOOR_SUFFIX);
+        free(mp);
+        return path;
 }
 
 static void begin_stop(int exit_code)
@@ -426,6 +476,12 @@ static int start(void)
         if (err)
                 return err;
         d.fs.notifier = d.notifier;
+        err = learn_mount_dev();
+        if (err) {
+                mqfs_log(LOG_ERR, "cannot learn the device of %s: %s", d.opt.mountpoint,
+                         strerror(-err));
+                return err;
+        }
 
         int fd = fuse_session_fd(d.se);
         if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
@@ -451,8 +507,17 @@ static int start(void)
                          "queues removed outside the views may stay visible by "
                          "name for up to %.0f s",
                          MQFS_ENTRY_TIMEOUT);
-        return add_source(&d.done_src, mqfs_notifier_done_fd(d.notifier), on_notifier_done,
-                          "the notifier");
+        err = add_source(&d.done_src, mqfs_notifier_done_fd(d.notifier), on_notifier_done,
+                         "the notifier");
+        if (err)
+                return err;
+        d.door_path = door_path();
+        if (!d.door_path)
+                return -ENOMEM;
+        err = mqfs_door_new(d.door_path, d.broker, &d.fs, d.loop, &d.door);
+        if (!err)
+                mqfs_log(LOG_INFO, "syscall door on %s", d.door_path);
+        return err;
 }
 
 static void stop(void)
@@ -463,6 +528,10 @@ static void stop(void)
                 d.notifier = NULL;
                 d.fs.notifier = NULL;
         }
+        /* The door first: its processes' mq_open then fail (ENOSYS) instead of waiting. */
+        mqfs_door_free(d.door);
+        d.door = NULL;
+        free(d.door_path);
         if (d.loop) {
                 mqfs_loop_remove(d.loop, &d.fuse_src);
                 mqfs_loop_remove(d.loop, &d.sig_src);

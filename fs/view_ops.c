@@ -187,6 +187,14 @@ void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *que
         mqfs_log_denial(snap, queue, operation, reason);
 }
 
+const char *mqfs_view_fs_root_snap(struct mqfs_view_fs *fs, uint64_t dev, uint64_t ino)
+{
+        if (fs->mount_dev == 0 || dev != fs->mount_dev)
+                return NULL;
+        const struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
+        return in && in->kind == MQFS_INODE_VIEW ? in->snap : NULL;
+}
+
 /* "/" + entry, checked as the kernel would check the name. */
 static int queue_name(const char *entry, char out[MQFS_QNAME_MAX + 2])
 {

@@ -64,6 +64,7 @@ struct mqfs_view_fs {
         size_t parked, parked_bytes;     /* blocked writes */
         struct timespec born;            /* times of the root and the views */
         struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
+        uint64_t mount_dev; /* st_dev of the mount; 0 until mounted */
         bool aa_labels; /* AppArmor runs: callers' labels are checked (aa_label.h) */
         bool closing;
         /* Unlinks made through a view whose inotify event has not been read yet: the
@@ -92,5 +93,10 @@ void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_gran
 /* A queue appeared in or vanished from the backing filesystem (name "/q"), or, with
  * name NULL, events were lost: invalidate what the kernel may have cached. */
 void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name);
+/* The snap whose view root is the directory (dev, ino) (as statx gives them for an open
+ * descriptor), or NULL when that is not a view root of this mount (another file system,
+ * the mount root, a queue). The string lives until the view's inode is forgotten: copy it.
+ * The syscall door identifies a registering snap by it (door.h). */
+const char *mqfs_view_fs_root_snap(struct mqfs_view_fs *fs, uint64_t dev, uint64_t ino);
 /* Shutdown: answers every blocked write with err and stops parking new ones. */
 void mqfs_view_fs_close(struct mqfs_view_fs *fs, int err);

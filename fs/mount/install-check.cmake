@@ -13,7 +13,7 @@ endif()
 
 string(REGEX REPLACE "^/" "" profile "${SBINDIR}/mqfsd")
 string(REPLACE "/" "." profile "${profile}")
-foreach(f ${SBINDIR}/mqfsd ${SBINDIR}/mqfs-mount ${BINDIR}/mqfs-policy)
+foreach(f ${SBINDIR}/mqfsd ${SBINDIR}/mqfs-mount ${BINDIR}/mqfs-policy ${BINDIR}/mqfs-exec)
   if(NOT EXISTS ${STAGE}${f} OR IS_DIRECTORY ${STAGE}${f})
     message(FATAL_ERROR "not installed: ${f}\n${out}")
   endif()

@@ -13,7 +13,7 @@ set(MQFS_APPARMOR_DIR "/etc/apparmor.d" CACHE PATH "Where the daemon's AppArmor 
 set(MQFS_SBINDIR "${CMAKE_INSTALL_FULL_SBINDIR}")
 
 install(TARGETS mqfsd mqfs-mount RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
-install(TARGETS mqfs-policy RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS mqfs-policy mqfs-exec RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 configure_file(${CMAKE_CURRENT_LIST_DIR}/../mqfsd.service.in
                ${CMAKE_BINARY_DIR}/fs/mqfsd.service @ONLY)
