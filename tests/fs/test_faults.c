@@ -222,6 +222,193 @@ sigkill_with_blocked_writers_loses_no_message_then_restart_and_repair_recover(vo
         assert_string_equal(msg, "again");
 }
 
+/* ---- issue 15, finding 8: writers killed at every point of a write ---- */
+
+/* What a numbered writer got acknowledged: messages first, first + 1, ..., acked. */
+struct ack_log {
+        int acked; /* the last sequence number whose write() returned in full; first - 1: none */
+        int err;   /* errno of a write that failed (not by the kill) */
+        int interrupted; /* writes that returned EINTR (then written again, same number) */
+};
+
+struct numbered_writer_arg {
+        int first;
+        int self_kill_after; /* SIGKILL itself right after this many acknowledged; 0: never */
+};
+
+static void ignore_signal(int sig)
+{
+        (void)sig;
+}
+
+/* Writes first, first + 1, ... to blk; a write interrupted by a signal (EINTR, no
+ * SA_RESTART) is written again with the same number, as a careful writer does: a
+ * message the daemon sent but reported as interrupted would then arrive twice. */
+static int numbered_writer(void *arg, void *outp)
+{
+        const struct numbered_writer_arg *a = arg;
+        struct ack_log *log = outp;
+        const struct sigaction sa = {.sa_handler = ignore_signal};
+        sigaction(SIGUSR1, &sa, NULL);
+        __atomic_store_n(&log->acked, a->first - 1, __ATOMIC_SEQ_CST);
+        int fd = open("/dev/mqueue/blk", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+                log->err = errno;
+                return 1;
+        }
+        for (int seq = a->first;; seq++) {
+                char m[16];
+                int n = snprintf(m, sizeof(m), "%d", seq);
+                ssize_t w;
+                while ((w = write(fd, m, (size_t)n)) < 0 && errno == EINTR)
+                        __atomic_add_fetch(&log->interrupted, 1, __ATOMIC_SEQ_CST);
+                if (w != n) {
+                        log->err = w < 0 ? errno : EIO;
+                        return 1;
+                }
+                __atomic_store_n(&log->acked, seq, __ATOMIC_SEQ_CST);
+                if (a->self_kill_after && seq - a->first + 1 == a->self_kill_after)
+                        raise(SIGKILL);
+        }
+}
+
+/* Takes every waiting message of blk into got[] (sequence numbers). */
+static void drain_numbers(int *got, int *ngot, int cap)
+{
+        char msg[E2E_MSGSIZE + 1];
+        ssize_t n;
+        while ((n = e2e_hq_receive("blk", msg)) > 0) {
+                assert_true(*ngot < cap);
+                got[(*ngot)++] = atoi(msg);
+        }
+        assert_int_equal(n, -EAGAIN);
+}
+
+/* Every acknowledged message arrived, once, in order; at most the one write in flight
+ * when the writer died arrived besides (sent, its answer lost with the writer). */
+static void assert_none_lost_none_doubled(const char *point, int round, int first, int acked,
+                                          const int *got, int ngot)
+{
+        for (int i = 0; i < ngot; i++)
+                if (got[i] != first + i)
+                        fail_msg("%s, round %d: message %d is %d, expected %d (lost or doubled)",
+                                 point, round, i, got[i], first + i);
+        if (ngot < acked - first + 1)
+                fail_msg("%s, round %d: %d acknowledged, %d arrived: acknowledged messages lost",
+                         point, round, acked - first + 1, ngot);
+        if (ngot > acked - first + 2)
+                fail_msg("%s, round %d: %d acknowledged, %d arrived", point, round,
+                         acked - first + 1, ngot);
+}
+
+enum kill_point {
+        KILL_AFTER_ACK,     /* the writer dies right after a write() returned */
+        KILL_PARKED,        /* dies while its write waits in the daemon for room */
+        KILL_WITH_ROOM,     /* dies as room appears for its parked write */
+        KILL_BEFORE_ROOM,   /* room appears right after it died parked */
+        KILL_WHILE_DRAINED, /* dies at an arbitrary point while a reader drains */
+        KILL_AFTER_EINTR,   /* its parked write was interrupted (and written again) */
+        KILL_POINTS,
+};
+
+static const char *const kill_point_name[KILL_POINTS] = {"killed after an acknowledged write",
+                                                         "killed while parked",
+                                                         "killed as room appears",
+                                                         "killed just before room appears",
+                                                         "killed while a reader drains",
+                                                         "killed after interrupted writes"};
+
+/* Not a timed test: each round waits for states (blocked in write, n acknowledged), and
+ * checks an invariant that must hold whatever order the races resolve in. */
+static void writers_killed_at_every_point_of_a_write_lose_and_double_nothing(void **state)
+{
+        (void)state;
+        enum { ROUNDS = 8, CAP = 4096 };
+        attach_cons();
+        assert_int_equal(e2e_hq_create("blk", 0666), 0);
+        struct hh_caller in_snap = {.snap = &cons_ns, .uid = USER_A, .gid = USER_A};
+        struct ack_log *log = hh_shared_alloc(sizeof(*log));
+        assert_non_null(log);
+        static int got[CAP];
+        int first = 1;
+
+        for (int point = 0; point < KILL_POINTS; point++) {
+                for (int round = 0; round < ROUNDS; round++) {
+                        struct numbered_writer_arg arg = {.first = first};
+                        if (point == KILL_AFTER_ACK)
+                                arg.self_kill_after = 1 + round % E2E_MAXMSG;
+                        memset(log, 0, sizeof(*log));
+                        int ngot = 0;
+                        pid_t w = hh_spawn(&in_snap, numbered_writer, &arg, log);
+                        assert_true(w > 0);
+                        switch (point) {
+                        case KILL_AFTER_ACK:
+                                break;
+                        case KILL_PARKED:
+                        case KILL_WITH_ROOM:
+                        case KILL_BEFORE_ROOM:
+                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                if (point == KILL_WITH_ROOM) {
+                                        char msg[E2E_MSGSIZE + 1];
+                                        assert_true(e2e_hq_receive("blk", msg) > 0);
+                                        got[ngot++] = atoi(msg);
+                                }
+                                kill(w, SIGKILL);
+                                if (point == KILL_BEFORE_ROOM) {
+                                        char msg[E2E_MSGSIZE + 1];
+                                        assert_true(e2e_hq_receive("blk", msg) > 0);
+                                        got[ngot++] = atoi(msg);
+                                }
+                                break;
+                        case KILL_AFTER_EINTR: {
+                                /* Interrupted 1 + round times while parked, then room. */
+                                char msg[E2E_MSGSIZE + 1];
+                                for (int i = 0; i <= round; i++) {
+                                        assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                        assert_int_equal(kill(w, SIGUSR1), 0);
+                                        while (__atomic_load_n(&log->interrupted,
+                                                               __ATOMIC_SEQ_CST) <= i)
+                                                hh_sleep_ms(1);
+                                }
+                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                assert_true(e2e_hq_receive("blk", msg) > 0);
+                                got[ngot++] = atoi(msg);
+                                /* Its retried write now fits: wait for it, then more parks. */
+                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                kill(w, SIGKILL);
+                                break;
+                        }
+                        case KILL_WHILE_DRAINED: {
+                                /* Drain as it writes; kill once 50 + 37 * round are acked. */
+                                int target = first + 50 + 37 * round;
+                                while (__atomic_load_n(&log->acked, __ATOMIC_SEQ_CST) < target) {
+                                        char msg[E2E_MSGSIZE + 1];
+                                        if (e2e_hq_receive("blk", msg) > 0) {
+                                                assert_true(ngot < CAP);
+                                                got[ngot++] = atoi(msg);
+                                        }
+                                }
+                                kill(w, SIGKILL);
+                                break;
+                        }
+                        }
+                        assert_int_equal(hh_wait(w), 200 + SIGKILL);
+                        assert_int_equal(log->err, 0);
+                        /* The daemon has answered the killed write one way or the other
+                         * when a new request of the same queue gets through: stat it. */
+                        struct stat st;
+                        assert_int_equal(stat(view("cons", "blk"), &st), 0);
+                        drain_numbers(got, &ngot, CAP);
+                        assert_none_lost_none_doubled(kill_point_name[point], round, first,
+                                                      log->acked, got, ngot);
+                        first += ngot + 1; /* a gap: no old message can pass for a new one */
+                }
+        }
+        print_message("%d messages in %d rounds, none lost or doubled\n",
+                      first - 1 - KILL_POINTS * ROUNDS, KILL_POINTS * ROUNDS);
+        hh_shared_free(log, sizeof(*log));
+}
+
 /* mqfsd clears only a dead mount of its own type from its mount point: a dead FUSE mount
  * of another file system there is left alone, and the daemon refuses to start. */
 static void restart_clears_only_a_dead_mqfs_mount(void **state)
@@ -756,6 +943,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(
                 sigkill_with_blocked_writers_loses_no_message_then_restart_and_repair_recover,
                 test_setup, test_teardown),
+            cmocka_unit_test_setup_teardown(
+                writers_killed_at_every_point_of_a_write_lose_and_double_nothing, test_setup,
+                test_teardown),
             cmocka_unit_test_setup_teardown(restart_clears_only_a_dead_mqfs_mount, test_setup,
                                             test_teardown),
             cmocka_unit_test_setup_teardown(
