@@ -55,6 +55,7 @@
 
 #include "backing.h"
 #include "broker.h"
+#include "cli.h"
 #include "dead_mount.h"
 #include "door.h"
 #include "door_proto.h"
@@ -65,10 +66,6 @@
 #include "queue_watch.h"
 #include "reload.h"
 #include "view_ops.h"
-
-#ifndef MQFS_VERSION
-#define MQFS_VERSION "0.1.0"
-#endif
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
 enum { FUSE_BATCH = 64 };
@@ -106,30 +103,29 @@ struct daemon {
 /* Single instance: the loop callbacks find it here. */
 static struct daemon d = {.sigfd = -1};
 
-static void usage(FILE *out)
-{
-        fprintf(out, "Usage: mqfsd --system FILE [-f] [-d] [--door SOCKET] [-o FUSE_OPTIONS] "
-                     "MOUNTPOINT\n"
-                     "\n"
-                     "Shows each installed snap, under MOUNTPOINT/SNAP, the POSIX message queues\n"
-                     "it is connected to, and carries out every file operation on them as a\n"
-                     "mediated mq_* call under the snap's grants.\n"
-                     "\n"
-                     "  -s, --system FILE   the system state (system.yaml); reloaded on SIGHUP\n"
-                     "                      and whenever the file changes\n"
-                     "  -f, --foreground    stay in the foreground and log to stderr\n"
-                     "                      (otherwise: detach and log to syslog)\n"
-                     "  -d, --debug         libfuse's request trace and debug messages\n"
-                     "                      (implies -f)\n"
-                     "  -o OPTIONS          more FUSE mount options (comma-separated)\n"
-                     "      --door SOCKET   the syscall door's socket, where mqfs-exec\n"
-                     "                      registers (default: MOUNTPOINT.door)\n"
-                     "  -h, --help          this text\n"
-                     "  -V, --version       the version\n"
-                     "\n"
-                     "Runs as root. SIGHUP reloads system.yaml; SIGTERM and SIGINT unmount and "
-                     "exit.\n");
-}
+static const char usage_text[] =
+    "Usage: mqfsd [--system FILE] [-f] [-d] [--door SOCKET] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+    "\n"
+    "Shows each installed snap, under MOUNTPOINT/SNAP, the POSIX message queues it is\n"
+    "connected to, and carries out every file operation on them as a mediated mq_* call\n"
+    "under the snap's grants.\n"
+    "\n"
+    "Options:\n"
+    "  -s, --system FILE   the system state (default " MQFS_SYSTEM_DEFAULT "); reloaded\n"
+    "                      on SIGHUP and whenever the file changes\n"
+    "  -f, --foreground    stay in the foreground and log to stderr, each line prefixed\n"
+    "                      with its syslog priority <N> (otherwise: detach, log to syslog)\n"
+    "  -d, --debug         libfuse's request trace and debug messages (implies -f)\n"
+    "  -o OPTIONS          more FUSE mount options (comma-separated)\n"
+    "      --door SOCKET   the syscall door's socket, where mqfs-exec registers\n"
+    "                      (default: MOUNTPOINT.door)\n"
+    "  -h, --help          show this help\n"
+    "  -V, --version       show the version\n"
+    "\n"
+    "Runs as root. SIGHUP reloads system.yaml; SIGTERM and SIGINT unmount and exit.\n"
+    "\n"
+    "Exit status: 0 stopped by a signal or unmounted; 1 failed to start or failed while\n"
+    "serving; 2 bad usage, or the system state could not be loaded at start.\n";
 
 static int append_opts(char **all, const char *more)
 {
@@ -145,18 +141,23 @@ static int append_opts(char **all, const char *more)
         return 0;
 }
 
-/* 0 to run, 1 when --help/--version answered, 2 for bad usage (message printed). */
-static int parse_options(int argc, char **argv, struct options *opt)
+/* 0 to run; -1 when --help or --version answered (the exit status in *status);
+ * MQFS_EXIT_USAGE for bad usage (message printed). */
+static int parse_options(int argc, char **argv, struct options *opt, int *status)
 {
         static const struct option longopts[] = {
-            {"system", required_argument, NULL, 's'}, {"foreground", no_argument, NULL, 'f'},
-            {"debug", no_argument, NULL, 'd'},        {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},      {"door", required_argument, NULL, 'D'},
+            {"system", required_argument, NULL, 's'},
+            {"foreground", no_argument, NULL, 'f'},
+            {"debug", no_argument, NULL, 'd'},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {"door", required_argument, NULL, 'D'},
             {NULL, 0, NULL, 0},
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "s:fdo:hV", longopts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":s:fdo:hV", longopts, NULL)) != -1) {
                 switch (c) {
                 case 's':
                         opt->system = optarg;
@@ -172,34 +173,30 @@ static int parse_options(int argc, char **argv, struct options *opt)
                 case 'o':
                         if (append_opts(&opt->fuse_opts, optarg)) {
                                 fprintf(stderr, "mqfsd: out of memory\n");
-                                return 2;
+                                return MQFS_EXIT_USAGE;
                         }
                         break;
                 case 'D':
                         opt->door = optarg;
                         break;
                 case 'h':
-                        usage(stdout);
-                        return 1;
-                case 'V':
-                        printf("mqfsd %s (libfuse %s)\n", MQFS_VERSION, fuse_pkgversion());
-                        return 1;
+                        *status = mqfs_cli_help(usage_text);
+                        return -1;
+                case 'V': {
+                        char libfuse[64];
+                        snprintf(libfuse, sizeof(libfuse), "libfuse %s", fuse_pkgversion());
+                        *status = mqfs_cli_version("mqfsd", libfuse);
+                        return -1;
+                }
                 default:
-                        usage(stderr);
-                        return 2;
+                        return mqfs_cli_bad_option("mqfsd", c, argv, optind, optopt);
                 }
         }
-        if (!opt->system) {
-                fprintf(stderr, "mqfsd: --system FILE is required (the system.yaml to "
-                                "serve)\n");
-                usage(stderr);
-                return 2;
-        }
-        if (optind != argc - 1) {
-                fprintf(stderr, "mqfsd: give exactly one MOUNTPOINT (got %d)\n", argc - optind);
-                usage(stderr);
-                return 2;
-        }
+        if (!opt->system)
+                opt->system = MQFS_SYSTEM_DEFAULT;
+        if (optind != argc - 1)
+                return mqfs_cli_usage_error("mqfsd", "give exactly one MOUNTPOINT (got %d)",
+                                            argc - optind);
         opt->mountpoint = argv[optind];
         return 0;
 }
@@ -240,7 +237,8 @@ static int learn_mount_dev(void)
         if (fd < 0)
                 return -errno;
         struct statx stx;
-        int err = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0 ? -errno : 0;
+        int err =
+            statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0 ? -errno : 0;
         close(fd);
         if (err)
                 return err;
@@ -440,8 +438,10 @@ static int start(void)
         if (!d.system_path)
                 return -ENOMEM;
         err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, NULL);
-        if (err)
+        if (err) {
+                d.exit_code = MQFS_EXIT_USAGE; /* unreadable input, as for every tool */
                 return err; /* logged: with no policy yet there is nothing to serve */
+        }
         int backing = mqfs_backing_open();
         if (backing < 0) {
                 mqfs_grants_unref(grants);
@@ -562,11 +562,12 @@ static void stop(void)
 
 int main(int argc, char **argv)
 {
-        int r = parse_options(argc, argv, &d.opt);
+        int status = 0;
+        int r = parse_options(argc, argv, &d.opt, &status);
 
         if (r) {
                 free(d.opt.fuse_opts);
-                return r == 1 ? 0 : 2;
+                return r == -1 ? status : r;
         }
         if (geteuid() != 0) {
                 fprintf(stderr, "mqfsd: must run as root (it mounts filesystems and acts for "
@@ -590,5 +591,7 @@ int main(int argc, char **argv)
         }
         stop();
         mqfs_log_close();
-        return err ? 1 : d.exit_code;
+        if (err)
+                return d.exit_code == MQFS_EXIT_USAGE ? MQFS_EXIT_USAGE : MQFS_EXIT_PROBLEMS;
+        return d.exit_code;
 }

@@ -1,10 +1,12 @@
-/* mqfs-policy — checks snap.yaml files and prints what a system state grants: its
- * connections, each snap's queues, and the AppArmor and seccomp rules (SPEC §3.4).
+/* mqfs-policy — checks snap.yaml files and system states, and prints what a system state
+ * grants: its connections, each snap's queues, and the AppArmor and seccomp rules
+ * (docs/design.md, "mqfs-policy"; mqfs-policy(1)).
  *
- * stdout carries only the answer (a table, rules, report lines), so that scripts can use
- * it as it is; everything else — usage errors, unreadable input, the loader's warnings
- * about skipped entries — goes to stderr as "mqfs-policy: ...".
- * Exit status: 0 done; 1 `check` found bad plugs or slots, or rules could not be
+ * stdout carries only the answer (a table, JSON, rules, report lines), so that scripts
+ * can use it as it is; everything else — usage errors, unreadable input, the loader's
+ * warnings about skipped entries — goes to stderr as "mqfs-policy: ...". `check` is the
+ * exception by design: its report lines are its answer, on stdout.
+ * Exit status (cli.h): 0 done; 1 `check` found problems, or rules could not be
  * generated; 2 bad usage or unreadable input. */
 #include <errno.h>
 #include <getopt.h>
@@ -15,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "aaload.h"
 #include "aaparser.h"
 #include "apparmor.h"
+#include "cli.h"
 #include "grants.h"
 #include "perm.h"
 #include "qname.h"
@@ -25,17 +30,25 @@
 #include "snapyaml.h"
 #include "system.h"
 
-enum { EXIT_BAD = 1, EXIT_USAGE = 2 };
+#define PROG "mqfs-policy"
+
+enum { EXIT_BAD = MQFS_EXIT_PROBLEMS, EXIT_USAGE = MQFS_EXIT_USAGE };
 
 static const char usage_text[] =
     "Usage: mqfs-policy COMMAND [OPTIONS] [ARGUMENTS]\n"
     "\n"
+    "Checks snap.yaml files and system states (system.yaml), and prints what a system\n"
+    "state grants: connections, queues, AppArmor and seccomp rules.\n"
+    "\n"
     "Commands:\n"
     "  check SNAP.yaml...                 check the posix-mq plugs and slots of each file;\n"
     "                                     prints one report line per file with bad ones\n"
-    "  connections --system FILE          the posix-mq connections, like `snap connections`\n"
-    "  grants --system FILE SNAP          the queues SNAP may use: \"/name open read ...\"\n"
-    "  apparmor --system FILE SNAP        the AppArmor rules for SNAP (snippets)\n"
+    "  check [--system FILE]              load the whole system state; prints each problem\n"
+    "                                     (skipped or refused entry) once, FILE:LINE: ...\n"
+    "  connections [--json] [SNAP]        the posix-mq connections, like `snap connections`\n"
+    "                                     (only those of SNAP, plug or slot side, if given)\n"
+    "  grants [--json] SNAP               the queues SNAP may use: \"/name open read ...\"\n"
+    "  apparmor SNAP                      the AppArmor rules for SNAP (snippets)\n"
     "  apparmor --profile [--system FILE] [--only KINDS] [SNAP...]\n"
     "                                     whole profiles, ready for apparmor_parser: the\n"
     "                                     apps' (snap.SNAP.mqfs) and mount helper's\n"
@@ -46,10 +59,11 @@ static const char usage_text[] =
     "                                     kernel when it runs AppArmor, else written to DIR\n"
     "                                     (default /var/lib/mqfs/apparmor); either way one\n"
     "                                     file per profile in DIR\n"
-    "  seccomp --system FILE SNAP         the seccomp syscalls of SNAP, one per line\n"
+    "  seccomp SNAP                       the seccomp syscalls of SNAP, one per line\n"
     "\n"
     "Options:\n"
-    "  --system FILE       the system state (system.yaml)\n"
+    "  --system FILE       the system state (default " MQFS_SYSTEM_DEFAULT ")\n"
+    "  --json              with connections and grants: the answer as JSON\n"
     "  --mount-point DIR   where mqfsd mounts the views (default /run/mqfs)\n"
     "  --only KINDS        with --profile: a comma-separated list of apps, mount, daemon\n"
     "                      (default: all three)\n"
@@ -62,9 +76,10 @@ static const char usage_text[] =
     "  --install           with --profile: install the profiles instead of printing them\n"
     "  --dir DIR           with --install: where the profile files go\n"
     "  -h, --help          show this help\n"
+    "  --version           show the version\n"
     "\n"
-    "Exit status: 0 done; 1 check found bad plugs or slots, or rules could not be\n"
-    "generated; 2 bad usage or unreadable input.\n";
+    "Exit status: 0 done; 1 check found problems, or rules could not be generated;\n"
+    "2 bad usage or unreadable input.\n";
 
 static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void complain(const char *fmt, ...)
@@ -77,17 +92,7 @@ static void complain(const char *fmt, ...)
         va_end(ap);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("mqfs-policy: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputs("; see mqfs-policy --help\n", stderr);
-        va_end(ap);
-        return EXIT_USAGE;
-}
+#define usage_error(...) mqfs_cli_usage_error(PROG, __VA_ARGS__)
 
 /* A command-line value printed back safely (it may hold any byte). */
 struct shown {
@@ -106,13 +111,15 @@ enum mqueue_when { MQUEUE_AUTO, MQUEUE_YES, MQUEUE_NO };
 
 struct options {
         const char *command;
-        const char *system;
+        const char *system; /* --system, else MQFS_SYSTEM_DEFAULT */
+        bool system_given;
         const char *mount_point;
         const char *daemon_path;
         const char *parser;
         const char *features;
         bool profile;
         bool install;
+        bool json;
         const char *dir;
         unsigned kinds;
         enum mqueue_when mqueue;
@@ -141,7 +148,8 @@ static int parse_kinds(const char *list, unsigned *kinds)
         return *kinds ? 0 : -EINVAL;
 }
 
-/* 0, or the exit status of a usage error (already reported). -1 when --help was asked. */
+/* 0, or the exit status of a usage error (already reported). -1 when --help was asked,
+ * -2 when --version was. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
         enum {
@@ -154,7 +162,9 @@ static int parse_options(int argc, char **argv, struct options *o)
                 OPT_FEATURES,
                 OPT_PROFILE,
                 OPT_INSTALL,
-                OPT_DIR
+                OPT_DIR,
+                OPT_JSON,
+                OPT_VERSION
         };
         static const struct option longopts[] = {
             {"system", required_argument, NULL, OPT_SYSTEM},
@@ -167,17 +177,18 @@ static int parse_options(int argc, char **argv, struct options *o)
             {"profile", no_argument, NULL, OPT_PROFILE},
             {"install", no_argument, NULL, OPT_INSTALL},
             {"dir", required_argument, NULL, OPT_DIR},
+            {"json", no_argument, NULL, OPT_JSON},
             {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
             {NULL, 0, NULL, 0},
         };
         struct shown s = {NULL};
         int rc = 0;
 
         *o = (struct options){.kinds = KIND_ALL, .mqueue = MQUEUE_AUTO};
-        if (argc < 2)
-                return usage_error("no command given");
-        if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-                return -1;
+        rc = mqfs_cli_command(PROG, argc, argv, "check, connections, grants, apparmor or seccomp");
+        if (rc != 0)
+                return rc;
         o->command = argv[1];
         opterr = 0;
         optind = 1;
@@ -226,21 +237,17 @@ static int parse_options(int argc, char **argv, struct options *o)
                 case OPT_DIR:
                         o->dir = optarg;
                         break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
                 case 'h':
                         rc = -1;
                         break;
-                case ':':
-                        rc = usage_error("option %s needs a value", show(&s, argv[optind]));
+                case OPT_VERSION:
+                        rc = -2;
                         break;
                 default:
-                        /* optind has moved past a long option but not always past a short
-                         * one inside a cluster; optopt names the short one. */
-                        if (optopt > 0 && optopt < 256) {
-                                char opt[3] = {'-', (char)optopt, '\0'};
-                                rc = usage_error("unknown option %s", show(&s, opt));
-                        } else {
-                                rc = usage_error("unknown option %s", show(&s, argv[optind]));
-                        }
+                        rc = mqfs_cli_bad_option(PROG, c, argv + 1, optind, optopt);
                         break;
                 }
         }
@@ -300,29 +307,47 @@ static int unknown_snap(const struct mqfs_system *sys, const char *path, const c
         return EXIT_USAGE;
 }
 
-static int need_system(const struct options *o)
-{
-        if (!o->system)
-                return usage_error("%s needs --system FILE (the system state)", o->command);
-        return 0;
-}
-
 /* For the commands that take exactly one SNAP. */
 static int need_one_snap(const struct options *o)
 {
-        int rc = need_system(o);
-        if (rc)
-                return rc;
         if (o->nargs != 1)
                 return usage_error("%s takes one SNAP (the snap's name), %d given", o->command,
                                    o->nargs);
         return 0;
 }
 
+/* check [--system FILE]: the whole state loaded as the daemon loads it at start-up; every
+ * message of the loader (an entry skipped or refused, a bad plug or slot, an unknown
+ * key) is a problem, printed once on stdout, and makes the exit status 1, so that a
+ * deployment can be gated on it (a reload refuses a state with any problem). */
+static int check_system(const struct options *o)
+{
+        struct mqfs_system *sys = NULL;
+        char *error = NULL;
+        int rc = mqfs_system_load(o->system, &sys, &error);
+        if (rc) {
+                input_error("load the system state", o->system, rc, error);
+                free(error);
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < sys->nmessages; i++) {
+                bool repeated = false;
+                for (size_t j = 0; j < i && !repeated; j++)
+                        repeated = strcmp(sys->messages[i], sys->messages[j]) == 0;
+                if (!repeated)
+                        puts(sys->messages[i]);
+        }
+        rc = sys->nmessages > 0 ? EXIT_BAD : 0;
+        mqfs_system_free(sys);
+        return rc;
+}
+
 static int cmd_check(const struct options *o)
 {
         if (o->nargs == 0)
-                return usage_error("check needs at least one snap.yaml file");
+                return check_system(o);
+        if (o->system_given)
+                return usage_error("check takes snap.yaml files or --system FILE, not both");
         int status = 0;
         for (int i = 0; i < o->nargs; i++) {
                 struct mqfs_snap_yaml *y = NULL;
@@ -349,86 +374,177 @@ static int cmd_check(const struct options *o)
         return status;
 }
 
+/* A JSON document printed on stdout, then freed; EXIT_BAD when it could not be made. */
+static int print_json(json_object *doc, const char *what)
+{
+        const char *text = doc ? json_object_to_json_string_ext(
+                                     doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE)
+                               : NULL;
+        if (text)
+                puts(text);
+        else
+                complain("out of memory writing %s as JSON", what);
+        json_object_put(doc);
+        return text ? 0 : EXIT_BAD;
+}
+
+/* {"snap": SNAP, KEY: NAME}: one end of a connection. */
+static json_object *json_end(const char *snap, const char *key, const char *name)
+{
+        json_object *o = json_object_new_object();
+        if (o && (json_object_object_add(o, "snap", json_object_new_string(snap)) ||
+                  json_object_object_add(o, key, json_object_new_string(name)))) {
+                json_object_put(o);
+                o = NULL;
+        }
+        return o;
+}
+
+/* One row of `connections`: a plug, and the slot it is connected to (NULL: none). */
 struct row {
-        char *cols[4];
+        const struct mqfs_system_snap *snap;
+        const struct mqfs_plug *plug;
+        const struct mqfs_connection *conn;
 };
 
-static int cmd_connections(const struct options *o)
+/* The rows: one per connection of each posix-mq plug, one with no slot for a plug with
+ * none; only those with SNAP on either end when snap is not NULL. NULL when out of memory. */
+static struct row *connection_rows(const struct mqfs_system *sys, const char *snap, size_t *n)
 {
-        int rc = need_system(o);
-        if (rc)
-                return rc;
-        if (o->nargs != 0)
-                return usage_error("connections takes no arguments besides --system FILE");
-        struct mqfs_system *sys = NULL;
-        rc = load_system(o->system, &sys);
-        if (rc)
-                return rc;
-
-        size_t nrows = 1, cap = 16;
-        struct row *rows = calloc(cap, sizeof(*rows));
-        static const char *const header[4] = {"Interface", "Plug", "Slot", "Notes"};
-        bool oom = !rows;
-        for (int k = 0; !oom && k < 4; k++)
-                oom = !(rows[0].cols[k] = strdup(header[k]));
-
-        for (size_t i = 0; !oom && i < sys->nsnaps; i++) {
+        size_t cap = 16;
+        struct row *rows = malloc(cap * sizeof(*rows));
+        *n = 0;
+        for (size_t i = 0; rows && i < sys->nsnaps; i++) {
                 const struct mqfs_system_snap *ss = &sys->snaps[i];
                 size_t nconns = 0;
                 const struct mqfs_connection *conns =
                     mqfs_system_plug_conns(sys, ss->name, &nconns);
-                for (size_t p = 0; !oom && ss->yaml && p < ss->yaml->nplugs; p++) {
+                for (size_t p = 0; rows && ss->yaml && p < ss->yaml->nplugs; p++) {
                         const struct mqfs_plug *plug = &ss->yaml->plugs[p];
-                        bool shown_once = false;
-                        /* One row per connection of this plug; one row with '-' if none. */
-                        for (size_t c = 0; !oom && c <= nconns; c++) {
+                        bool connected = false;
+                        for (size_t c = 0; rows && c <= nconns; c++) {
                                 const struct mqfs_connection *conn = c < nconns ? &conns[c] : NULL;
                                 if (conn && strcmp(conn->plug->name, plug->name) != 0)
                                         continue;
-                                if (!conn && shown_once)
+                                if (!conn && connected)
                                         break;
-                                shown_once = true;
-                                if (nrows == cap) {
+                                connected = true;
+                                bool mine = !snap || strcmp(ss->name, snap) == 0 ||
+                                            (conn && strcmp(conn->slot_snap->name, snap) == 0);
+                                if (!mine)
+                                        continue;
+                                if (*n == cap) {
                                         struct row *bigger = realloc(rows, 2 * cap * sizeof(*rows));
                                         if (!bigger) {
-                                                oom = true;
+                                                free(rows);
+                                                rows = NULL;
                                                 break;
                                         }
                                         rows = bigger;
                                         cap *= 2;
                                 }
-                                struct row *r = &rows[nrows++];
-                                *r = (struct row){{NULL}};
-                                oom |= !(r->cols[0] = strdup("posix-mq"));
-                                oom |= asprintf(&r->cols[1], "%s:%s", ss->name, plug->name) < 0;
-                                if (conn)
-                                        oom |= asprintf(&r->cols[2], "%s:%s", conn->slot_snap->name,
-                                                        conn->slot->name) < 0;
-                                else
-                                        oom |= !(r->cols[2] = strdup("-"));
-                                oom |=
-                                    !(r->cols[3] = strdup(conn && conn->manual ? "manual" : "-"));
+                                rows[(*n)++] = (struct row){ss, plug, conn};
                         }
                 }
         }
+        return rows;
+}
 
-        if (oom) {
+/* Adds value under key; false (value freed) when out of memory. A NULL value is JSON null
+ * only when null_ok (else it is a failed allocation). */
+static bool json_put(json_object *o, const char *key, json_object *value, bool null_ok)
+{
+        if ((!value && !null_ok) || json_object_object_add(o, key, value) != 0) {
+                json_object_put(value);
+                return false;
+        }
+        return true;
+}
+
+/* {"connections": [{"interface", "plug": {"snap", "plug"}, "slot": {"snap", "slot"} or
+ * null, "manual"}, ...]}, the fields snapd's REST API uses for a connection. */
+static int print_connections_json(const struct row *rows, size_t n)
+{
+        json_object *doc = json_object_new_object(), *list = json_object_new_array();
+        bool ok = doc && list && json_object_object_add(doc, "connections", list) == 0;
+        if (!ok)
+                json_object_put(list); /* not attached to doc */
+        for (size_t r = 0; ok && r < n; r++) {
+                const struct mqfs_connection *conn = rows[r].conn;
+                json_object *o = json_object_new_object();
+                if (!o || json_object_array_add(list, o) != 0) {
+                        json_object_put(o);
+                        ok = false;
+                        break;
+                }
+                ok = json_put(o, "interface", json_object_new_string("posix-mq"), false) &&
+                     json_put(o, "plug", json_end(rows[r].snap->name, "plug", rows[r].plug->name),
+                              false) &&
+                     (conn ? json_put(o, "slot",
+                                      json_end(conn->slot_snap->name, "slot", conn->slot->name),
+                                      false)
+                           : json_put(o, "slot", NULL, true)) &&
+                     json_put(o, "manual", json_object_new_boolean(conn && conn->manual), false);
+        }
+        if (!ok) {
+                json_object_put(doc);
+                doc = NULL;
+        }
+        return print_json(doc, "the connections");
+}
+
+static int print_connections_table(const struct row *rows, size_t n)
+{
+        size_t w_plug = strlen("Plug"), w_slot = strlen("Slot");
+        for (size_t r = 0; r < n; r++) {
+                const struct mqfs_connection *conn = rows[r].conn;
+                size_t plug = strlen(rows[r].snap->name) + 1 + strlen(rows[r].plug->name);
+                size_t slot =
+                    conn ? strlen(conn->slot_snap->name) + 1 + strlen(conn->slot->name) : 1;
+                w_plug = plug > w_plug ? plug : w_plug;
+                w_slot = slot > w_slot ? slot : w_slot;
+        }
+        printf("%-9s  %-*s  %-*s  %s\n", "Interface", (int)w_plug, "Plug", (int)w_slot, "Slot",
+               "Notes");
+        for (size_t r = 0; r < n; r++) {
+                const struct mqfs_connection *conn = rows[r].conn;
+                int plug = (int)strlen(rows[r].snap->name) + 1;
+                printf("%-9s  %s:%-*s  ", "posix-mq", rows[r].snap->name, (int)w_plug - plug,
+                       rows[r].plug->name);
+                if (conn)
+                        printf("%s:%-*s", conn->slot_snap->name,
+                               (int)w_slot - (int)strlen(conn->slot_snap->name) - 1,
+                               conn->slot->name);
+                else
+                        printf("%-*s", (int)w_slot, "-");
+                printf("  %s\n", conn && conn->manual ? "manual" : "-");
+        }
+        return 0;
+}
+
+static int cmd_connections(const struct options *o)
+{
+        if (o->nargs > 1)
+                return usage_error("connections takes at most one SNAP, %d given", o->nargs);
+        struct mqfs_system *sys = NULL;
+        int rc = load_system(o->system, &sys);
+        if (rc)
+                return rc;
+        const char *snap = o->nargs == 1 ? o->args[0] : NULL;
+        if (snap && !mqfs_system_snap(sys, snap)) {
+                rc = unknown_snap(sys, o->system, snap);
+                mqfs_system_free(sys);
+                return rc;
+        }
+        size_t n = 0;
+        struct row *rows = connection_rows(sys, snap, &n);
+        if (!rows) {
                 complain("out of memory listing the connections of %s", o->system);
                 rc = EXIT_BAD;
         } else {
-                size_t width[4] = {0};
-                for (size_t r = 0; r < nrows; r++)
-                        for (int k = 0; k < 4; k++)
-                                if (strlen(rows[r].cols[k]) > width[k])
-                                        width[k] = strlen(rows[r].cols[k]);
-                for (size_t r = 0; r < nrows; r++)
-                        printf("%-*s  %-*s  %-*s  %s\n", (int)width[0], rows[r].cols[0],
-                               (int)width[1], rows[r].cols[1], (int)width[2], rows[r].cols[2],
-                               rows[r].cols[3]);
+                rc = o->json ? print_connections_json(rows, n) : print_connections_table(rows, n);
         }
-        for (size_t r = 0; rows && r < nrows; r++)
-                for (int k = 0; k < 4; k++)
-                        free(rows[r].cols[k]);
         free(rows);
         mqfs_system_free(sys);
         return rc;
@@ -463,6 +579,39 @@ fail:
         return rc;
 }
 
+/* {"snap": SNAP, "queues": [{"name": "/q", "permissions": ["open", ...]}, ...]}. */
+static int print_grants_json(const char *snap, const struct mqfs_view *view)
+{
+        json_object *doc = json_object_new_object(), *list = json_object_new_array();
+        bool ok = doc && list && json_put(doc, "snap", json_object_new_string(snap), false) &&
+                  json_object_object_add(doc, "queues", list) == 0;
+        if (!ok)
+                json_object_put(list); /* not attached to doc */
+        size_t n = view ? mqfs_view_count(view) : 0;
+        for (size_t i = 0; ok && i < n; i++) {
+                unsigned perms = 0;
+                const char *q = mqfs_view_queue_at(view, i, &perms);
+                json_object *o = json_object_new_object(), *words = json_object_new_array();
+                ok = o && json_object_array_add(list, o) == 0;
+                if (!ok) {
+                        json_object_put(o);
+                        json_object_put(words);
+                        break;
+                }
+                ok = json_put(o, "name", json_object_new_string(q), false) &&
+                     json_put(o, "permissions", words, false);
+                for (unsigned bit = 1; ok && bit <= MQFS_PERM_ALL; bit <<= 1)
+                        if (perms & bit)
+                                ok = json_object_array_add(
+                                         words, json_object_new_string(mqfs_perm_word(bit))) == 0;
+        }
+        if (!ok) {
+                json_object_put(doc);
+                doc = NULL;
+        }
+        return print_json(doc, "the grants");
+}
+
 static int cmd_grants(const struct options *o)
 {
         struct mqfs_system *sys = NULL;
@@ -471,7 +620,9 @@ static int cmd_grants(const struct options *o)
         if (rc)
                 return rc;
         const struct mqfs_view *view = mqfs_grants_view(grants, o->args[0]);
-        size_t n = view ? mqfs_view_count(view) : 0;
+        size_t n = view && !o->json ? mqfs_view_count(view) : 0;
+        if (o->json)
+                rc = print_grants_json(o->args[0], view);
         for (size_t i = 0; i < n && rc == 0; i++) {
                 unsigned perms = 0;
                 const char *q = mqfs_view_queue_at(view, i, &perms);
@@ -672,9 +823,6 @@ static int cmd_apparmor_profiles(const struct options *o)
                 return rc;
         }
         bool per_snap = o->kinds & (KIND_APPS | KIND_MOUNT);
-        if (per_snap && !o->system)
-                return usage_error("apparmor --profile needs --system FILE for the apps' and the "
-                                   "mount helper's profiles (or --only daemon)");
         if (!per_snap && o->nargs > 0)
                 return usage_error("--only daemon takes no SNAP");
 
@@ -789,12 +937,15 @@ int main(int argc, char **argv)
 {
         struct options o;
         int rc = parse_options(argc, argv, &o);
-        if (rc == -1) {
-                fputs(usage_text, stdout);
-                return fflush(stdout) == 0 ? 0 : EXIT_USAGE;
-        }
+        if (rc == -1)
+                return mqfs_cli_help(usage_text);
+        if (rc == -2)
+                return mqfs_cli_version(PROG, NULL);
         if (rc)
                 return rc;
+        o.system_given = o.system != NULL;
+        if (!o.system)
+                o.system = MQFS_SYSTEM_DEFAULT;
 
         static const struct {
                 const char *name;
@@ -813,8 +964,8 @@ int main(int argc, char **argv)
                 free(s.text);
                 return rc;
         }
-        if (o.system && strcmp(o.command, "check") == 0)
-                return usage_error("check takes snap.yaml files, not --system");
+        if (o.json && run != cmd_connections && run != cmd_grants)
+                return usage_error("--json goes with connections and grants");
         rc = check_option_use(&o, run == cmd_apparmor);
         if (rc)
                 return rc;

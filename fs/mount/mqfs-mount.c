@@ -1,14 +1,19 @@
 /* mqfs-mount — attach and detach the snaps' mqfs views inside their mount namespaces
- * (SPEC §6). Exit 0 on success, 1 on failure, 2 for bad usage. */
+ * (docs/design.md, "The mount helper"; mqfs-mount(8)). Exit status (cli.h): 0 done,
+ * 1 failed, 2 bad usage. */
 #include "attach.h"
 #include "record.h"
 #include "snapname.h"
 
+#include "cli.h"
 #include "qname.h" /* mqfs_escape */
+
+#include <json.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,23 +25,34 @@
 #define DEFAULT_ROOT "/run/mqfs"
 #define SNAPD_NS_DIR "/run/snapd/ns"
 
-enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+enum { EXIT_FAIL = MQFS_EXIT_PROBLEMS, EXIT_USAGE = MQFS_EXIT_USAGE };
 
 static const char usage_text[] =
-    "usage: " PROG " attach SNAP [--ns FILE | --pid PID] [--root MOUNTPOINT]\n"
-    "       " PROG " detach SNAP [--ns FILE | --pid PID]\n"
-    "       " PROG " list\n"
-    "       " PROG " repair\n"
+    "Usage: " PROG " COMMAND [OPTIONS] [SNAP]\n"
     "\n"
-    "attach  bind-mounts the snap's view MOUNTPOINT/SNAP (default " DEFAULT_ROOT ") over\n"
-    "        " MQFS_TARGET " inside the snap's mount namespace\n"
-    "detach  takes the view off " MQFS_TARGET " there again\n"
-    "list    shows every attached view: snap, namespace, target, and whether it answers\n"
-    "repair  re-attaches every view whose daemon has restarted (ENOTCONN)\n"
+    "Puts each snap's mqfs view over " MQFS_TARGET " inside the snap's mount namespace.\n"
     "\n"
-    "The namespace is " SNAPD_NS_DIR "/SNAP.mnt unless --ns FILE (an nsfs file) or\n"
-    "--pid PID (a process of the snap) names another. Attaches are remembered in\n" MQFS_RECORD_DIR
-    "/SNAP for list and repair.\n";
+    "Commands:\n"
+    "  attach SNAP [--ns FILE | --pid PID] [--root MOUNTPOINT]\n"
+    "                      bind-mounts the snap's view MOUNTPOINT/SNAP over " MQFS_TARGET "\n"
+    "                      inside the snap's mount namespace\n"
+    "  detach SNAP [--ns FILE | --pid PID]\n"
+    "                      takes the view off " MQFS_TARGET " there again\n"
+    "  list [--json]       every attached view: snap, namespace, target, and whether it\n"
+    "                      answers\n"
+    "  repair              re-attaches every view whose daemon has restarted (ENOTCONN)\n"
+    "\n"
+    "Options:\n"
+    "  --ns FILE           the snap's mount namespace, an nsfs file (default\n"
+    "                      " SNAPD_NS_DIR "/SNAP.mnt)\n"
+    "  --pid PID           the mount namespace of PID, a process of the snap\n"
+    "  --root MOUNTPOINT   where mqfsd serves the views (default " DEFAULT_ROOT ")\n"
+    "  --json              with list: the answer as JSON\n"
+    "  -h, --help          show this help\n"
+    "  --version           show the version\n"
+    "\n"
+    "Attaches are remembered in " MQFS_RECORD_DIR "/SNAP for list and repair. Runs as root.\n"
+    "\n" MQFS_CLI_EXIT_TEXT;
 
 __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 {
@@ -49,16 +65,7 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
         return EXIT_FAIL;
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-        va_list ap;
-        fputs(PROG ": ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputs("\n(run '" PROG " --help' for usage)\n", stderr);
-        return EXIT_USAGE;
-}
+#define usage_error(...) mqfs_cli_usage_error(PROG, __VA_ARGS__)
 
 struct options {
         const char *command;
@@ -66,6 +73,7 @@ struct options {
         const char *ns_file;
         const char *pid;
         const char *root;
+        bool json;
         long pid_num;
         char pid_ns[64]; /* /proc/PID/ns/mnt */
 };
@@ -81,38 +89,83 @@ static int parse_pid(const char *s, long *out)
         return 0;
 }
 
-/* Parses argv into o; returns 0, or the exit status for bad usage (after saying why). */
+/* A value given to an option that takes one; usage error when given twice. */
+static int set_once(const char **slot, const char *name)
+{
+        if (*slot != NULL)
+                return usage_error("%s given twice", name);
+        *slot = optarg;
+        return 0;
+}
+
+/* Parses argv into o; returns 0, or the exit status for bad usage (after saying why).
+ * -1 when --help was asked, -2 when --version was. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-        if (argc < 2)
-                return usage_error("missing command: attach, detach, list or repair");
+        enum { OPT_NS = 256, OPT_PID, OPT_ROOT, OPT_JSON, OPT_VERSION };
+        static const struct option longopts[] = {
+            {"ns", required_argument, NULL, OPT_NS},
+            {"pid", required_argument, NULL, OPT_PID},
+            {"root", required_argument, NULL, OPT_ROOT},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {NULL, 0, NULL, 0},
+        };
+        int first = mqfs_cli_command(PROG, argc, argv, "attach, detach, list or repair");
+        if (first != 0)
+                return first;
         o->command = argv[1];
         bool takes_snap = strcmp(o->command, "attach") == 0 || strcmp(o->command, "detach") == 0;
-        if (!takes_snap && strcmp(o->command, "list") != 0 && strcmp(o->command, "repair") != 0)
-                return usage_error("unknown command \"%s\": use attach, detach, list or repair",
-                                   o->command);
-        for (int i = 2; i < argc; i++) {
-                const char *a = argv[i];
-                const char **slot = NULL;
-                if (strcmp(a, "--ns") == 0 && takes_snap)
-                        slot = &o->ns_file;
-                else if (strcmp(a, "--pid") == 0 && takes_snap)
-                        slot = &o->pid;
-                else if (strcmp(a, "--root") == 0 && strcmp(o->command, "attach") == 0)
-                        slot = &o->root;
-                if (slot != NULL) {
-                        if (i + 1 >= argc)
-                                return usage_error("%s needs a value", a);
-                        if (*slot != NULL)
-                                return usage_error("%s given twice", a);
-                        *slot = argv[++i];
-                        continue;
+        if (!takes_snap && strcmp(o->command, "list") != 0 && strcmp(o->command, "repair") != 0) {
+                char *shown = mqfs_escape(o->command, strlen(o->command));
+                int rc = usage_error("unknown command \"%s\": use attach, detach, list or repair",
+                                     shown ? shown : "?");
+                free(shown);
+                return rc;
+        }
+        /* getopt sees "COMMAND OPTIONS... ARGS...", the command standing in for argv[0]. */
+        int c, rc = 0;
+        opterr = 0;
+        optind = 1;
+        while (rc == 0 && (c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_NS:
+                        rc = set_once(&o->ns_file, "--ns");
+                        break;
+                case OPT_PID:
+                        rc = set_once(&o->pid, "--pid");
+                        break;
+                case OPT_ROOT:
+                        rc = set_once(&o->root, "--root");
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case 'h':
+                        return -1;
+                case OPT_VERSION:
+                        return -2;
+                default:
+                        return mqfs_cli_bad_option(PROG, c, argv + 1, optind, optopt);
                 }
-                if (a[0] == '-' && a[1] != '\0')
-                        return usage_error("unknown option \"%s\" for %s", a, o->command);
-                if (!takes_snap || o->snap != NULL)
-                        return usage_error("unexpected argument \"%s\"", a);
-                o->snap = a;
+        }
+        if (rc != 0)
+                return rc;
+        if ((o->ns_file || o->pid) && !takes_snap)
+                return usage_error("--ns and --pid go with attach and detach");
+        if (o->root && strcmp(o->command, "attach") != 0)
+                return usage_error("--root goes with attach");
+        if (o->json && strcmp(o->command, "list") != 0)
+                return usage_error("--json goes with list");
+        for (int i = optind + 1; i < argc; i++) {
+                if (!takes_snap || o->snap != NULL) {
+                        char *shown = mqfs_escape(argv[i], strlen(argv[i]));
+                        rc = usage_error("unexpected argument \"%s\"", shown ? shown : "?");
+                        free(shown);
+                        return rc;
+                }
+                o->snap = argv[i];
         }
         if (takes_snap && o->snap == NULL)
                 return usage_error("%s needs a SNAP name", o->command);
@@ -484,7 +537,30 @@ fail:
         return EXIT_FAIL;
 }
 
-static int cmd_list(void)
+/* One attached view as list --json gives it: {"snap", "namespace", "target", "view"},
+ * view being "answers" or the errno name a stat of it gets. Added to list; false when out
+ * of memory. */
+static bool json_add_view(json_object *list, const char *snap, const char *ns_path,
+                          const char *view)
+{
+        json_object *o = json_object_new_object();
+        if (!o || json_object_array_add(list, o) != 0) {
+                json_object_put(o);
+                return false;
+        }
+        const char *keys[] = {"snap", "namespace", "target", "view"};
+        const char *values[] = {snap, ns_path, MQFS_TARGET, view};
+        for (size_t i = 0; i < 4; i++) {
+                json_object *v = json_object_new_string(values[i]);
+                if (!v || json_object_object_add(o, keys[i], v) != 0) {
+                        json_object_put(v);
+                        return false;
+                }
+        }
+        return true;
+}
+
+static int cmd_list(const struct options *o)
 {
         struct survey s;
         struct mqfs_msg why = {{0}};
@@ -492,7 +568,19 @@ static int cmd_list(void)
 
         if (survey_open(&s, false) != 0)
                 return EXIT_FAIL;
-        printf("%-20s %-36s %-12s %s\n", "SNAP", "NAMESPACE", "TARGET", "VIEW");
+        json_object *doc = NULL, *list = NULL;
+        if (o->json) {
+                doc = json_object_new_object();
+                list = json_object_new_array();
+                if (!doc || !list || json_object_object_add(doc, "views", list) != 0) {
+                        json_object_put(list);
+                        json_object_put(doc);
+                        survey_close(&s);
+                        return fail("out of memory");
+                }
+        } else {
+                printf("%-20s %-36s %-12s %s\n", "SNAP", "NAMESPACE", "TARGET", "VIEW");
+        }
         for (size_t i = 0; i < s.c.n; i++) {
                 struct candidate *k = &s.c.v[i];
                 struct mqfs_probe probe;
@@ -510,8 +598,21 @@ static int cmd_list(void)
                 }
                 if (!probe.attached)
                         continue;
-                printf("%-20s %-36s %-12s %s\n", k->snap, k->ns_path, MQFS_TARGET,
-                       probe.view_errno == 0 ? "answers" : errno_name(probe.view_errno));
+                const char *view = probe.view_errno == 0 ? "answers" : errno_name(probe.view_errno);
+                if (!doc)
+                        printf("%-20s %-36s %-12s %s\n", k->snap, k->ns_path, MQFS_TARGET, view);
+                else if (!json_add_view(list, k->snap, k->ns_path, view))
+                        status = fail("out of memory");
+        }
+        if (doc) {
+                const char *text = json_object_to_json_string_ext(
+                    doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                             JSON_C_TO_STRING_NOSLASHESCAPE);
+                if (text)
+                        puts(text);
+                else
+                        status = fail("out of memory");
+                json_object_put(doc);
         }
         survey_close(&s);
         return status;
@@ -574,11 +675,11 @@ int main(int argc, char **argv)
 {
         struct options o = {0};
 
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                fputs(usage_text, stdout);
-                return EXIT_SUCCESS;
-        }
         int rc = parse_args(argc, argv, &o);
+        if (rc == -1)
+                return mqfs_cli_help(usage_text);
+        if (rc == -2)
+                return mqfs_cli_version(PROG, NULL);
         if (rc != 0)
                 return rc;
         if (geteuid() != 0)
@@ -588,6 +689,6 @@ int main(int argc, char **argv)
         if (strcmp(o.command, "detach") == 0)
                 return cmd_detach(&o);
         if (strcmp(o.command, "list") == 0)
-                return cmd_list();
+                return cmd_list(&o);
         return cmd_repair();
 }

@@ -34,6 +34,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <json.h>
 
 #include "mountinfo.h"
 #include "record.h"
@@ -567,6 +568,24 @@ static void attach_creates_target_and_is_idempotent(void **state)
         assert_output_has("alpha");
         assert_output_has(NS_DIR "/alpha.mnt");
         assert_output_has("answers");
+        /* list --json says the same, parsed back (stderr is empty here: nothing is stale). */
+        assert_helper(0, "list", "--json");
+        enum json_tokener_error jerr;
+        json_object *doc = json_tokener_parse_verbose(out, &jerr), *views = NULL, *v;
+        if (!doc)
+                fail_msg("list --json is not JSON (%s):\n%s", json_tokener_error_desc(jerr), out);
+        assert_true(json_object_object_get_ex(doc, "views", &views));
+        assert_int_equal(json_object_array_length(views), 1);
+        json_object *view = json_object_array_get_idx(views, 0);
+        const char *want[][2] = {{"snap", "alpha"},
+                                 {"namespace", NS_DIR "/alpha.mnt"},
+                                 {"target", "/dev/mqueue"},
+                                 {"view", "answers"}};
+        for (size_t i = 0; i < 4; i++) {
+                assert_true(json_object_object_get_ex(view, want[i][0], &v));
+                assert_string_equal(json_object_get_string(v), want[i][1]);
+        }
+        json_object_put(doc);
 
         assert_helper(0, "detach", "alpha");
         assert_output_has("detached");
@@ -697,8 +716,25 @@ static void bad_usage_exits_2(void **state)
         assert_helper(2, "detach", "alpha", "--root", ROOT);
         assert_helper(2, "list", "alpha");
         assert_helper(2, "attach", "alpha", "beta");
-        assert_helper(0, "--help");
-        assert_output_has("usage: mqfs-mount attach SNAP");
+        assert_helper(2, "attach", "alpha", "--bogus");
+        assert_output_has("unknown option --bogus; see mqfs-mount --help");
+        assert_helper(2, "attach", "alpha", "--json");
+        assert_output_has("--json goes with list");
+        assert_helper(2, "attach", "alpha", "--ns", "/x", "--ns", "/y");
+        assert_output_has("--ns given twice");
+        assert_helper(2, "attach", "alpha", "--ns");
+        assert_output_has("option --ns needs a value");
+        const char *help[][2] = {{"--help", NULL}, {"-h", NULL}, {"attach", "--help"}};
+        for (size_t i = 0; i < 3; i++) {
+                assert_helper(0, help[i][0], help[i][1]);
+                assert_true(strncmp(out, "Usage: mqfs-mount COMMAND", 25) == 0);
+                assert_output_has("attach SNAP [--ns FILE | --pid PID] [--root MOUNTPOINT]");
+                assert_output_has("Exit status: 0 done");
+        }
+        assert_helper(0, "--version");
+        assert_true(strncmp(out, "mqfs-mount (mqfs) ", 18) == 0);
+        assert_helper(0, "list", "--version");
+        assert_true(strncmp(out, "mqfs-mount (mqfs) ", 18) == 0);
 }
 
 static void never_follows_a_planted_symlink(void **state)

@@ -1427,13 +1427,21 @@ static void test_usage(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
         status = system(MQFS_BIN_DIR "/mqfsd --version > /dev/null");
         assert_int_equal(WEXITSTATUS(status), 0);
-        status = system(MQFS_BIN_DIR "/mqfsd /nonexistent 2> /dev/null");
-        assert_int_equal(WEXITSTATUS(status), 2);
+        /* --system defaults to /etc/mqfs/system.yaml: bad usage is now a missing
+         * MOUNTPOINT, two of them, or an unknown option. */
+        const char *bad[] = {"", "/nonexistent /nonexistent2", "--bogus /nonexistent", "--system"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char line[256];
+                snprintf(line, sizeof(line), MQFS_BIN_DIR "/mqfsd %s 2> /dev/null", bad[i]);
+                status = system(line);
+                assert_int_equal(WEXITSTATUS(status), 2);
+        }
+        /* An unreadable system state is unreadable input: 2, as for every mqfs tool. */
         char cmd[512];
         snprintf(cmd, sizeof(cmd), MQFS_BIN_DIR "/mqfsd -f --system %s/none.yaml %s 2>/dev/null",
                  E.dir, E.mnt);
         status = system(cmd);
-        assert_int_equal(WEXITSTATUS(status), 1);
+        assert_int_equal(WEXITSTATUS(status), 2);
         assert_false(is_mounted());
 }
 

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+#include <unistd.h>
+
+#include "cli.h"
 #include "conformance.h"
 #include "fixture.h"
 
@@ -79,6 +83,46 @@ static void help_is_on_stdout(void **state)
         }
 }
 
+static void version_is_on_stdout(void **state)
+{
+        (void)state;
+        const char *forms[][2] = {{"--version", NULL}, {"grants", "--version"}};
+        for (size_t i = 0; i < 2; i++) {
+                struct fx_run r = run(forms[i][0], forms[i][1], NULL);
+                assert_int_equal(r.status, 0);
+                assert_true(starts_with(r.out, "mqfs-policy (mqfs) "));
+                assert_non_null(strchr(r.out, '\n'));
+                assert_string_equal(r.err, "");
+                fx_run_free(&r);
+        }
+}
+
+/* Without --system, every command reads MQFS_SYSTEM_DEFAULT: when it is absent, that
+ * path is what the error names; when a machine has one, the answer is the same as with
+ * --system naming it. */
+static void system_defaults_to_etc(void **state)
+{
+        (void)state;
+        const char *cmds[][3] = {{"grants", "provider", NULL},
+                                 {"connections", NULL, NULL},
+                                 {"seccomp", "provider", NULL},
+                                 {"check", NULL, NULL}};
+        for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+                struct fx_run r = run(cmds[i][0], cmds[i][1], NULL);
+                if (access(MQFS_SYSTEM_DEFAULT, F_OK) != 0) {
+                        expect_usage_error(r, MQFS_SYSTEM_DEFAULT);
+                        continue;
+                }
+                struct fx_run e =
+                    run(cmds[i][0], "--system", MQFS_SYSTEM_DEFAULT, cmds[i][1], NULL);
+                assert_int_equal(r.status, e.status);
+                assert_string_equal(r.out, e.out);
+                assert_string_equal(r.err, e.err);
+                fx_run_free(&r);
+                fx_run_free(&e);
+        }
+}
+
 static void bad_usage_exits_2(void **state)
 {
         (void)state;
@@ -87,16 +131,16 @@ static void bad_usage_exits_2(void **state)
         expect_usage_error(run("grants", "--bogus", NULL), "--bogus");
         expect_usage_error(run("grants", "-x", NULL), "-x");
         expect_usage_error(run("grants", "--system", NULL), "--system");
-        expect_usage_error(run("grants", "provider", NULL), "--system");
         expect_usage_error(run("grants", "--system", EXAMPLE, NULL), "SNAP");
         expect_usage_error(run("seccomp", "--system", EXAMPLE, "a", "b", NULL), "SNAP");
-        expect_usage_error(run("check", NULL), "snap.yaml");
-        expect_usage_error(run("check", "--system", EXAMPLE, NULL), "--system");
+        expect_usage_error(run("check", "--system", EXAMPLE, "a.yaml", NULL), "not both");
+        expect_usage_error(run("check", "--json", "--system", EXAMPLE, NULL), "--json");
+        expect_usage_error(run("seccomp", "--json", "--system", EXAMPLE, "provider", NULL),
+                           "--json");
         expect_usage_error(run("connections", "--profile", "--system", EXAMPLE, NULL), "--profile");
-        expect_usage_error(run("connections", "--system", EXAMPLE, "extra", NULL), "arguments");
+        expect_usage_error(run("connections", "--system", EXAMPLE, "a", "b", NULL), "one SNAP");
         expect_usage_error(run("apparmor", "--profile", "--only", "apps,kernel", NULL), "--only");
         expect_usage_error(run("apparmor", "--profile", "--mqueue", "maybe", NULL), "--mqueue");
-        expect_usage_error(run("apparmor", "--profile", NULL), "--system");
         expect_usage_error(run("apparmor", "--only", "daemon", "--system", EXAMPLE, "x", NULL),
                            "--profile");
         expect_usage_error(
@@ -133,12 +177,15 @@ static void unreadable_input_exits_2(void **state)
         expect_usage_error(run("check", not_yaml, NULL), "broken.yaml");
 
         /* Naming a snap that is not installed is bad input too; the message lists them. */
-        struct fx_run r = run("grants", "--system", EXAMPLE, "stranger", NULL);
-        assert_int_equal(r.status, 2);
-        assert_string_equal(r.out, "");
-        assert_non_null(strstr(r.err, "\"stranger\" is not installed"));
-        assert_non_null(strstr(r.err, "consumer, monitor, provider"));
-        fx_run_free(&r);
+        const char *cmds[] = {"grants", "connections"};
+        for (size_t i = 0; i < 2; i++) {
+                struct fx_run r = run(cmds[i], "--system", EXAMPLE, "stranger", NULL);
+                assert_int_equal(r.status, 2);
+                assert_string_equal(r.out, "");
+                assert_non_null(strstr(r.err, "\"stranger\" is not installed"));
+                assert_non_null(strstr(r.err, "consumer, monitor, provider"));
+                fx_run_free(&r);
+        }
         fx_dir_remove(d);
 }
 
@@ -244,6 +291,158 @@ static void connections_table_like_snap_connections(void **state)
         assert_stderr_prefixed(r.err);
         fx_run_free(&r);
         fx_dir_remove(d);
+}
+
+/* check --system: 0 and nothing printed for a state that loads whole; 1 with each
+ * problem printed once (FILE:LINE: ...) on stdout for one that skips or refuses anything;
+ * 2 for one that cannot be read. */
+static void check_system_gates_a_deployment(void **state)
+{
+        (void)state;
+        struct fx_run r = run("check", "--system", EXAMPLE, NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "");
+        assert_string_equal(r.err, "");
+        fx_run_free(&r);
+
+        struct fx_dir *d = fx_dir_new();
+        const char *empty = fx_write(d, "empty.yaml", "snaps: []\n");
+        r = run("check", "--system", empty, NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "");
+        fx_run_free(&r);
+
+        const char *bad =
+            fx_write(d, "system.yaml",
+                     "snaps:\n"
+                     "  - name: provider\n"
+                     "    publisher: acme\n"
+                     "    snap-yaml-inline:\n"
+                     "      name: provider\n"
+                     "      slots:\n"
+                     "        mq: {interface: posix-mq, path: /q, permissions: [bogus]}\n"
+                     "        ok: {interface: posix-mq, path: /ok}\n"
+                     "  - name: provider\n"
+                     "  - name: lost\n"
+                     "    snap-yaml: missing.yaml\n"
+                     "connections:\n"
+                     "  - {plug: 'nobody:mq', slot: 'provider:ok'}\n");
+        r = run("check", "--system", bad, NULL);
+        assert_int_equal(r.status, 1);
+        assert_string_equal(r.err, "");
+        /* Five problems, one line each, in file order, each naming the file and line. */
+        const char *want[] = {":7: snap \"provider\" has bad plugs or slots: mq",
+                              ":8: snap \"provider\" slot \"ok\" refused",
+                              ":9: snap \"provider\" is listed again",
+                              ":10: snap \"lost\" is skipped",
+                              ":13: connections entry 1: no installed snap \"nobody\""};
+        const char *line = r.out;
+        for (size_t i = 0; i < 5; i++) {
+                assert_true(starts_with(line, bad));
+                if (!starts_with(line + strlen(bad), want[i]))
+                        fail_msg("problem %zu: want %s%s...; got:\n%s", i, bad, want[i], r.out);
+                assert_int_equal(fx_count(r.out, want[i]), 1);
+                line = strchr(line, '\n') + 1;
+        }
+        assert_string_equal(line, "");
+        fx_run_free(&r);
+
+        const char *not_yaml = fx_write(d, "broken.yaml", "snaps: [unclosed\n  - {\n");
+        expect_usage_error(run("check", "--system", not_yaml, NULL), "broken.yaml");
+        expect_usage_error(run("check", "--system", "/nonexistent/system.yaml", NULL),
+                           "/nonexistent/system.yaml");
+        fx_dir_remove(d);
+}
+
+/* connections SNAP: the rows with SNAP at either end, plug or slot. */
+static void connections_of_one_snap(void **state)
+{
+        (void)state;
+        struct fx_run r = run("connections", "--system", EXAMPLE, "monitor", NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "Interface  Plug             Slot             Notes\n"
+                                   "posix-mq   monitor:metrics  -                -\n"
+                                   "posix-mq   monitor:status   provider:status  manual\n");
+        fx_run_free(&r);
+        r = run("connections", "--system", EXAMPLE, "provider", NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.out, "Interface  Plug            Slot             Notes\n"
+                                   "posix-mq   consumer:jobs   provider:jobs    -\n"
+                                   "posix-mq   monitor:status  provider:status  manual\n");
+        fx_run_free(&r);
+}
+
+static json_object *parse_json(const char *text)
+{
+        enum json_tokener_error jerr;
+        json_object *doc = json_tokener_parse_verbose(text, &jerr);
+        if (!doc)
+                fail_msg("not JSON (%s):\n%s", json_tokener_error_desc(jerr), text);
+        return doc;
+}
+
+static const char *json_str(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        assert_true(json_object_object_get_ex(o, key, &v));
+        assert_true(json_object_is_type(v, json_type_string));
+        return json_object_get_string(v);
+}
+
+/* --json: parsed back, it says what the table says, row for row. */
+static void json_parses_back(void **state)
+{
+        (void)state;
+        struct fx_run r = run("connections", "--json", "--system", EXAMPLE, NULL);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.err, "");
+        json_object *doc = parse_json(r.out), *list = NULL;
+        assert_true(json_object_object_get_ex(doc, "connections", &list));
+        assert_int_equal(json_object_array_length(list), 3);
+        static const char *const want[3][5] = {
+            {"consumer", "jobs", "provider", "jobs", "false"},
+            {"monitor", "metrics", NULL, NULL, "false"},
+            {"monitor", "status", "provider", "status", "true"},
+        };
+        for (size_t i = 0; i < 3; i++) {
+                json_object *c = json_object_array_get_idx(list, i), *plug, *slot, *manual;
+                assert_string_equal(json_str(c, "interface"), "posix-mq");
+                assert_true(json_object_object_get_ex(c, "plug", &plug));
+                assert_string_equal(json_str(plug, "snap"), want[i][0]);
+                assert_string_equal(json_str(plug, "plug"), want[i][1]);
+                assert_true(json_object_object_get_ex(c, "slot", &slot));
+                if (want[i][2]) {
+                        assert_string_equal(json_str(slot, "snap"), want[i][2]);
+                        assert_string_equal(json_str(slot, "slot"), want[i][3]);
+                } else {
+                        assert_null(slot); /* JSON null */
+                }
+                assert_true(json_object_object_get_ex(c, "manual", &manual));
+                assert_true(json_object_is_type(manual, json_type_boolean));
+                assert_int_equal(json_object_get_boolean(manual), want[i][4][0] == 't');
+        }
+        json_object_put(doc);
+        fx_run_free(&r);
+
+        r = run("grants", "--system", EXAMPLE, "--json", "monitor", NULL);
+        assert_int_equal(r.status, 0);
+        doc = parse_json(r.out);
+        assert_string_equal(json_str(doc, "snap"), "monitor");
+        assert_true(json_object_object_get_ex(doc, "queues", &list));
+        assert_int_equal(json_object_array_length(list), 2);
+        const char *names[] = {"/alerts", "/status"};
+        for (size_t i = 0; i < 2; i++) {
+                json_object *q = json_object_array_get_idx(list, i), *perms;
+                assert_string_equal(json_str(q, "name"), names[i]);
+                assert_true(json_object_object_get_ex(q, "permissions", &perms));
+                assert_int_equal(json_object_array_length(perms), 2);
+                assert_string_equal(json_object_get_string(json_object_array_get_idx(perms, 0)),
+                                    "open");
+                assert_string_equal(json_object_get_string(json_object_array_get_idx(perms, 1)),
+                                    "read");
+        }
+        json_object_put(doc);
+        fx_run_free(&r);
 }
 
 static void grants_seccomp_and_snippets(void **state)
@@ -367,6 +566,11 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(help_is_on_stdout),
+            cmocka_unit_test(version_is_on_stdout),
+            cmocka_unit_test(system_defaults_to_etc),
+            cmocka_unit_test(check_system_gates_a_deployment),
+            cmocka_unit_test(connections_of_one_snap),
+            cmocka_unit_test(json_parses_back),
             cmocka_unit_test(bad_usage_exits_2),
             cmocka_unit_test(unreadable_input_exits_2),
             cmocka_unit_test(check_reports_the_bad_conformance_cases),
