@@ -24,39 +24,34 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "door_proto.h"
-
-#ifndef MQFS_VERSION
-#define MQFS_VERSION "0.1.0"
-#endif
 
 enum {
         EXIT_REFUSED = 1, /* the door refused or could not be reached: nothing was run */
-        EXIT_USAGE = 2,
+        EXIT_USAGE = MQFS_EXIT_USAGE,
         EXIT_CANNOT_RUN = 126,
         EXIT_NOT_FOUND = 127,
         REPLY_TIMEOUT_S = 30, /* a daemon that never answers must not hang the launch */
 };
 
-static void usage(FILE *out)
-{
-        fprintf(out,
-                "Usage: mqfs-exec [--view DIR] [--door SOCKET] -- COMMAND [ARG...]\n"
-                "\n"
-                "Runs COMMAND with its mq_open(3) and mq_unlink(3) answered by mqfsd under the\n"
-                "grants of the snap whose view DIR is. Everything else (mq_send, mq_receive,\n"
-                "...) runs in the kernel on the descriptor mqfsd hands out. If mqfsd cannot be\n"
-                "reached or refuses, COMMAND is not run.\n"
-                "\n"
-                "  --view DIR     the snap's view of the queues (default /dev/mqueue, which is\n"
-                "                 the view inside a snap's mount namespace)\n"
-                "  --door SOCKET  mqfsd's door (default " MQFS_DOOR_DEFAULT ")\n"
-                "  -h, --help     this text\n"
-                "  -V, --version  the version\n"
-                "\n"
-                "Exit status: COMMAND's; 1 when the door refused or was unreachable, 2 for bad\n"
-                "usage, 126 when COMMAND cannot run, 127 when it is not found.\n");
-}
+static const char usage_text[] =
+    "Usage: mqfs-exec [--view DIR] [--door SOCKET] -- COMMAND [ARG...]\n"
+    "\n"
+    "Runs COMMAND with its mq_open(3) and mq_unlink(3) answered by mqfsd under the\n"
+    "grants of the snap whose view DIR is. Everything else (mq_send, mq_receive,\n"
+    "...) runs in the kernel on the descriptor mqfsd hands out. If mqfsd cannot be\n"
+    "reached or refuses, COMMAND is not run.\n"
+    "\n"
+    "Options:\n"
+    "  --view DIR     the snap's view of the queues (default /dev/mqueue, which is\n"
+    "                 the view inside a snap's mount namespace)\n"
+    "  --door SOCKET  mqfsd's door (default " MQFS_DOOR_DEFAULT ")\n"
+    "  -h, --help     show this help\n"
+    "  -V, --version  show the version\n"
+    "\n"
+    "Exit status: COMMAND's; 1 when the door refused or was unreachable, 2 for bad\n"
+    "usage, 126 when COMMAND cannot run, 127 when it is not found.\n";
 
 static int connect_door(const char *path)
 {
@@ -210,7 +205,8 @@ int main(int argc, char **argv)
         int c;
 
         /* "+": options end at COMMAND, whose own options are its own. */
-        while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'v':
                         view_dir = optarg;
@@ -219,21 +215,15 @@ int main(int argc, char **argv)
                         door = optarg;
                         break;
                 case 'h':
-                        usage(stdout);
-                        return 0;
+                        return mqfs_cli_help(usage_text);
                 case 'V':
-                        printf("mqfs-exec %s\n", MQFS_VERSION);
-                        return 0;
+                        return mqfs_cli_version("mqfs-exec", NULL);
                 default:
-                        usage(stderr);
-                        return EXIT_USAGE;
+                        return mqfs_cli_bad_option("mqfs-exec", c, argv, optind, optopt);
                 }
         }
-        if (optind >= argc) {
-                fprintf(stderr, "mqfs-exec: no COMMAND given\n");
-                usage(stderr);
-                return EXIT_USAGE;
-        }
+        if (optind >= argc)
+                return mqfs_cli_usage_error("mqfs-exec", "no COMMAND given");
         int view = open(view_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (view < 0) {
                 fprintf(stderr, "mqfs-exec: cannot open the view %s: %s; not running %s\n",
