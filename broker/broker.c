@@ -519,8 +519,9 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
 
 /* chmod and chown: the write grant, and (SPEC §4) only the owner or root, checked here
  * explicitly because the kernel lets a non-owner "chown" that changes nothing. */
+/* The grant and ownership checks of a chmod or chown; *st gets the queue as it is. */
 static int check_owner_change(struct mqfs_broker *b, const char *snap,
-                              const struct mqfs_caller *caller, const char *name)
+                              const struct mqfs_caller *caller, const char *name, struct stat *st)
 {
         int err = check_named_call(b, snap, caller, name);
         if (err < 0)
@@ -528,44 +529,59 @@ static int check_owner_change(struct mqfs_broker *b, const char *snap,
         err = mqfs_broker_check(b, snap, name, MQFS_PERM_WRITE);
         if (err < 0)
                 return err;
-        struct stat st;
-        if (fstatat(b->backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (fstatat(b->backing_fd, name + 1, st, AT_SYMLINK_NOFOLLOW) != 0)
                 return -errno;
-        if (caller->uid != 0 && caller->uid != st.st_uid)
+        if (caller->uid != 0 && caller->uid != st->st_uid)
                 return -EPERM;
         return 0;
+}
+
+int mqfs_broker_set_owner_mode(struct mqfs_broker *b, const char *snap,
+                               const struct mqfs_caller *caller, const char *name, bool set_mode,
+                               mode_t mode, uid_t uid, gid_t gid)
+{
+        struct stat before;
+        int err = check_owner_change(b, snap, caller, name, &before);
+        if (err < 0)
+                return err;
+        bool set_owner = uid != (uid_t)-1 || gid != (gid_t)-1;
+        bool owner_set = false;
+        struct mqfs_creds_saved saved;
+        err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        /* The owner first: the kernel's chown rules are the ones that refuse (a non-root
+         * caller giving a queue away, or to a group it is not in), and a chmod by the
+         * owner or root that comes after cannot fail but for a vanished queue. */
+        if (set_owner) {
+                if (fchownat(b->backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                        err = -errno;
+                else
+                        owner_set = true;
+        }
+        if (!err && set_mode && fchmodat(b->backing_fd, name + 1, mode & 07777, 0) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        if (err && owner_set) {
+                /* All or nothing: put back what the chown changed (owner, group, and the
+                 * setuid/setgid bits it cleared), as the daemon. */
+                (void)fchownat(b->backing_fd, name + 1, before.st_uid, before.st_gid,
+                               AT_SYMLINK_NOFOLLOW);
+                (void)fchmodat(b->backing_fd, name + 1, before.st_mode & 07777, 0);
+        }
+        return err;
 }
 
 int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                       const char *name, mode_t mode)
 {
-        int err = check_owner_change(b, snap, caller, name);
-        if (err < 0)
-                return err;
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        if (fchmodat(b->backing_fd, name + 1, mode & 07777, 0) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
-        return err;
+        return mqfs_broker_set_owner_mode(b, snap, caller, name, true, mode, (uid_t)-1, (gid_t)-1);
 }
 
 int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                       const char *name, uid_t uid, gid_t gid)
 {
-        int err = check_owner_change(b, snap, caller, name);
-        if (err < 0)
-                return err;
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        if (fchownat(b->backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
-        return err;
+        return mqfs_broker_set_owner_mode(b, snap, caller, name, false, 0, uid, gid);
 }
 
 int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,

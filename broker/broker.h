@@ -170,6 +170,14 @@ int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct
 
 /* chmod/chown need the write grant, and the caller must own the queue or be root;
  * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep. */
+/* chmod and chown of one setattr, all or nothing (SPEC §4): the owner and group first
+ * (the kernel's chown rules apply as the caller), then the mode; when a part is refused,
+ * what an earlier part changed is put back and the error returned. set_mode false, uid
+ * (uid_t)-1 and gid (gid_t)-1 leave that part alone. A setattr that also sets times
+ * must judge them before calling this (the caller may no longer own the queue after). */
+int mqfs_broker_set_owner_mode(struct mqfs_broker *b, const char *snap,
+                               const struct mqfs_caller *caller, const char *name, bool set_mode,
+                               mode_t mode, uid_t uid, gid_t gid);
 int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                       const char *name, mode_t mode);
 int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,

@@ -544,6 +544,41 @@ static void the_callers_budget_pays_for_queues(void **state)
         mq_close(direct);
 }
 
+/* SPEC §4: a setattr is all or nothing. Issue 15, finding 7: chmod 6775, then chown 0,
+ * which the kernel sends with the setuid/setgid clearing in one SETATTR: the chown is
+ * refused, and the mode must stay 6775. */
+static void a_refused_chown_leaves_the_mode_alone(void **state)
+{
+        (void)state;
+        mqfs_broker_set_grants(broker, table("s", "/sa", ALL, NULL));
+        struct mqfs_handle *h = open_ok("s", &BOB, "/sa", O_RDWR | O_CREAT | O_EXCL);
+        mqfs_handle_close(h);
+        assert_int_equal(mqfs_broker_chmod(broker, "s", &BOB, "/sa", 06775), 0);
+        struct stat st;
+        assert_int_equal(mqfs_test_kernel_stat("/sa", &st), 0);
+        assert_int_equal(st.st_mode & 07777, 06775);
+        assert_int_equal(
+            mqfs_broker_set_owner_mode(broker, "s", &BOB, "/sa", true, 0775, 0, (gid_t)-1), -EPERM);
+        assert_int_equal(mqfs_test_kernel_stat("/sa", &st), 0);
+        assert_int_equal(st.st_mode & 07777, 06775);
+        assert_int_equal(st.st_uid, BOB.uid);
+        /* A group the caller is not in: refused, nothing changes either. */
+        assert_int_equal(
+            mqfs_broker_set_owner_mode(broker, "s", &BOB, "/sa", true, 0700, (uid_t)-1, 777),
+            -EPERM);
+        assert_int_equal(mqfs_test_kernel_stat("/sa", &st), 0);
+        assert_int_equal(st.st_mode & 07777, 06775);
+        assert_int_equal(st.st_gid, BOB.gid);
+        /* Root: both parts. */
+        assert_int_equal(
+            mqfs_broker_set_owner_mode(broker, "s", &ROOT, "/sa", true, 0640, ALICE.uid, ALICE.gid),
+            0);
+        assert_int_equal(mqfs_test_kernel_stat("/sa", &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(st.st_uid, ALICE.uid);
+        assert_int_equal(st.st_gid, ALICE.gid);
+}
+
 /* A child with the given RLIMIT_MSGQUEUE that waits until its pipe closes. */
 static pid_t start_limited(rlim_t limit, int *go)
 {
@@ -1354,6 +1389,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(the_mount_fallback_leaves_nothing_behind, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(a_create_honours_the_callers_own_rlimit_msgqueue, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_refused_chown_leaves_the_mode_alone, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
