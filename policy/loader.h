@@ -3,8 +3,11 @@
  * (resolve.c: connections, disconnections and auto-connection). */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "snapd.h"
 #include "system.h"
 #include "yamlnode.h"
 
@@ -13,6 +16,17 @@
 struct mqfs_conn_ref {
         size_t plug_snap, plug, slot_snap, slot;
         bool manual;
+        bool by_gadget;                      /* snapd's by-gadget */
+        enum mqfs_conn_source source;        /* who made it */
+        const struct mqfs_slot *slot_static; /* snapd's slot-static, when it recorded one */
+};
+
+/* A posix-mq entry of snapd's data.conns, by name until the snaps are loaded. */
+struct mqfs_snapd_conn {
+        char *plug_snap, *plug, *slot_snap, *slot;
+        char *key; /* the conns key, escaped, for messages */
+        bool manual, undesired, by_gadget;
+        struct mqfs_snap_yaml *slot_static; /* parsed slot-static, or NULL */
 };
 
 struct mqfs_loader {
@@ -30,11 +44,38 @@ struct mqfs_loader {
         size_t nconns, cap_conns;
         struct mqfs_conn_ref *disconnected;
         size_t ndisconnected, cap_disconnected;
+        /* snapd as a source (snapd.c): data.conns' posix-mq entries, the state.json path
+         * as messages show it, and the plugs snapd decides (sorted by ref_cmp order). */
+        struct mqfs_snapd_conn *snapd_conns;
+        size_t nsnapd_conns, cap_snapd_conns;
+        char *snapd_file;
+        size_t snapd_line; /* of the snapd: key, the key of snapd's messages */
+        struct mqfs_conn_ref *held;
+        size_t nheld, cap_held;
 };
 
 /* Appends "FILE:LINE: ..." to sys->messages, keyed with ld->key. 0 or -ENOMEM. */
 __attribute__((format(printf, 4, 5))) int
 mqfs_loader_message(struct mqfs_loader *ld, const char *file, size_t line, const char *fmt, ...);
+/* The same for a file without lines: "FILE: KEY: ..." (KEY names the entry). */
+__attribute__((format(printf, 4, 5))) int mqfs_loader_message_key(struct mqfs_loader *ld,
+                                                                  const char *file, const char *key,
+                                                                  const char *fmt, ...);
+
+__attribute__((format(printf, 4, 0))) int mqfs_loader_vmessage_key(struct mqfs_loader *ld,
+                                                                   const char *file,
+                                                                   const char *key, const char *fmt,
+                                                                   va_list ap);
+
+/* Appends ref to a growing array. 0 or -ENOMEM. */
+int mqfs_push_ref(struct mqfs_conn_ref **v, size_t *n, size_t *cap,
+                  const struct mqfs_conn_ref *ref);
+/* Index order of refs: plug snap, plug, slot snap, slot. */
+int mqfs_ref_cmp(const void *a, const void *b);
+/* Index of the snap called name (len bytes) in sys->snaps, or -1; of the plug (slots
+ * false) or slot called name in yaml, or -1. */
+ssize_t mqfs_find_snap(const struct mqfs_system *sys, const char *name, size_t len);
+ssize_t mqfs_find_end(const struct mqfs_snap_yaml *yaml, bool slots, const char *name, size_t len);
 
 /* Reads the connections: or disconnected: list (manual = true for connections). Bad
  * entries become messages. 0, -ENOMEM, or -E2BIG when the document budget ran out. */
@@ -55,6 +96,7 @@ struct mqfs_loaded_snap {
 struct mqfs_snaps {
         struct mqfs_loader *ld;
         const char *base_dir;
+        const struct mqfs_snapd_config *snapd; /* NULL: no snapd: key */
         struct mqfs_loaded_snap *v;
         size_t n, cap;
         char **files; /* snap.yaml paths read, kept for messages until the load ends */
@@ -68,6 +110,12 @@ struct mqfs_snaps {
  * snaps, sorted by name, into ld->sys with ld->files and ld->entry_lines. 0, -ENOMEM,
  * or -E2BIG when the document budget ran out. */
 int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list);
+/* Keeps path (escaped, as messages show it) until the load ends. 0 or -ENOMEM (path is
+ * then not taken). */
+int mqfs_snaps_keep_file(struct mqfs_snaps *st, char *path);
+/* Messages for the snap's bad plugs and slots; refuses its slots when they are
+ * super-privileged for it (SPEC §2.3), hint saying what would allow them. 0 or -ENOMEM. */
+int mqfs_snaps_report(struct mqfs_snaps *st, struct mqfs_loaded_snap *l, const char *hint);
 /* Frees what the load kept (the file names used in messages). */
 void mqfs_snaps_clear(struct mqfs_snaps *st);
 

@@ -408,6 +408,26 @@ struct row {
         const struct mqfs_connection *conn;
 };
 
+/* The Notes column: "manual" or "-" as `snap connections` says; with snapd as a source,
+ * where the row came from too: "snapd" (with ",manual" or ",gadget"), "manual" (system.yaml's
+ * connections:) or "auto" (resolved by mqfs). */
+static const char *conn_notes(const struct mqfs_system *sys, const struct mqfs_connection *c)
+{
+        if (c == NULL)
+                return "-";
+        if (!sys->has_snapd)
+                return c->manual ? "manual" : "-";
+        switch (c->source) {
+        case MQFS_CONN_SNAPD:
+                return c->manual ? "snapd,manual" : c->by_gadget ? "snapd,gadget" : "snapd";
+        case MQFS_CONN_MANUAL:
+                return "manual";
+        case MQFS_CONN_AUTO:
+                return "auto";
+        }
+        return "-";
+}
+
 /* The rows: one per connection of each posix-mq plug, one with no slot for a plug with
  * none; only those with SNAP on either end when snap is not NULL. NULL when out of memory. */
 static struct row *connection_rows(const struct mqfs_system *sys, const char *snap, size_t *n)
@@ -494,7 +514,7 @@ static int print_connections_json(const struct row *rows, size_t n)
         return print_json(doc, "the connections");
 }
 
-static int print_connections_table(const struct row *rows, size_t n)
+static int print_connections_table(const struct mqfs_system *sys, const struct row *rows, size_t n)
 {
         size_t w_plug = strlen("Plug"), w_slot = strlen("Slot");
         for (size_t r = 0; r < n; r++) {
@@ -518,7 +538,7 @@ static int print_connections_table(const struct row *rows, size_t n)
                                conn->slot->name);
                 else
                         printf("%-*s", (int)w_slot, "-");
-                printf("  %s\n", conn && conn->manual ? "manual" : "-");
+                printf("  %s\n", conn_notes(sys, conn));
         }
         return 0;
 }
@@ -543,7 +563,8 @@ static int cmd_connections(const struct options *o)
                 complain("out of memory listing the connections of %s", o->system);
                 rc = EXIT_BAD;
         } else {
-                rc = o->json ? print_connections_json(rows, n) : print_connections_table(rows, n);
+                rc = o->json ? print_connections_json(rows, n)
+                             : print_connections_table(sys, rows, n);
         }
         free(rows);
         mqfs_system_free(sys);

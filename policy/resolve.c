@@ -25,7 +25,7 @@ static int bytes_cmp(const char *a, size_t alen, const char *b)
         return c ? c : (alen > blen) - (alen < blen);
 }
 
-static ssize_t find_snap(const struct mqfs_system *sys, const char *name, size_t len)
+ssize_t mqfs_find_snap(const struct mqfs_system *sys, const char *name, size_t len)
 {
         size_t lo = 0, hi = sys->nsnaps;
         while (lo < hi) {
@@ -42,7 +42,7 @@ static ssize_t find_snap(const struct mqfs_system *sys, const char *name, size_t
 }
 
 /* Index of the plug (slots = false) or slot called name in yaml, or -1. */
-static ssize_t find_end(const struct mqfs_snap_yaml *yaml, bool slots, const char *name, size_t len)
+ssize_t mqfs_find_end(const struct mqfs_snap_yaml *yaml, bool slots, const char *name, size_t len)
 {
         size_t lo = 0, hi = slots ? yaml->nslots : yaml->nplugs;
         while (lo < hi) {
@@ -58,8 +58,7 @@ static ssize_t find_end(const struct mqfs_snap_yaml *yaml, bool slots, const cha
         return -1;
 }
 
-static int push_ref(struct mqfs_conn_ref **v, size_t *n, size_t *cap,
-                    const struct mqfs_conn_ref *ref)
+int mqfs_push_ref(struct mqfs_conn_ref **v, size_t *n, size_t *cap, const struct mqfs_conn_ref *ref)
 {
         if (*n == *cap) {
                 size_t cap2 = *cap ? *cap * 2 : 64;
@@ -96,9 +95,9 @@ static int resolve_end(struct mqfs_loader *ld, const struct mqfs_ynode *entry, c
                 return r < 0 ? r : 1;
         }
         size_t snap_len = (size_t)(colon - text);
-        ssize_t s = find_snap(ld->sys, text, snap_len);
+        ssize_t s = mqfs_find_snap(ld->sys, text, snap_len);
         ssize_t e =
-            s < 0 ? -1 : find_end(ld->sys->snaps[s].yaml, slot, colon + 1, len - snap_len - 1);
+            s < 0 ? -1 : mqfs_find_end(ld->sys->snaps[s].yaml, slot, colon + 1, len - snap_len - 1);
         if (e >= 0) {
                 *snap_index = (size_t)s;
                 *end_index = (size_t)e;
@@ -151,7 +150,7 @@ int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list
                 }
                 if (!mqfs_ymap_get(ld->yd, entry, keys, 2, v))
                         return -E2BIG;
-                struct mqfs_conn_ref ref = {.manual = manual};
+                struct mqfs_conn_ref ref = {.manual = manual, .source = MQFS_CONN_MANUAL};
                 r = resolve_end(ld, entry, section, i, v[0], false, &ref.plug_snap, &ref.plug);
                 if (r == 0)
                         r = resolve_end(ld, entry, section, i, v[1], true, &ref.slot_snap,
@@ -159,8 +158,8 @@ int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list
                 if (r != 0)
                         continue;
                 if (!manual) {
-                        r = push_ref(&ld->disconnected, &ld->ndisconnected, &ld->cap_disconnected,
-                                     &ref);
+                        r = mqfs_push_ref(&ld->disconnected, &ld->ndisconnected,
+                                          &ld->cap_disconnected, &ref);
                         continue;
                 }
                 const struct mqfs_system_snap *ps = &sys->snaps[ref.plug_snap];
@@ -185,7 +184,7 @@ int mqfs_resolve_read_list(struct mqfs_loader *ld, const struct mqfs_ynode *list
                         free(sl);
                         continue;
                 }
-                r = push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
+                r = mqfs_push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
         }
         return r < 0 ? r : 0;
 }
@@ -210,7 +209,7 @@ static int slot_key_cmp(const void *pa, const void *pb)
         return c;
 }
 
-static int ref_cmp(const void *pa, const void *pb)
+int mqfs_ref_cmp(const void *pa, const void *pb)
 {
         const struct mqfs_conn_ref *a = pa, *b = pb;
         const size_t ka[] = {a->plug_snap, a->plug, a->slot_snap, a->slot};
@@ -314,14 +313,44 @@ static int index_slots(const struct mqfs_system *sys, struct slot_key **keys, si
         return 0;
 }
 
+/* Whether snapd's data.conns decides the plug (see snapd.h). */
+static bool plug_held(const struct mqfs_loader *ld, size_t snap, size_t plug)
+{
+        size_t lo = 0, hi = ld->nheld;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const struct mqfs_conn_ref *h = &ld->held[mid];
+                if (h->plug_snap == snap && h->plug == plug)
+                        return true;
+                if (h->plug_snap < snap || (h->plug_snap == snap && h->plug < plug))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+/* Drops snapd's connections of the pairs listed under disconnected: (sorted). */
+static void disconnect_snapd(struct mqfs_loader *ld)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < ld->nconns; i++) {
+                const struct mqfs_conn_ref *ref = &ld->conns[i];
+                if (ref->source == MQFS_CONN_SNAPD && ld->ndisconnected > 0 &&
+                    bsearch(ref, ld->disconnected, ld->ndisconnected, sizeof(*ld->disconnected),
+                            mqfs_ref_cmp) != NULL)
+                        continue;
+                ld->conns[n++] = *ref;
+        }
+        ld->nconns = n;
+}
+
 static int auto_connect(struct mqfs_loader *ld)
 {
         const struct mqfs_system *sys = ld->sys;
         struct slot_key *keys = NULL;
         size_t(*groups)[2] = NULL;
         int r = index_slots(sys, &keys, &groups);
-        if (r == 0 && ld->ndisconnected > 1)
-                qsort(ld->disconnected, ld->ndisconnected, sizeof(*ld->disconnected), ref_cmp);
 
         for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
                 const struct mqfs_system_snap *s = &sys->snaps[i];
@@ -331,6 +360,8 @@ static int auto_connect(struct mqfs_loader *ld)
                         continue;
                 for (size_t k = 0; r == 0 && k < s->yaml->nplugs; k++) {
                         const char *label = s->yaml->plugs[k].label;
+                        if (plug_held(ld, i, k))
+                                continue; /* snapd decides this plug */
                         size_t lo = lower_bound(group, ngroup, label, false);
                         size_t hi = lower_bound(group, ngroup, label, true);
                         if (hi - lo > 1) {
@@ -341,12 +372,16 @@ static int auto_connect(struct mqfs_loader *ld)
                         }
                         if (hi == lo)
                                 continue;
-                        struct mqfs_conn_ref ref = {i, k, group[lo].snap, group[lo].slot, false};
+                        struct mqfs_conn_ref ref = {.plug_snap = i,
+                                                    .plug = k,
+                                                    .slot_snap = group[lo].snap,
+                                                    .slot = group[lo].slot,
+                                                    .source = MQFS_CONN_AUTO};
                         if (ld->ndisconnected > 0 &&
                             bsearch(&ref, ld->disconnected, ld->ndisconnected,
-                                    sizeof(*ld->disconnected), ref_cmp) != NULL)
+                                    sizeof(*ld->disconnected), mqfs_ref_cmp) != NULL)
                                 continue;
-                        r = push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
+                        r = mqfs_push_ref(&ld->conns, &ld->nconns, &ld->cap_conns, &ref);
                 }
         }
         free(keys);
@@ -354,7 +389,7 @@ static int auto_connect(struct mqfs_loader *ld)
         return r;
 }
 
-/* Sorts ld->conns (ref_cmp): the first nmanual were listed under connections:, in any
+/* Sorts ld->conns (mqfs_ref_cmp): the first nmanual were listed under connections:, in any
  * order; auto_connect appended the rest in plug order already, so only the manual ones
  * are sorted, then both runs merged. The whole array is sorted instead when the rest
  * is not in order after all, or there is no memory for the merge. */
@@ -364,18 +399,19 @@ static void sort_conns(struct mqfs_loader *ld, size_t nmanual)
         size_t n = ld->nconns;
         bool in_order = true;
         for (size_t i = nmanual + 1; in_order && i < n; i++)
-                in_order = ref_cmp(&v[i - 1], &v[i]) <= 0;
+                in_order = mqfs_ref_cmp(&v[i - 1], &v[i]) <= 0;
         if (in_order && nmanual > 0 && nmanual < n)
                 merged = calloc(n, sizeof(*merged));
         if (merged == NULL) {
                 if (n > 1 && (!in_order || nmanual > 0))
-                        qsort(v, n, sizeof(*v), ref_cmp);
+                        qsort(v, n, sizeof(*v), mqfs_ref_cmp);
                 return;
         }
-        qsort(v, nmanual, sizeof(*v), ref_cmp);
+        qsort(v, nmanual, sizeof(*v), mqfs_ref_cmp);
         size_t a = 0, b = nmanual;
         for (size_t i = 0; i < n; i++)
-                merged[i] = b == n || (a < nmanual && ref_cmp(&v[a], &v[b]) <= 0) ? v[a++] : v[b++];
+                merged[i] =
+                    b == n || (a < nmanual && mqfs_ref_cmp(&v[a], &v[b]) <= 0) ? v[a++] : v[b++];
         free(v);
         ld->conns = merged;
         ld->cap_conns = n;
@@ -384,8 +420,14 @@ static void sort_conns(struct mqfs_loader *ld, size_t nmanual)
 int mqfs_resolve(struct mqfs_loader *ld)
 {
         struct mqfs_system *sys = ld->sys;
+        if (ld->ndisconnected > 1)
+                qsort(ld->disconnected, ld->ndisconnected, sizeof(*ld->disconnected), mqfs_ref_cmp);
+        int r = mqfs_snapd_resolve(ld);
+        if (r < 0)
+                return r;
+        disconnect_snapd(ld);
         size_t nmanual = ld->nconns;
-        int r = auto_connect(ld);
+        r = auto_connect(ld);
         if (r < 0)
                 return r;
         /* Sorted by index is sorted by name; a pair listed twice (manual and auto, or
@@ -397,18 +439,29 @@ int mqfs_resolve(struct mqfs_loader *ld)
         size_t n = 0;
         for (size_t i = 0; i < ld->nconns; i++) {
                 const struct mqfs_conn_ref *ref = &ld->conns[i];
-                if (n > 0 && ref_cmp(ref, &ld->conns[i - 1]) == 0) {
-                        sys->conns[n - 1].manual |= ref->manual;
-                        continue;
-                }
                 const struct mqfs_system_snap *ps = &sys->snaps[ref->plug_snap];
                 const struct mqfs_system_snap *ss = &sys->snaps[ref->slot_snap];
+                const struct mqfs_slot *slot =
+                    ref->slot_static ? ref->slot_static : &ss->yaml->slots[ref->slot];
+                if (n > 0 && mqfs_ref_cmp(ref, &ld->conns[i - 1]) == 0) {
+                        /* snapd's record of the pair wins over system.yaml's. */
+                        struct mqfs_connection *c = &sys->conns[n - 1];
+                        c->manual |= ref->manual;
+                        if (ref->source == MQFS_CONN_SNAPD) {
+                                c->slot = slot;
+                                c->source = MQFS_CONN_SNAPD;
+                                c->by_gadget = ref->by_gadget;
+                        }
+                        continue;
+                }
                 sys->conns[n++] = (struct mqfs_connection){
                     .plug_snap = ps,
                     .plug = &ps->yaml->plugs[ref->plug],
                     .slot_snap = ss,
-                    .slot = &ss->yaml->slots[ref->slot],
+                    .slot = slot,
                     .manual = ref->manual,
+                    .by_gadget = ref->by_gadget,
+                    .source = ref->source,
                 };
         }
         sys->nconns = n;

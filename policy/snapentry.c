@@ -76,7 +76,7 @@ static int index_claims(struct mqfs_snaps *st, const struct mqfs_ynode *const *i
         return 0;
 }
 
-static int keep_file(struct mqfs_snaps *st, char *path)
+int mqfs_snaps_keep_file(struct mqfs_snaps *st, char *path)
 {
         if (st->nfiles == st->cap_files) {
                 size_t cap = st->cap_files ? st->cap_files * 2 : 16;
@@ -119,8 +119,7 @@ static int load_snap_yaml(struct mqfs_snaps *st, size_t index, const char *path,
         return r;
 }
 
-/* Messages for the snap's bad plugs/slots, and refusal of super-privileged slots. */
-static int report_snap(struct mqfs_snaps *st, struct mqfs_loaded_snap *l)
+int mqfs_snaps_report(struct mqfs_snaps *st, struct mqfs_loaded_snap *l, const char *hint)
 {
         struct mqfs_loader *ld = st->ld;
         struct mqfs_snap_yaml *yaml = l->snap.yaml;
@@ -142,8 +141,9 @@ static int report_snap(struct mqfs_snaps *st, struct mqfs_loaded_snap *l)
                 r = mqfs_loader_message(ld, l->file, yaml->slots[i].line,
                                         "snap \"%s\" slot \"%s\" refused: installation not "
                                         "allowed by \"%s\" slot rule of interface \"posix-mq\"; "
-                                        "the store must grant it (slots-allowed: true)",
-                                        l->snap.name, yaml->slots[i].name, yaml->slots[i].name);
+                                        "%s",
+                                        l->snap.name, yaml->slots[i].name, yaml->slots[i].name,
+                                        hint);
         /* The slots' bytes stay in the snap_yaml's block until it is freed. */
         yaml->slots = NULL;
         yaml->nslots = 0;
@@ -294,7 +294,7 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                 free(path);
                 /* Messages name the file escaped; the raw path is only opened. */
                 char *shown_path = full ? shown(full) : NULL;
-                if (shown_path == NULL || keep_file(st, shown_path) < 0) {
+                if (shown_path == NULL || mqfs_snaps_keep_file(st, shown_path) < 0) {
                         free(full);
                         free(shown_path);
                         return -ENOMEM;
@@ -349,7 +349,7 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                 mqfs_system_snap_clear(&l.snap);
                 return yd->exhausted ? -E2BIG : -ENOMEM;
         }
-        r = report_snap(st, &l);
+        r = mqfs_snaps_report(st, &l, "the store must grant it (slots-allowed: true)");
         if (r == 0 && st->n == st->cap) {
                 size_t cap = st->cap ? st->cap * 2 : 16;
                 struct mqfs_loaded_snap *vv = reallocarray(st->v, cap, sizeof(*vv));
@@ -452,6 +452,8 @@ int mqfs_snaps_load(struct mqfs_snaps *st, const struct mqfs_ynode *list)
                 ld->key = mqfs_yline(entry);
                 r = load_entry(st, entry, i);
         }
+        if (r == 0 && st->snapd != NULL)
+                r = mqfs_snapd_load(st, st->snapd);
         if (r < 0)
                 return r;
         /* Names are unique now: sort, and move into the system. */

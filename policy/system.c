@@ -40,6 +40,27 @@ int mqfs_loader_message(struct mqfs_loader *ld, const char *file, size_t line, c
         return 0;
 }
 
+int mqfs_loader_vmessage_key(struct mqfs_loader *ld, const char *file, const char *key,
+                             const char *fmt, va_list ap)
+{
+        char *what = NULL;
+        if (vasprintf(&what, fmt, ap) < 0)
+                return -ENOMEM;
+        int r = mqfs_loader_message(ld, file, 0, "%s: %s", key, what);
+        free(what);
+        return r;
+}
+
+int mqfs_loader_message_key(struct mqfs_loader *ld, const char *file, const char *key,
+                            const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = mqfs_loader_vmessage_key(ld, file, key, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
 struct keyed_message {
         size_t key, order;
         char *text;
@@ -81,6 +102,9 @@ void mqfs_system_free(struct mqfs_system *sys)
                 mqfs_system_snap_clear(&sys->snaps[i]);
         free(sys->snaps);
         free(sys->conns);
+        for (size_t i = 0; i < sys->nowned; i++)
+                mqfs_snap_yaml_free(sys->owned[i]);
+        free(sys->owned);
         for (size_t i = 0; i < sys->nmessages; i++)
                 free(sys->messages[i]);
         free(sys->messages);
@@ -169,9 +193,11 @@ static int read_limits(struct mqfs_loader *ld, const struct mqfs_ynode *map)
 static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct mqfs_ynode *root,
                      char **error)
 {
-        static const char *const keys[] = {"snaps", "connections", "disconnected", "limits"};
+        static const char *const keys[] = {"snaps", "connections", "disconnected", "limits",
+                                           "snapd"};
         struct mqfs_ydoc *yd = ld->yd;
-        const struct mqfs_ynode *v[4];
+        const struct mqfs_ynode *v[5];
+        struct mqfs_snapd_config snapd = {0};
         int r = 0;
 
         enum mqfs_ykind kind = mqfs_ykind(root);
@@ -180,7 +206,7 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
                             "the system state must be a map with snaps:, connections: and "
                             "disconnected:, not %s; check that this is the right file",
                             mqfs_ykind_text(kind));
-        if (!mqfs_ymap_get(yd, root, keys, 4, v))
+        if (!mqfs_ymap_get(yd, root, keys, 5, v))
                 return -E2BIG;
         /* A section of the wrong shape would drop every snap or connection at once:
          * refuse the file rather than apply that. */
@@ -196,19 +222,22 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const struct mqfs_ynode *key = pairs[i].key;
                 if (mqfs_yis(key, keys[0]) || mqfs_yis(key, keys[1]) || mqfs_yis(key, keys[2]) ||
-                    mqfs_yis(key, keys[3]))
+                    mqfs_yis(key, keys[3]) || mqfs_yis(key, keys[4]))
                         continue;
                 char *text = mqfs_shown_scalar(key);
                 ld->key = mqfs_yline(key);
                 r = text ? mqfs_loader_message(ld, ld->origin, mqfs_yline(key),
                                                "unknown key \"%s\" ignored; the system state "
-                                               "has snaps, connections, disconnected and limits",
+                                               "has snaps, connections, disconnected, limits "
+                                               "and snapd",
                                                text)
                          : -ENOMEM;
                 free(text);
         }
 
-        struct mqfs_snaps st = {.ld = ld, .base_dir = base_dir};
+        if (r == 0 && v[4] != NULL)
+                r = mqfs_snapd_config_read(ld, v[4], base_dir, &snapd, error);
+        struct mqfs_snaps st = {.ld = ld, .base_dir = base_dir, .snapd = v[4] ? &snapd : NULL};
         if (r == 0)
                 r = read_limits(ld, v[3]);
         if (r == 0)
@@ -223,6 +252,7 @@ static int load_root(struct mqfs_loader *ld, const char *base_dir, const struct 
                 r = sort_messages(ld);
         /* The snap.yaml paths named in messages were needed until here. */
         mqfs_snaps_clear(&st);
+        mqfs_snapd_config_clear(&snapd);
         if (r == -E2BIG)
                 return fail(error, ld->origin, root,
                             "the file reuses anchors (aliases) so often that reading it would "
@@ -287,6 +317,7 @@ static int load(const char *buf, size_t len, char **owned_buf, const char *base_
         free(ld.keys);
         free(ld.conns);
         free(ld.disconnected);
+        mqfs_snapd_conns_clear(&ld);
         if (r < 0) {
                 if (r == -ENOMEM && error != NULL && *error == NULL &&
                     asprintf(error, "%s: out of memory while loading", ld.origin) < 0)

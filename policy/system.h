@@ -53,12 +53,22 @@ struct mqfs_system_snap {
         struct mqfs_snap_yaml *yaml;
 };
 
+/* Who made a connection: system.yaml's connections: (manual), mqfs's own auto-connection
+ * (auto), or snapd's data.conns (snapd; manual too when snapd's auto is false). */
+enum mqfs_conn_source {
+        MQFS_CONN_AUTO,
+        MQFS_CONN_MANUAL,
+        MQFS_CONN_SNAPD,
+};
+
 struct mqfs_connection {
         const struct mqfs_system_snap *plug_snap;
         const struct mqfs_plug *plug;
         const struct mqfs_system_snap *slot_snap;
         const struct mqfs_slot *slot;
-        bool manual; /* from `connections:`; false for an auto-connection */
+        bool manual;    /* from `connections:` (or snapd's auto: false); false for auto */
+        bool by_gadget; /* snapd's by-gadget */
+        enum mqfs_conn_source source;
 };
 
 struct mqfs_system {
@@ -72,6 +82,14 @@ struct mqfs_system {
         size_t nmessages;
         /* The per-caller budgets (`limits:`, caller_limits.h); the defaults where not set. */
         struct mqfs_limits limits;
+        /* snapd as a source (snapd.h): whether system.yaml has a snapd: key, and whether
+         * state.json failed as a whole (a reload must then keep the running policy). */
+        bool has_snapd;
+        bool snapd_failed;
+        /* Plug/slot sets the connections point into besides the snaps' (snapd's
+         * slot-static attributes), freed with the system. */
+        struct mqfs_snap_yaml **owned;
+        size_t nowned;
 };
 
 /* Loads path (snap-yaml paths are relative to its directory) and resolves the

@@ -530,7 +530,10 @@ char *mqfs_message_at(const char *origin, size_t line, const char *fmt, va_list 
         char *what = NULL, *text = NULL;
         if (vasprintf(&what, fmt, ap) < 0)
                 return NULL;
-        if (asprintf(&text, "%s:%zu: %s", origin, line, what) < 0)
+        /* Line 0: a file without lines (JSON, an assertion); the text names the key. */
+        int n = line ? asprintf(&text, "%s:%zu: %s", origin, line, what)
+                     : asprintf(&text, "%s: %s", origin, what);
+        if (n < 0)
                 text = NULL;
         free(what);
         return text;
