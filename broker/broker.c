@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,12 +102,68 @@ unsigned mqfs_broker_perms(struct mqfs_broker *b, const char *snap, const char *
         return perms;
 }
 
-int mqfs_broker_check(struct mqfs_broker *b, const char *snap, const char *name, unsigned needed)
+static void verdict_say(struct mqfs_verdict *v, const char *what, const char *word)
 {
-        unsigned perms = mqfs_broker_perms(b, snap, name);
-        if (perms == 0)
-                return -ENOENT;
-        return (perms & needed) == needed ? 0 : -EACCES;
+        if (v != NULL)
+                snprintf(v->denial, sizeof(v->denial), "%s%s", what, word ? word : "");
+}
+
+int mqfs_judge(struct mqfs_verdict *v, unsigned perms, unsigned needed, int no_grant)
+{
+        if (v != NULL) {
+                v->perms = perms;
+                v->denial[0] = '\0';
+        }
+        if (perms == 0) {
+                verdict_say(v, "no grant for this queue", NULL);
+                return no_grant;
+        }
+        unsigned missing = needed & ~perms;
+        if (missing == 0)
+                return 0;
+        /* Name the first missing word, in the canonical order. */
+        unsigned first = missing & -missing;
+        const char *word = mqfs_perm_word(first);
+        verdict_say(v, "the grant does not include ", word ? word : "that");
+        return -EACCES;
+}
+
+int mqfs_judge_kernel(struct mqfs_verdict *v, int err)
+{
+        if (err == -EACCES || err == -EPERM)
+                verdict_say(v, "refused by the queue's owner and mode", NULL);
+        return err;
+}
+
+const char *mqfs_handle_denial(int err, unsigned needed)
+{
+        if (err == -ENOENT)
+                return "no grant for this queue";
+        if (err != -EACCES)
+                return NULL;
+        if (needed & MQFS_PERM_WRITE)
+                return "the grant does not include write";
+        if (needed & MQFS_PERM_READ)
+                return "the grant does not include read";
+        return "refused by the queue's owner and mode";
+}
+
+bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(b);
+        bool installed = g != NULL && mqfs_grants_view(g, snap) != NULL;
+        mqfs_grants_unref(g);
+        return installed;
+}
+
+int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(b);
+        int err = 0;
+        for (size_t i = 0, n = g ? mqfs_grants_snap_count(g) : 0; i < n && err == 0; i++)
+                err = fn(ctx, mqfs_view_snap(mqfs_grants_view_at(g, i)));
+        mqfs_grants_unref(g);
+        return err;
 }
 
 /* Name and arguments first, so that nothing below sees a name the kernel would refuse. */
@@ -155,13 +212,15 @@ static int create_queue(pid_t pid, const char *name, int flags, mode_t mode,
         return fd;
 }
 
-/* mq_open as the (already assumed) caller. O_CREAT without O_EXCL is split into an open
- * and an exclusive create, because opening an existing queue needs no create grant.
- * Returns the descriptor or -errno. */
-static int open_as_caller(pid_t pid, const char *name, int oflag, bool may_create, mode_t mode,
-                          const struct mq_attr *attr)
+/* mq_open as the (already assumed) caller. oflag's access mode and O_NONBLOCK are
+ * those of the descriptor made. O_CREAT without O_EXCL is split into an open and an
+ * exclusive create, because opening an existing queue needs no create grant (perms:
+ * the grant read for this call, judged into v when it lacks create). Returns the
+ * descriptor or -errno. */
+static int open_as_caller(pid_t pid, const char *name, int oflag, unsigned perms,
+                          struct mqfs_verdict *v, mode_t mode, const struct mq_attr *attr)
 {
-        int base = (oflag & O_ACCMODE) | O_NONBLOCK;
+        int base = oflag & (O_ACCMODE | O_NONBLOCK);
         int fd;
 
         if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
@@ -174,8 +233,8 @@ static int open_as_caller(pid_t pid, const char *name, int oflag, bool may_creat
                 err = -errno;
                 if (err != -ENOENT || !(oflag & O_CREAT))
                         return err;
-                if (!may_create)
-                        return -EACCES;
+                if (!(perms & MQFS_PERM_CREATE))
+                        return mqfs_judge(v, perms, MQFS_PERM_CREATE, -EACCES);
                 fd = create_queue(pid, name, base, mode, attr);
                 if (fd >= 0)
                         return fd;
@@ -243,7 +302,7 @@ static int open_seen_without_groups(const struct mqfs_caller *caller, const char
                                          gid_matters(before, caller, oflag), &saved);
         if (err < 0)
                 return err;
-        int fd = open_as_caller(caller->pid, name, oflag & ~(O_CREAT | O_EXCL), false, 0, NULL);
+        int fd = open_as_caller(caller->pid, name, oflag & ~(O_CREAT | O_EXCL), 0, NULL, 0, NULL);
         mqfs_creds_leave_fsids(&saved);
         if (fd == -ENOENT)
                 return fd; /* gone: no group would bring it back */
@@ -292,8 +351,7 @@ static struct mqfs_caller without_groups(const struct mqfs_caller *caller)
  * opened as open_seen_without_groups judges it. Returns the descriptor, -errno, or -EAGAIN
  * to say: load the groups and take the full path. */
 static int create_without_groups(int backing_fd, const struct mqfs_caller *caller, const char *name,
-                                 int oflag, bool may_create, mode_t mode,
-                                 const struct mq_attr *attr)
+                                 int oflag, unsigned perms, mode_t mode, const struct mq_attr *attr)
 {
         if (!(oflag & O_EXCL)) {
                 struct stat st;
@@ -303,15 +361,16 @@ static int create_without_groups(int backing_fd, const struct mqfs_caller *calle
                 }
                 if (errno != ENOENT)
                         return -EAGAIN;
-                if (!may_create)
-                        return -EACCES;
+                if (!(perms & MQFS_PERM_CREATE))
+                        return mqfs_judge(mqfs_verdict_of(caller), perms, MQFS_PERM_CREATE,
+                                          -EACCES);
         }
         struct mqfs_caller bare = without_groups(caller);
         struct mqfs_creds_saved saved;
         int err = mqfs_creds_enter(&bare, &saved);
         if (err < 0)
                 return err;
-        int fd = create_queue(caller->pid, name, (oflag & O_ACCMODE) | O_NONBLOCK, mode, attr);
+        int fd = create_queue(caller->pid, name, oflag & (O_ACCMODE | O_NONBLOCK), mode, attr);
         mqfs_creds_leave(&saved);
         /* Made by someone else meanwhile: opening it is the full path's job. */
         return fd == -EEXIST && !(oflag & O_EXCL) ? -EAGAIN : fd;
@@ -332,99 +391,148 @@ static struct mqfs_handle *handle_new(const char *snap, const char *name, int of
         return h;
 }
 
-/* mqfs_broker_open, with access (permission bits) needed on top of any grant. */
-static int open_judged(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
-                       const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
-                       unsigned access, struct mqfs_handle **out)
+/* The grant an open needs for its access mode (SPEC §4): read for O_RDONLY and O_RDWR,
+ * write for O_WRONLY and O_RDWR, and write for a truncation. */
+static unsigned access_needed(int oflag, unsigned options)
 {
-        if (out == NULL)
-                return -EINVAL;
-        *out = NULL;
-        int err = check_named_call(b, snap, caller, name);
+        int acc = oflag & O_ACCMODE;
+        unsigned needed = 0;
+        if (acc != O_WRONLY)
+                needed |= MQFS_PERM_READ;
+        if (acc != O_RDONLY || (options & MQFS_OPEN_TRUNC))
+                needed |= MQFS_PERM_WRITE;
+        return needed;
+}
+
+/* The full path: acts as the caller, with its groups. A truncation of a queue opened
+ * O_RDONLY has the kernel judge the caller's write access first, as open(2) would. */
+static int open_with_creds(int backing_fd, const struct mqfs_open_req *req, int oflag,
+                           unsigned perms)
+{
+        struct mqfs_creds_saved saved;
+        int err = mqfs_creds_enter(req->caller, &saved);
+        if (err < 0)
+                return err;
+        if ((req->options & MQFS_OPEN_TRUNC) && (oflag & O_ACCMODE) == O_RDONLY &&
+            faccessat(backing_fd, req->name + 1, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+                err = -errno;
+        int fd = err < 0 ? err
+                         : open_as_caller(req->caller->pid, req->name, oflag, perms,
+                                          mqfs_verdict_of(req->caller), req->mode, req->attr);
+        mqfs_creds_leave(&saved);
+        return fd;
+}
+
+/* Judges req from one grant lookup and opens the queue as the caller with oflag's
+ * access mode and O_NONBLOCK. The descriptor (or -errno); *perms_out: the grant read. */
+static int open_judged(struct mqfs_broker *b, const struct mqfs_open_req *req, int oflag,
+                       unsigned *perms_out)
+{
+        const struct mqfs_caller *caller = req->caller;
+        struct mqfs_verdict *v = mqfs_verdict_of(caller);
+        int err = check_named_call(b, req->snap, caller, req->name);
         if (err < 0)
                 return err;
         if ((oflag & O_ACCMODE) == O_ACCMODE)
                 return -EINVAL;
 
         bool create = (oflag & O_CREAT) != 0;
-        unsigned perms = mqfs_broker_perms(b, snap, name);
-        if (perms == 0)
-                return create ? -EACCES : -ENOENT;
-        if ((perms & access) != access)
-                return -EACCES;
-        bool may_create = (perms & MQFS_PERM_CREATE) != 0;
-        if (create && (oflag & O_EXCL) && !may_create)
-                return -EACCES;
+        unsigned perms = mqfs_broker_perms(b, req->snap, req->name);
+        *perms_out = perms;
+        unsigned access = access_needed(oflag, req->options);
+        err = mqfs_judge(v, perms, create && (oflag & O_EXCL) ? MQFS_PERM_CREATE : 0,
+                         create ? -EACCES : -ENOENT);
+        if (err < 0)
+                return err;
+        bool may_open = (perms & access) == access;
+        /* Without the access mode's grant only a queue this call creates may be opened,
+         * and only when the access mode is not judged on create: opening an existing
+         * one is then refused like any open, and a create that finds one (the
+         * exclusive create made of it below) says so. */
+        if (!may_open &&
+            (!create || (req->options & MQFS_OPEN_JUDGE_CREATE) || !(perms & MQFS_PERM_CREATE)))
+                return mqfs_judge(v, perms, access, -ENOENT);
+        bool create_only = create && !may_open && !(oflag & O_EXCL);
+        if (create_only)
+                oflag |= O_EXCL;
 
-        struct mqfs_handle *h = handle_new(snap, name, oflag);
+        int fd = -EAGAIN;
+        bool trunc_ro = (req->options & MQFS_OPEN_TRUNC) && (oflag & O_ACCMODE) == O_RDONLY;
+        if (caller->load_groups != NULL && !create && !trunc_ro)
+                fd = open_without_groups(b->backing_fd, caller, req->name, oflag);
+        else if (caller->load_groups != NULL && create && dir_open_to_all(b->backing_fd))
+                fd = create_without_groups(b->backing_fd, caller, req->name, oflag, perms,
+                                           req->mode, req->attr);
+        if (fd == -EAGAIN)
+                fd = open_with_creds(b->backing_fd, req, oflag, perms);
+        if (fd == -EEXIST && create_only)
+                return mqfs_judge(v, perms, access, -EACCES);
+        if (fd < 0 && (v == NULL || v->denial[0] == '\0'))
+                mqfs_judge_kernel(v, fd);
+        return fd;
+}
+
+int mqfs_broker_open_req(struct mqfs_broker *b, const struct mqfs_open_req *req,
+                         struct mqfs_handle **out, struct stat *st)
+{
+        if (out == NULL || req == NULL)
+                return -EINVAL;
+        *out = NULL;
+        if (req->snap == NULL || req->name == NULL)
+                return -EINVAL;
+        struct mqfs_handle *h = handle_new(req->snap, req->name, req->oflag);
         if (h == NULL)
                 return -ENOMEM;
-        int fd = -EAGAIN;
-        if (caller->load_groups != NULL && !create)
-                fd = open_without_groups(b->backing_fd, caller, name, oflag);
-        else if (caller->load_groups != NULL && dir_open_to_all(b->backing_fd))
-                fd = create_without_groups(b->backing_fd, caller, name, oflag, may_create, mode,
-                                           attr);
-        if (fd == -EAGAIN) {
-                struct mqfs_creds_saved saved;
-                err = mqfs_creds_enter(caller, &saved);
-                if (err < 0)
-                        goto fail;
-                fd = open_as_caller(caller->pid, name, oflag, may_create, mode, attr);
-                mqfs_creds_leave(&saved);
-        }
+        /* O_NONBLOCK always: no mq_* call on a handle ever sleeps in the kernel. */
+        unsigned perms = 0;
+        int fd = open_judged(b, req, req->oflag | O_NONBLOCK, &perms);
         if (fd < 0) {
-                err = fd;
-                goto fail;
+                free(h);
+                return fd;
         }
         h->fd = fd;
+        if (st != NULL) {
+                int err = mqfs_queue_stat_fd(fd, perms, st);
+                if (err < 0) {
+                        mqfs_handle_close(h);
+                        return err;
+                }
+        }
         *out = h;
         return 0;
-
-fail:
-        free(h);
-        return err;
 }
 
 int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
                      struct mqfs_handle **out)
 {
-        return open_judged(b, snap, caller, name, oflag, mode, attr, 0, out);
-}
-
-unsigned mqfs_broker_access_needed(int oflag)
-{
-        switch (oflag & O_ACCMODE) {
-        case O_RDONLY:
-                return MQFS_PERM_READ;
-        case O_WRONLY:
-                return MQFS_PERM_WRITE;
-        default:
-                return MQFS_PERM_READ | MQFS_PERM_WRITE;
-        }
+        struct mqfs_open_req req = {
+            .snap = snap,
+            .caller = caller,
+            .name = name,
+            .oflag = oflag,
+            .mode = mode,
+            .attr = attr,
+        };
+        return mqfs_broker_open_req(b, &req, out, NULL);
 }
 
 int mqfs_broker_open_fd(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                         const char *name, int oflag, mode_t mode, const struct mq_attr *attr)
 {
-        struct mqfs_handle *h = NULL;
-        int err = open_judged(b, snap, caller, name, oflag, mode, attr,
-                              mqfs_broker_access_needed(oflag), &h);
-        if (err < 0)
-                return err;
-        int fd = h->fd;
-        h->fd = -1;
-        mqfs_handle_close(h);
-        /* The handle keeps every descriptor non-blocking; this one leaves the daemon
-         * with the caller's own O_NONBLOCK (a flag of the open file, not of the queue). */
-        struct mq_attr flags = {.mq_flags = oflag & O_NONBLOCK};
-        if (!(oflag & O_NONBLOCK) && mq_setattr(fd, &flags, NULL) < 0) {
-                err = -errno;
-                close(fd);
-                return err;
-        }
-        return fd;
+        struct mqfs_open_req req = {
+            .snap = snap,
+            .caller = caller,
+            .name = name,
+            .oflag = oflag,
+            .mode = mode,
+            .attr = attr,
+            .options = MQFS_OPEN_JUDGE_CREATE,
+        };
+        unsigned perms = 0;
+        /* The caller's own O_NONBLOCK: a descriptor that leaves the daemon may block in
+         * the caller's mq_send and mq_receive, in the kernel. */
+        return open_judged(b, &req, oflag, &perms);
 }
 
 void mqfs_handle_close(struct mqfs_handle *h)
@@ -457,7 +565,8 @@ int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqf
         int err = check_named_call(b, snap, caller, name);
         if (err < 0)
                 return err;
-        err = mqfs_broker_check(b, snap, name, MQFS_PERM_DELETE);
+        err = mqfs_judge(mqfs_verdict_of(caller), mqfs_broker_perms(b, snap, name),
+                         MQFS_PERM_DELETE, -ENOENT);
         if (err < 0)
                 return err;
         /* The kernel's checks of an unlink are the directory's and the sticky bit's (the
@@ -475,7 +584,7 @@ int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqf
         if (mq_unlink(name) != 0)
                 err = -errno;
         mqfs_creds_leave(&saved);
-        return err;
+        return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }
 
 int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
@@ -486,7 +595,7 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
                 return err;
         if (buf == NULL)
                 return -EINVAL;
-        err = mqfs_broker_check(b, snap, name, 0);
+        err = mqfs_judge(mqfs_verdict_of(caller), mqfs_broker_perms(b, snap, name), 0, -ENOENT);
         if (err < 0)
                 return err;
 
@@ -501,7 +610,7 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
                 err = -errno;
         mqfs_creds_leave(&saved);
         if (fd < 0)
-                return err;
+                return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 
         char line[MQFS_STATUS_MAX];
         ssize_t n = read(fd, line, sizeof(line) - 1);
@@ -517,59 +626,81 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
         return (int)n;
 }
 
-/* chmod and chown: the write grant, and (SPEC §4) only the owner or root, checked here
- * explicitly because the kernel lets a non-owner "chown" that changes nothing. */
-/* The grant and ownership checks of a chmod or chown; *st gets the queue as it is. */
-static int check_owner_change(struct mqfs_broker *b, const char *snap,
-                              const struct mqfs_caller *caller, const char *name, struct stat *st)
+/* The queue's owner or root, or -EPERM (judged into the caller's verdict); *st gets
+ * the queue as it is. */
+static int check_owner(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                       struct stat *st)
 {
-        int err = check_named_call(b, snap, caller, name);
-        if (err < 0)
-                return err;
-        err = mqfs_broker_check(b, snap, name, MQFS_PERM_WRITE);
-        if (err < 0)
-                return err;
-        if (fstatat(b->backing_fd, name + 1, st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (fstatat(backing_fd, name + 1, st, AT_SYMLINK_NOFOLLOW) != 0)
                 return -errno;
-        if (caller->uid != 0 && caller->uid != st->st_uid)
+        if (caller->uid != 0 && caller->uid != st->st_uid) {
+                verdict_say(mqfs_verdict_of(caller), "the caller does not own the queue", NULL);
                 return -EPERM;
+        }
         return 0;
+}
+
+/* chmod and chown of one setattr as the caller, all or nothing: the owner and group
+ * first (the kernel's chown rules are the ones that refuse: a non-root caller giving a
+ * queue away, or to a group it is not in; a chmod by the owner or root that comes after
+ * cannot fail but for a vanished queue), then the mode; when a part is refused, what
+ * the chown changed (owner, group, and the setuid/setgid bits it cleared) is put back
+ * as the daemon. before: the queue as check_owner saw it. */
+static int set_owner_mode_as_caller(int backing_fd, const struct mqfs_caller *caller,
+                                    const char *name, const struct stat *before, bool set_mode,
+                                    mode_t mode, uid_t uid, gid_t gid)
+{
+        bool set_owner = uid != (uid_t)-1 || gid != (gid_t)-1;
+        bool owner_set = false;
+        struct mqfs_creds_saved saved;
+        int err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (set_owner) {
+                if (fchownat(backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                        err = -errno;
+                else
+                        owner_set = true;
+        }
+        if (!err && set_mode && fchmodat(backing_fd, name + 1, mode & 07777, 0) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        if (err && owner_set) {
+                (void)fchownat(backing_fd, name + 1, before->st_uid, before->st_gid,
+                               AT_SYMLINK_NOFOLLOW);
+                (void)fchmodat(backing_fd, name + 1, before->st_mode & 07777, 0);
+        }
+        return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
+}
+
+/* faccessat as the caller: its fs ids and groups, and root's override for root. */
+static int access_as_caller(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                            int mask)
+{
+        struct mqfs_creds_saved saved;
+        int err = mqfs_creds_enter(caller, &saved);
+        if (err < 0)
+                return err;
+        if (faccessat(backing_fd, name + 1, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+                err = -errno;
+        mqfs_creds_leave(&saved);
+        return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }
 
 int mqfs_broker_set_owner_mode(struct mqfs_broker *b, const char *snap,
                                const struct mqfs_caller *caller, const char *name, bool set_mode,
                                mode_t mode, uid_t uid, gid_t gid)
 {
-        struct stat before;
-        int err = check_owner_change(b, snap, caller, name, &before);
-        if (err < 0)
-                return err;
-        bool set_owner = uid != (uid_t)-1 || gid != (gid_t)-1;
-        bool owner_set = false;
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        /* The owner first: the kernel's chown rules are the ones that refuse (a non-root
-         * caller giving a queue away, or to a group it is not in), and a chmod by the
-         * owner or root that comes after cannot fail but for a vanished queue. */
-        if (set_owner) {
-                if (fchownat(b->backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
-                        err = -errno;
-                else
-                        owner_set = true;
-        }
-        if (!err && set_mode && fchmodat(b->backing_fd, name + 1, mode & 07777, 0) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
-        if (err && owner_set) {
-                /* All or nothing: put back what the chown changed (owner, group, and the
-                 * setuid/setgid bits it cleared), as the daemon. */
-                (void)fchownat(b->backing_fd, name + 1, before.st_uid, before.st_gid,
-                               AT_SYMLINK_NOFOLLOW);
-                (void)fchmodat(b->backing_fd, name + 1, before.st_mode & 07777, 0);
-        }
-        return err;
+        /* A chown that keeps both ids is still a chown: judged, and the owner's alone. */
+        bool chown = !set_mode || uid != (uid_t)-1 || gid != (gid_t)-1;
+        struct mqfs_change c = {
+            .what =
+                (set_mode ? MQFS_CHANGE_MODE : 0) | (chown ? MQFS_CHANGE_UID | MQFS_CHANGE_GID : 0),
+            .mode = mode,
+            .uid = uid,
+            .gid = gid,
+        };
+        return mqfs_broker_change(b, snap, caller, name, &c, NULL);
 }
 
 int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
@@ -592,18 +723,73 @@ int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqf
                 return err;
         if (mask & ~(R_OK | W_OK | X_OK))
                 return -EINVAL;
-        unsigned perms = mqfs_broker_perms(b, snap, name);
-        if (perms == 0)
-                return -ENOENT;
-        unsigned needed = mqfs_perm_for_access(mask);
-        if ((perms & needed) != needed)
-                return -EACCES;
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
+        err = mqfs_judge(mqfs_verdict_of(caller), mqfs_broker_perms(b, snap, name),
+                         mqfs_perm_for_access(mask), -ENOENT);
         if (err < 0)
                 return err;
-        if (faccessat(b->backing_fd, name + 1, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
+        return access_as_caller(b->backing_fd, caller, name, mask);
+}
+
+/* What the kernel checks before a setattr when it checks modes itself (the FUSE mount
+ * has no default_permissions and leaves it to us): truncate by name needs write
+ * access; times set to given values need the owner (or root), set to now the owner or
+ * write access. Through a file the kernel has already checked that it allows writing.
+ * Root passes the mode, as the kernel lets it (the grant is judged for every caller in
+ * the call, before this). 0 or -errno, judged into v. */
+static int check_size_and_times(int backing_fd, const struct mqfs_caller *caller, const char *name,
+                                const struct mqfs_change *c, unsigned perms)
+{
+        struct mqfs_verdict *v = mqfs_verdict_of(caller);
+        const unsigned times = MQFS_CHANGE_ATIME | MQFS_CHANGE_MTIME;
+        if (c->through_file || !(c->what & (MQFS_CHANGE_SIZE | times)))
+                return 0;
+        bool owner = caller->uid == 0;
+        if (!owner && (c->what & times)) {
+                struct stat st;
+                if (fstatat(backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                        return -errno;
+                owner = st.st_uid == caller->uid;
+        }
+        bool given_times = ((c->what & MQFS_CHANGE_ATIME) && !(c->what & MQFS_CHANGE_ATIME_NOW)) ||
+                           ((c->what & MQFS_CHANGE_MTIME) && !(c->what & MQFS_CHANGE_MTIME_NOW));
+        if (given_times && !owner) {
+                verdict_say(v, "the caller does not own the queue", NULL);
+                return -EPERM;
+        }
+        if (caller->uid == 0 || !((c->what & MQFS_CHANGE_SIZE) || ((c->what & times) && !owner)))
+                return 0;
+        int err = mqfs_judge(v, perms, MQFS_PERM_WRITE, -ENOENT);
+        if (err < 0)
+                return err;
+        return access_as_caller(backing_fd, caller, name, W_OK);
+}
+
+int mqfs_broker_change(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, const struct mqfs_change *c, struct stat *st)
+{
+        int err = check_named_call(b, snap, caller, name);
+        if (err < 0)
+                return err;
+        if (c == NULL)
+                return -EINVAL;
+        struct mqfs_verdict *v = mqfs_verdict_of(caller);
+        unsigned perms = mqfs_broker_perms(b, snap, name);
+        err = mqfs_judge(v, perms, 0, -ENOENT);
+        if (err == 0)
+                err = check_size_and_times(b->backing_fd, caller, name, c, perms);
+        if (err == 0 && (c->what & (MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS_CHANGE_GID))) {
+                struct stat before;
+                err = mqfs_judge(v, perms, MQFS_PERM_WRITE, -ENOENT);
+                if (err == 0)
+                        err = check_owner(b->backing_fd, caller, name, &before);
+                uid_t uid = (c->what & MQFS_CHANGE_UID) ? c->uid : (uid_t)-1;
+                gid_t gid = (c->what & MQFS_CHANGE_GID) ? c->gid : (gid_t)-1;
+                if (err == 0)
+                        err = set_owner_mode_as_caller(b->backing_fd, caller, name, &before,
+                                                       (c->what & MQFS_CHANGE_MODE) != 0, c->mode,
+                                                       uid, gid);
+        }
+        if (err == 0 && st != NULL)
+                err = mqfs_queue_stat(b->backing_fd, name + 1, perms, st);
         return err;
 }

@@ -13,6 +13,12 @@
  * operation but create, which gives -EACCES; whether the queue exists on the host
  * is never revealed. Other errors are the kernel's own, as negative errno values.
  *
+ * One judge (SPEC §4): every grant question of an operation is answered here, from
+ * one lookup in the grant table; a front end (the FUSE filesystem, the syscall door)
+ * makes one broker call per operation and never asks the grant table itself. What it
+ * needs besides the result comes with the answer: the attributes are already narrowed
+ * to the grant, and the verdict (struct mqfs_verdict) says why a call was refused.
+ *
  * All functions are thread-safe. No lock is held across a blocking call. The FUSE
  * layer may call with wait == NULL (never block) and poll mqfs_handle_fd() itself. */
 #pragma once
@@ -25,6 +31,19 @@
 #include <time.h>
 
 struct mqfs_grants;
+
+/* What the broker decided on one call, for the front end's log (and for the errno a
+ * front end translates, e.g. mq_unlink's EACCES into unlink(2)'s EPERM).
+ * perms: the grant the call read (enum mqfs_perm bits, 0 for none; left 0 when the
+ * call was refused before reading it: a bad name or argument).
+ * denial: why the call was refused, "" when it was not a denial (success, a granted
+ * queue that does not exist, a bad name, an I/O error): "no grant for this queue",
+ * "the grant does not include WORD", "the caller does not own the queue", "refused by
+ * the queue's owner and mode". */
+struct mqfs_verdict {
+        unsigned perms;
+        char denial[64];
+};
 
 /* Who asks. groups may be NULL when ngroups is 0.
  *
@@ -44,6 +63,8 @@ struct mqfs_caller {
         const gid_t *groups;
         int (*load_groups)(void *load_ctx);
         void *load_ctx;
+        /* Where the verdict of each call made for this caller goes; NULL for none. */
+        struct mqfs_verdict *verdict;
 };
 
 /* How long a send or receive may wait when the queue is full or empty.
@@ -76,9 +97,15 @@ void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants);
 struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
 
 /* Opens queue name ("/name") for snap. oflag: O_RDONLY, O_WRONLY or O_RDWR, with
- * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open (other bits are ignored). O_CREAT on a
- * missing queue needs the create grant (-EACCES without it), O_CREAT|O_EXCL always
- * does; attr NULL means the kernel's default attributes; the new queue is owned by the
+ * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open (other bits are ignored).
+ * The grant is judged at open for every caller, root included (SPEC §4): opening an
+ * existing queue for reading (O_RDONLY, O_RDWR) needs read, for writing (O_WRONLY,
+ * O_RDWR) needs write (-EACCES without). O_CREAT on a missing queue needs the create
+ * grant (-EACCES without it), O_CREAT|O_EXCL always does; a queue this call creates
+ * needs nothing more (a file's touch): the handle's sends and receives are judged one
+ * by one. With O_CREAT and a grant that lacks the access mode, an existing queue gives
+ * -EACCES (the exclusive create finds it). attr NULL means the kernel's default
+ * attributes; the new queue is owned by the
  * caller and gets exactly mode & 07777 (the daemon's umask does not apply: apply the
  * caller's umask before calling; to that end a thread that creates a queue gets its
  * own filesystem context, unshare(CLONE_FS), so a later chdir/umask by another thread
@@ -93,23 +120,53 @@ struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
 int mqfs_broker_open(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                      const char *name, int oflag, mode_t mode, const struct mq_attr *attr,
                      struct mqfs_handle **out);
+
+/* The general open, for the front ends: mqfs_broker_open is mqfs_open_req without
+ * options. All of mqfs_broker_open's rules apply. */
+enum mqfs_open_option {
+        /* Judge the access mode also when this call creates the queue: for a descriptor
+         * that bypasses the broker from then on (the syscall door, SPEC §9). */
+        MQFS_OPEN_JUDGE_CREATE = 1u << 0,
+        /* open(2) with O_TRUNC (which the FUSE front end receives and the kernel's
+         * mq_open has no notion of): writing is judged too, grant and the queue's mode,
+         * also with O_RDONLY, as the kernel's open(2) judges a truncation. The queue is
+         * not changed (a queue has no bytes to cut). */
+        MQFS_OPEN_TRUNC = 1u << 1,
+};
+
+struct mqfs_open_req {
+        const char *snap;                 /* whose view (grants) */
+        const struct mqfs_caller *caller; /* who asks; its verdict is filled */
+        const char *name;                 /* "/name" */
+        int oflag;                        /* mq_open's: access mode, O_CREAT, O_EXCL, O_NONBLOCK */
+        mode_t mode;                      /* with O_CREAT: the caller's umask already applied */
+        const struct mq_attr *attr;       /* with O_CREAT: NULL for the kernel's defaults */
+        unsigned options;                 /* enum mqfs_open_option bits */
+};
+
+/* Opens as req says into a handle (*out). st (may be NULL): the view attributes of the
+ * queue opened (as mqfs_broker_handle_stat gives them), from the same grant lookup, so
+ * that a front end's create costs one broker call. */
+int mqfs_broker_open_req(struct mqfs_broker *b, const struct mqfs_open_req *req,
+                         struct mqfs_handle **out, struct stat *st);
+
 void mqfs_handle_close(struct mqfs_handle *h);
 
-/* The grant an mq_open with oflag's access mode needs: read for O_RDONLY, write for
- * O_WRONLY, both for O_RDWR (SPEC §4). */
-unsigned mqfs_broker_access_needed(int oflag);
-
-/* mq_open for the syscall door (SPEC §9): as mqfs_broker_open, and the grant must also
- * hold the access mode (mqfs_broker_access_needed), also when the queue is created,
- * because the descriptor then leaves the broker and the kernel alone judges what is
- * done with it. -EACCES when the grant lacks it. Returns a plain queue descriptor with
- * the access mode and O_NONBLOCK of oflag (close-on-exec), owned by the caller of this
- * function, or -errno. */
+/* mq_open for the syscall door (SPEC §9): every rule and the same judging as
+ * mqfs_broker_open, with MQFS_OPEN_JUDGE_CREATE (the grant must hold the access mode
+ * also when the queue is created, because the descriptor then leaves the broker and the
+ * kernel alone judges what is done with it). mode: the caller's umask already applied.
+ * caller->verdict, when set, says why a refusal was one. Returns a plain queue
+ * descriptor of the caller's exact oflag: its access mode, O_NONBLOCK only when asked
+ * (a blocking mq_send/mq_receive on it sleeps in the kernel, in the caller once
+ * installed with SECCOMP_IOCTL_NOTIF_ADDFD), close-on-exec; no handle is kept, the
+ * descriptor is the caller's of this function to install and close. Or -errno. */
 int mqfs_broker_open_fd(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                         const char *name, int oflag, mode_t mode, const struct mq_attr *attr);
 /* The queue descriptor, for poll(2)/epoll: readable when a message waits, writable when
  * there is room. Owned by the handle. It is always in non-blocking mode (the handle
- * keeps the caller's O_NONBLOCK apart); do not change its flags. */
+ * keeps the caller's O_NONBLOCK apart); do not change its flags, and do not hand it
+ * out (a front end that gives a descriptor away uses mqfs_broker_open_fd). */
 int mqfs_handle_fd(const struct mqfs_handle *h);
 const char *mqfs_handle_name(const struct mqfs_handle *h);
 const char *mqfs_handle_snap(const struct mqfs_handle *h);
@@ -134,6 +191,14 @@ int mqfs_broker_setattr(struct mqfs_broker *b, struct mqfs_handle *h, const stru
                         struct mq_attr *old);
 /* Which of POLLIN (a message waits, read grant) and POLLOUT (room, write grant) hold now. */
 int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *revents);
+/* The same, and in *possible which of the two the grant allows at all (what a poller
+ * may usefully wait for), from the same grant lookup. */
+int mqfs_broker_poll(struct mqfs_broker *b, struct mqfs_handle *h, short *revents, short *possible);
+
+/* Why a handle operation that needed `needed` (enum mqfs_perm, 0 for any grant) was
+ * refused with err, for the log: a static string, or NULL when err is not a denial.
+ * A handle's queue always exists, so -ENOENT means the grant was withdrawn. */
+const char *mqfs_handle_denial(int err, unsigned needed);
 
 /* Removes the queue (delete grant), with the caller's credentials: the mqueue root is
  * sticky, so the kernel refuses (-EACCES) a caller who owns neither queue nor root. */
@@ -169,12 +234,13 @@ int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_
 int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct stat *st);
 
 /* chmod/chown need the write grant, and the caller must own the queue or be root;
- * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep. */
-/* chmod and chown of one setattr, all or nothing (SPEC §4): the owner and group first
+ * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep.
+ * chmod and chown of one setattr, all or nothing (SPEC §4): the owner and group first
  * (the kernel's chown rules apply as the caller), then the mode; when a part is refused,
  * what an earlier part changed is put back and the error returned. set_mode false, uid
  * (uid_t)-1 and gid (gid_t)-1 leave that part alone. A setattr that also sets times
- * must judge them before calling this (the caller may no longer own the queue after). */
+ * must judge them before calling this (the caller may no longer own the queue after);
+ * mqfs_broker_change does it all in one call. */
 int mqfs_broker_set_owner_mode(struct mqfs_broker *b, const char *snap,
                                const struct mqfs_caller *caller, const char *name, bool set_mode,
                                mode_t mode, uid_t uid, gid_t gid);
@@ -182,6 +248,42 @@ int mqfs_broker_chmod(struct mqfs_broker *b, const char *snap, const struct mqfs
                       const char *name, mode_t mode);
 int mqfs_broker_chown(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                       const char *name, uid_t uid, gid_t gid);
+
+/* Whether snap is installed (has a view) in the current table: one lookup. */
+bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap);
+/* Calls fn with the name of every installed snap, in name order; fn returns 0 to go on,
+ * anything else to stop (returned as is). */
+typedef int (*mqfs_snap_fn)(void *ctx, const char *snap);
+int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx);
+
+/* A setattr by name (chmod, chown, truncate, utimes), judged from one grant lookup and
+ * answered with the attributes after it (as mqfs_broker_stat gives them; st may be NULL
+ * for none). Owner and mode are changed all or nothing (mqfs_broker_set_owner_mode). Any grant to
+ * see the queue; size and times as the kernel checks them before a setattr when it
+ * judges modes (truncate needs write access, grant and queue mode; times set to given
+ * values need the owner or root, set to now the owner or write access; root passes
+ * the mode; through_file: the front end's open file allowed writing already); mode
+ * and owner as mqfs_broker_chmod and mqfs_broker_chown. Size and times change nothing
+ * (a queue has no bytes to cut and keeps the kernel's times, SPEC §5). */
+enum mqfs_change_what {
+        MQFS_CHANGE_MODE = 1u << 0,
+        MQFS_CHANGE_UID = 1u << 1,
+        MQFS_CHANGE_GID = 1u << 2,
+        MQFS_CHANGE_SIZE = 1u << 3,
+        MQFS_CHANGE_ATIME = 1u << 4, /* with _NOW: to the current time */
+        MQFS_CHANGE_MTIME = 1u << 5,
+        MQFS_CHANGE_ATIME_NOW = 1u << 6,
+        MQFS_CHANGE_MTIME_NOW = 1u << 7,
+};
+struct mqfs_change {
+        unsigned what; /* enum mqfs_change_what bits */
+        mode_t mode;
+        uid_t uid;
+        gid_t gid;
+        bool through_file;
+};
+int mqfs_broker_change(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
+                       const char *name, const struct mqfs_change *c, struct stat *st);
 
 /* access(2) on the queue as the view shows it: mask is F_OK or any of R_OK, W_OK and
  * X_OK. R_OK needs the read grant and W_OK the write grant; then the kernel judges the

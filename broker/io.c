@@ -22,7 +22,7 @@ static int handle_check(struct mqfs_broker *b, const struct mqfs_handle *h, unsi
 {
         if (b == NULL || h == NULL)
                 return -EINVAL;
-        return mqfs_broker_check(b, h->snap, h->name, needed);
+        return mqfs_judge(NULL, mqfs_broker_perms(b, h->snap, h->name), needed, -ENOENT);
 }
 
 /* The kernel refuses a malformed time-out before anything else (EINVAL). */
@@ -156,22 +156,27 @@ int mqfs_broker_setattr(struct mqfs_broker *b, struct mqfs_handle *h, const stru
         return 0;
 }
 
-int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *revents)
+int mqfs_broker_poll(struct mqfs_broker *b, struct mqfs_handle *h, short *revents, short *possible)
 {
         if (b == NULL || h == NULL || revents == NULL)
                 return -EINVAL;
         unsigned perms = mqfs_broker_perms(b, h->snap, h->name);
         if (perms == 0)
                 return -ENOENT;
+        short can = (short)(((perms & MQFS_PERM_READ) ? POLLIN : 0) |
+                            ((perms & MQFS_PERM_WRITE) ? POLLOUT : 0));
         struct pollfd p = {.fd = h->fd, .events = POLLIN | POLLOUT};
         if (poll(&p, 1, 0) < 0)
                 return -errno;
-        *revents = 0;
-        if ((p.revents & POLLIN) && (perms & MQFS_PERM_READ))
-                *revents |= POLLIN;
-        if ((p.revents & POLLOUT) && (perms & MQFS_PERM_WRITE))
-                *revents |= POLLOUT;
+        *revents = p.revents & can;
+        if (possible != NULL)
+                *possible = can;
         return 0;
+}
+
+int mqfs_broker_ready(struct mqfs_broker *b, struct mqfs_handle *h, short *revents)
+{
+        return mqfs_broker_poll(b, h, revents, NULL);
 }
 
 int mqfs_broker_handle_status(struct mqfs_broker *b, struct mqfs_handle *h, char *buf, size_t size)

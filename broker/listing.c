@@ -63,8 +63,7 @@ static int read_qsize_reopened(int fd, off_t *qsize)
         return err;
 }
 
-/* The view's attributes of the queue fd is open on (see mqfs_queue_stat). */
-static int stat_queue_fd(int fd, unsigned perms, struct stat *st)
+int mqfs_queue_stat_fd(int fd, unsigned perms, struct stat *st)
 {
         struct mq_attr attr;
         if (fstat(fd, st) != 0 || mq_getattr(fd, &attr) != 0)
@@ -93,7 +92,7 @@ int mqfs_queue_stat(int backing_fd, const char *entry, unsigned perms, struct st
             openat(backing_fd, entry, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        int err = stat_queue_fd(fd, perms, st);
+        int err = mqfs_queue_stat_fd(fd, perms, st);
         close(fd);
         return err;
 }
@@ -107,8 +106,9 @@ int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_
         if (err < 0)
                 return err;
         unsigned perms = mqfs_broker_perms(b, snap, name);
-        if (perms == 0)
-                return -ENOENT;
+        err = mqfs_judge(mqfs_verdict_of(caller), perms, 0, -ENOENT);
+        if (err < 0)
+                return err;
         return mqfs_queue_stat(b->backing_fd, name + 1, perms, st);
 }
 
@@ -119,7 +119,7 @@ int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct
         unsigned perms = mqfs_broker_perms(b, h->snap, h->name);
         if (perms == 0)
                 return -ENOENT;
-        return stat_queue_fd(h->fd, perms, st);
+        return mqfs_queue_stat_fd(h->fd, perms, st);
 }
 
 /* Where a listing goes: fn with each queue's view attributes (one open per queue), or

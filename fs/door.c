@@ -350,6 +350,7 @@ struct named_call {
         struct mq_attr attr;
         struct mqfs_target_creds tc;
         struct mqfs_caller caller;
+        struct mqfs_verdict verdict; /* the broker's, for the log (caller.verdict) */
 };
 
 /* Reads everything in the kernel's order (name, then attr when attr_addr is not 0),
@@ -370,6 +371,8 @@ static int read_named_call(struct door_reg *r, const struct seccomp_notif *req, 
         err = read_caller(r, req, &call->tc, &call->caller);
         if (err < 0 && err != -ENOMEM)
                 err = -EPERM; /* a /proc we cannot read: refuse rather than guess */
+        call->verdict = (struct mqfs_verdict){.perms = 0};
+        call->caller.verdict = &call->verdict;
         return err;
 }
 
@@ -391,8 +394,7 @@ static void door_open(struct door_reg *r, const struct seccomp_notif *req)
                                      attr_addr && (oflag & O_CREAT) ? &call.attr : NULL);
         mqfs_target_creds_clear(&call.tc);
         if (fd < 0) {
-                mqfs_note_denial(r->door->fs, r->snap, call.name, "mq_open", fd,
-                                 mqfs_broker_access_needed(oflag));
+                mqfs_log_verdict(&call.verdict, r->snap, call.name, "mq_open");
                 respond(r, req->id, fd);
                 return;
         }
@@ -420,7 +422,7 @@ static void door_unlink(struct door_reg *r, const struct seccomp_notif *req)
         }
         err = mqfs_broker_unlink(r->door->broker, r->snap, &call.caller, call.name);
         mqfs_target_creds_clear(&call.tc);
-        mqfs_note_denial(r->door->fs, r->snap, call.name, "mq_unlink", err, 0);
+        mqfs_log_verdict(&call.verdict, r->snap, call.name, "mq_unlink");
         respond(r, req->id, err);
 }
 

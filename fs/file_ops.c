@@ -67,6 +67,15 @@ static struct mqfs_view_fs *fs_of(fuse_req_t req)
 }
 
 static void file_ready(struct mqfs_loop_source *src, uint32_t events);
+
+/* Logs a refused handle operation (the broker says whether err is a denial, and why). */
+static void note_handle_denial(const struct mqfs_handle *h, const char *op, int err,
+                               unsigned needed)
+{
+        const char *why = mqfs_handle_denial(err, needed);
+        if (why)
+                mqfs_log_denial(mqfs_handle_snap(h), mqfs_handle_name(h), op, why);
+}
 static void unpark(struct parked_write *pw);
 static void wake_poller(struct mqfs_open_file *f);
 
@@ -176,8 +185,7 @@ static void retry_parked(struct mqfs_open_file *f)
                 if (r == -EAGAIN)
                         break;
                 if (r)
-                        mqfs_note_denial(f->fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h),
-                                         "write", r, MQFS_PERM_WRITE);
+                        note_handle_denial(f->h, "write", r, MQFS_PERM_WRITE);
                 unpark(pw);
                 reply_parked(pw, r);
                 free(pw);
@@ -290,35 +298,23 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         /* The groups are read from /proc (16 us) only if the broker finds they could
          * matter for this queue and this caller (broker.h, mqfs_broker_open). */
         mqfs_caller_lazy(req, &cb);
-        /* First the mode the view shows (narrowed to the grant; view_internal.h), as the
-         * kernel's open would judge it; the broker then has the kernel judge the real
-         * queue's. O_TRUNC asks for write access even with O_RDONLY, as the kernel's
-         * open does (libfuse's default atomic_o_trunc passes it here; without it, the
-         * truncate comes as a setattr and is checked there); the open itself will not
-         * judge writing then, so the real mode is checked for it here. */
-        int accmode = fi->flags & O_ACCMODE;
-        bool trunc_ro = (fi->flags & O_TRUNC) && accmode == O_RDONLY;
-        int mask = (accmode != O_WRONLY ? R_OK : 0) | (accmode != O_RDONLY || trunc_ro ? W_OK : 0);
-        err = mqfs_view_mode_check(fs, in->snap, in->queue, &cb.c, mask, trunc_ro);
+        /* One broker call judges it all, for every caller (SPEC §4): the grant for the
+         * access mode, then the kernel's judgement of the real queue. O_TRUNC asks for
+         * write access even with O_RDONLY, as the kernel's open does (libfuse's default
+         * atomic_o_trunc passes it here; without it, the truncate comes as a setattr and
+         * is judged there). O_NONBLOCK always: the loop must never wait in mq_send.
+         * Whether the caller asked for it is read from each write's flags. O_TRUNC
+         * changes nothing (SPEC §5). */
+        struct mqfs_open_req open = {
+            .snap = in->snap,
+            .caller = &cb.c,
+            .name = in->queue,
+            .oflag = (fi->flags & O_ACCMODE) | O_NONBLOCK,
+            .options = (fi->flags & O_TRUNC) ? MQFS_OPEN_TRUNC : 0,
+        };
+        err = mqfs_broker_open_req(fs->broker, &open, &h, NULL);
         if (err) {
-                bool no_read =
-                    (mask & R_OK) && !(mqfs_granted(fs, in->snap, in->queue) & MQFS_PERM_READ);
-                mqfs_note_denial(fs, in->snap, in->queue, "open", err,
-                                 no_read ? MQFS_PERM_READ : MQFS_PERM_WRITE);
-                fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
-                goto out;
-        }
-        /* O_NONBLOCK always: the loop must never wait in mq_send. Whether the caller
-         * asked for it is read from each write's flags. O_TRUNC is accepted and does
-         * nothing (SPEC §5). */
-        int oflag = (fi->flags & O_ACCMODE) | O_NONBLOCK;
-        err = mqfs_broker_open(fs->broker, in->snap, &cb.c, in->queue, oflag, 0, NULL, &h);
-        if (err) {
-                if (cb.groups_failed)
-                        mqfs_log_denial(in->snap, in->queue, "open",
-                                        "the caller's supplementary groups cannot be read");
-                else
-                        mqfs_note_denial(fs, in->snap, in->queue, "open", err, 0);
+                mqfs_note_denial(&cb, in->snap, in->queue, "open");
                 /* The name went away under the kernel's cached entry: ESTALE has the
                  * kernel look it up again and retry the open (view_ops.c, getattr). */
                 fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
@@ -353,8 +349,7 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         }
         int len = mqfs_broker_handle_status(fs->broker, f->h, line, sizeof(line));
         if (len < 0) {
-                mqfs_note_denial(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h), "read", len,
-                                 0);
+                note_handle_denial(f->h, "read", len, 0);
                 fuse_reply_err(req, -len);
                 return;
         }
@@ -382,8 +377,7 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                 r = mqfs_broker_send(fs->broker, f->h, buf, size, 0, NULL);
         if (r != -EAGAIN || nonblock || fs->closing) {
                 if (r) {
-                        mqfs_note_denial(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h),
-                                         "write", r, MQFS_PERM_WRITE);
+                        note_handle_denial(f->h, "write", r, MQFS_PERM_WRITE);
                         fuse_reply_err(req, r == -EAGAIN && fs->closing ? ENOTCONN : -r);
                 } else {
                         fuse_reply_write(req, size);
@@ -432,10 +426,10 @@ void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 {
         struct mqfs_view_fs *fs = fs_of(req);
         struct mqfs_open_file *f = file_of(fi);
-        short revents = 0;
+        short revents = 0, possible = 0;
 
         (void)ino;
-        int err = mqfs_broker_ready(fs->broker, f->h, &revents);
+        int err = mqfs_broker_poll(fs->broker, f->h, &revents, &possible);
         if (err) {
                 if (ph)
                         fuse_pollhandle_destroy(ph);
@@ -456,9 +450,6 @@ void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
         /* Wait only for what the grant can ever report: an epoll registration for
          * EPOLLOUT without the write grant would fire whenever there is room, and the
          * poller would be woken for nothing, over and over. */
-        unsigned perms = mqfs_granted(fs, mqfs_handle_snap(f->h), mqfs_handle_name(f->h));
-        short possible = (short)(((perms & MQFS_PERM_READ) ? POLLIN : 0) |
-                                 ((perms & MQFS_PERM_WRITE) ? POLLOUT : 0));
         short waiting = want & possible & ~revents;
         if (!waiting) {
                 fuse_pollhandle_destroy(ph);

@@ -39,12 +39,3 @@ enum mqfs_load_mode {
 struct mqfs_limits;
 int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
                      struct mqfs_limits *limits);
-
-/* What changed between two grant tables (either may be NULL: empty). fn is called with
- * queue == NULL for every snap installed in one table and not the other, and with a
- * queue for every (snap, queue) whose permission set differs (granted, withdrawn or
- * changed), in name order. */
-typedef void (*mqfs_grants_change_fn)(void *ctx, const char *snap, const char *queue,
-                                      unsigned old_perms, unsigned new_perms);
-void mqfs_grants_diff(const struct mqfs_grants *old, const struct mqfs_grants *new,
-                      mqfs_grants_change_fn fn, void *ctx);

@@ -8,9 +8,11 @@
 #include "inode.h"
 #include "view_ops.h"
 
-/* The caller of a request, with room for its supplementary groups. */
+/* The caller of a request, with room for its supplementary groups, and the verdict
+ * the broker gives on its call (c.verdict points at v). */
 struct caller_buf {
         struct mqfs_caller c;
+        struct mqfs_verdict v;
         fuse_req_t req;
         bool groups_failed; /* a lazy load of the groups failed (the broker got -EACCES) */
         gid_t small[32];
@@ -18,7 +20,7 @@ struct caller_buf {
 };
 
 /* uid, gid and pid only: for operations that check no credentials. */
-void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c);
+void mqfs_caller_plain(fuse_req_t req, struct caller_buf *cb);
 /* uid, gid, pid and the supplementary groups (from /proc): 0 or -errno. */
 int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb);
 /* uid, gid and pid, with the groups read from /proc only if the broker asks for them
@@ -26,24 +28,16 @@ int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb);
 void mqfs_caller_lazy(fuse_req_t req, struct caller_buf *cb);
 void mqfs_caller_release(struct caller_buf *cb);
 
-/* Logs a refused operation when err is a denial: -ENOENT for a queue the snap holds
- * no grant for, -EACCES and -EPERM always. needed is the permission the operation
- * needs (for the reason), 0 when none in particular. */
-void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *queue,
-                      const char *operation, int err, unsigned needed);
+/* Logs the broker's verdict on a refused call as operation on snap's queue (may be
+ * NULL): nothing when the refusal was not a judgement (a missing queue, an I/O error). */
+void mqfs_log_verdict(const struct mqfs_verdict *v, const char *snap, const char *queue,
+                      const char *operation);
 
-/* The permission set snap holds on queue now (0 when none, or no such snap). */
-unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *queue);
-
-/* The check the kernel would make on the mode the view shows, which is ours to make as
- * the mount has no default_permissions (mqfsd.c says why): mask (R_OK, W_OK) against
- * the grant, since that mode has no r bits without read and no w bits without write;
- * root passes, as the kernel lets root override modes. With check_queue, the real
- * queue's mode is then judged as the caller (mqfs_broker_access); without, the broker
- * call that follows must judge it. 0, -EACCES, or -ENOENT without a grant (root: 0;
- * the broker call that follows finds a missing grant). */
-int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *queue,
-                         const struct mqfs_caller *c, int mask, bool check_queue);
+/* Logs the broker's refusal of cb's call as operation on snap's queue (may be NULL):
+ * the verdict's reason, or that the caller's groups could not be read; nothing when
+ * the call was not refused by a judgement (a missing queue, an I/O error). */
+void mqfs_note_denial(const struct caller_buf *cb, const char *snap, const char *queue,
+                      const char *operation);
 
 /* file_ops.c */
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -60,17 +60,21 @@ static struct mqfs_view_fs *fs_of(fuse_req_t req)
         return fuse_req_userdata(req);
 }
 
-void mqfs_caller_plain(fuse_req_t req, struct mqfs_caller *c)
+void mqfs_caller_plain(fuse_req_t req, struct caller_buf *cb)
 {
         const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-        c->uid = ctx->uid;
-        c->gid = ctx->gid;
-        c->pid = ctx->pid;
-        c->ngroups = 0;
-        c->groups = NULL;
-        c->load_groups = NULL;
-        c->load_ctx = NULL;
+        cb->c = (struct mqfs_caller){
+            .uid = ctx->uid,
+            .gid = ctx->gid,
+            .pid = ctx->pid,
+            .verdict = &cb->v,
+        };
+        cb->v.perms = 0;
+        cb->v.denial[0] = '\0';
+        cb->req = req;
+        cb->big = NULL;
+        cb->groups_failed = false;
 }
 
 static int read_groups(struct caller_buf *cb)
@@ -101,10 +105,10 @@ static int read_groups(struct caller_buf *cb)
 
 int mqfs_caller_full(fuse_req_t req, struct caller_buf *cb)
 {
-        mqfs_caller_plain(req, &cb->c);
-        cb->req = req;
-        cb->big = NULL;
-        return read_groups(cb);
+        mqfs_caller_plain(req, cb);
+        int err = read_groups(cb);
+        cb->groups_failed = err != 0;
+        return err;
 }
 
 static int load_groups(void *ctx)
@@ -119,10 +123,7 @@ static int load_groups(void *ctx)
 
 void mqfs_caller_lazy(fuse_req_t req, struct caller_buf *cb)
 {
-        mqfs_caller_plain(req, &cb->c);
-        cb->req = req;
-        cb->big = NULL;
-        cb->groups_failed = false;
+        mqfs_caller_plain(req, cb);
         cb->c.load_groups = load_groups;
         cb->c.load_ctx = cb;
 }
@@ -133,58 +134,21 @@ void mqfs_caller_release(struct caller_buf *cb)
         cb->big = NULL;
 }
 
-unsigned mqfs_granted(struct mqfs_view_fs *fs, const char *snap, const char *queue)
+void mqfs_log_verdict(const struct mqfs_verdict *v, const char *snap, const char *queue,
+                      const char *operation)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
-        unsigned perms = 0;
-
-        if (g) {
-                perms = mqfs_view_perms(mqfs_grants_view(g, snap), queue);
-                mqfs_grants_unref(g);
-        }
-        return perms;
+        if (v->denial[0] != '\0')
+                mqfs_log_denial(snap, queue, operation, v->denial);
 }
 
-int mqfs_view_mode_check(struct mqfs_view_fs *fs, const char *snap, const char *queue,
-                         const struct mqfs_caller *c, int mask, bool check_queue)
+void mqfs_note_denial(const struct caller_buf *cb, const char *snap, const char *queue,
+                      const char *operation)
 {
-        /* Root passes the mode; whether it holds any grant, the broker call that
-         * follows asks anyway. */
-        if (c->uid == 0)
-                return 0;
-        unsigned perms = mqfs_granted(fs, snap, queue);
-        if (!perms)
-                return -ENOENT;
-        unsigned needed = mqfs_perm_for_access(mask);
-        if ((perms & needed) != needed)
-                return -EACCES;
-        return check_queue ? mqfs_broker_access(fs->broker, snap, c, queue, mask) : 0;
-}
-
-void mqfs_note_denial(struct mqfs_view_fs *fs, const char *snap, const char *queue,
-                      const char *operation, int err, unsigned needed)
-{
-        char reason[96];
-
-        if (err != -ENOENT && err != -EACCES && err != -EPERM)
-                return;
-        unsigned perms = queue ? mqfs_granted(fs, snap, queue) : 0;
-        if (err == -ENOENT) {
-                if (!queue || perms)
-                        return; /* a granted queue that does not exist: no denial */
-                snprintf(reason, sizeof(reason), "no grant for this queue");
-        } else if (queue && !perms) {
-                snprintf(reason, sizeof(reason), "no grant for this queue");
-        } else if (needed && !(perms & needed)) {
-                const char *word = mqfs_perm_word(needed);
-                snprintf(reason, sizeof(reason), "the grant does not include %s",
-                         word ? word : "that");
-        } else if (err == -EPERM) {
-                snprintf(reason, sizeof(reason), "the caller does not own the queue");
-        } else {
-                snprintf(reason, sizeof(reason), "refused by the queue's owner and mode");
-        }
-        mqfs_log_denial(snap, queue, operation, reason);
+        if (cb->groups_failed)
+                mqfs_log_denial(snap, queue, operation,
+                                "the caller's supplementary groups cannot be read");
+        else
+                mqfs_log_verdict(&cb->v, snap, queue, operation);
 }
 
 const char *mqfs_view_fs_root_snap(struct mqfs_view_fs *fs, uint64_t dev, uint64_t ino)
@@ -216,16 +180,6 @@ static void dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in,
         st->st_uid = 0;
         st->st_gid = 0;
         st->st_atim = st->st_mtim = st->st_ctim = fs->born;
-}
-
-static bool snap_installed(struct mqfs_view_fs *fs, const char *snap)
-{
-        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
-        bool installed = g && mqfs_grants_view(g, snap);
-
-        if (g)
-                mqfs_grants_unref(g);
-        return installed;
 }
 
 /* Who may use the mount root (look a snap up in it, list it): root (the root's mode is
@@ -318,7 +272,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
                         fuse_reply_err(req, -err);
                         return;
                 }
-                if (!snap_installed(fs, name)) {
+                if (!mqfs_broker_snap_installed(fs->broker, name)) {
                         fuse_reply_err(req, ENOENT);
                         return;
                 }
@@ -338,11 +292,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
                         fuse_reply_err(req, -err);
                         return;
                 }
-                struct mqfs_caller c;
-                mqfs_caller_plain(req, &c);
-                err = mqfs_broker_stat(fs->broker, dir->snap, &c, q, &e.attr);
+                struct caller_buf cb;
+                mqfs_caller_plain(req, &cb);
+                err = mqfs_broker_stat(fs->broker, dir->snap, &cb.c, q, &e.attr);
                 if (err) {
-                        mqfs_note_denial(fs, dir->snap, q, "lookup", err, 0);
+                        mqfs_note_denial(&cb, dir->snap, q, "lookup");
                         fuse_reply_err(req, -err);
                         return;
                 }
@@ -401,10 +355,10 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         /* With an open file (FUSE passes one when refreshing attributes for I/O): the
          * queue that file holds, even when it has lost its name since. */
         struct mqfs_handle *h = fi ? mqfs_file_handle(fi) : NULL;
-        struct mqfs_caller c;
-        mqfs_caller_plain(req, &c);
+        struct caller_buf cb;
+        mqfs_caller_plain(req, &cb);
         int err = h ? mqfs_broker_handle_stat(fs->broker, h, &st)
-                    : mqfs_broker_stat(fs->broker, in->snap, &c, in->queue, &st);
+                    : mqfs_broker_stat(fs->broker, in->snap, &cb.c, in->queue, &st);
         /* fstat comes without the file. A queue unlinked outside lives on while files
          * are open on it, and the kernel's fstat of such a file answers (st_nlink 0): so
          * when the name is gone, answer from an open file of this inode. (A new queue of
@@ -412,7 +366,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         if (err == -ENOENT && !h && (h = mqfs_files_find(fs, in->snap, in->queue)))
                 err = mqfs_broker_handle_stat(fs->broker, h, &st);
         if (err) {
-                mqfs_note_denial(fs, in->snap, in->queue, "stat", err, 0);
+                mqfs_note_denial(&cb, in->snap, in->queue, "stat");
                 /* The name is gone (removed outside, or its grant withdrawn) but the
                  * kernel still holds its entry: the invalidation is asynchronous and may
                  * land later. ESTALE makes the kernel look the name up again and redo the
@@ -448,10 +402,7 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
         mqfs_caller_lazy(req, &cb);
         int err = mqfs_broker_access(fs->broker, in->snap, &cb.c, in->queue, mask);
         if (err) {
-                mqfs_note_denial(fs, in->snap, in->queue, "access", err,
-                                 (mask & W_OK)   ? MQFS_PERM_WRITE
-                                 : (mask & R_OK) ? MQFS_PERM_READ
-                                                 : 0);
+                mqfs_note_denial(&cb, in->snap, in->queue, "access");
                 /* Gone under a cached entry: have the kernel look the name up again. */
                 err = err == -ENOENT ? -ESTALE : err;
         }
@@ -459,36 +410,9 @@ static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
         mqfs_caller_release(&cb);
 }
 
-/* What the kernel checks before a setattr when it checks modes itself, and leaves to us
- * here: truncate by name needs write access; times set to given values need the owner
- * (or root), set to now the owner or write access. With a file (ftruncate, or the
- * truncate of an O_TRUNC open) the kernel has already checked that the file allows
- * writing. */
-static int check_size_and_times(struct mqfs_view_fs *fs, const struct mqfs_inode *in,
-                                const struct mqfs_caller *c, int to_set,
-                                const struct fuse_file_info *fi)
-{
-        const int times = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME;
-        if (fi || !(to_set & (FUSE_SET_ATTR_SIZE | times)))
-                return 0;
-        bool owner = c->uid == 0;
-        if (!owner && (to_set & times)) {
-                struct stat st;
-                int err = mqfs_broker_stat(fs->broker, in->snap, c, in->queue, &st);
-                if (err)
-                        return err;
-                owner = st.st_uid == c->uid;
-        }
-        bool given_times =
-            ((to_set & FUSE_SET_ATTR_ATIME) && !(to_set & FUSE_SET_ATTR_ATIME_NOW)) ||
-            ((to_set & FUSE_SET_ATTR_MTIME) && !(to_set & FUSE_SET_ATTR_MTIME_NOW));
-        if (given_times && !owner)
-                return -EPERM;
-        if ((to_set & FUSE_SET_ATTR_SIZE) || ((to_set & times) && !owner))
-                return mqfs_view_mode_check(fs, in->snap, in->queue, c, W_OK, true);
-        return 0;
-}
-
+/* chmod, chown, truncate, utimes: one broker call (mqfs_broker_change), which judges
+ * what the kernel would check before a setattr, since the mount leaves mode checks to
+ * us (no default_permissions). */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
@@ -506,44 +430,49 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 fuse_reply_err(req, EPERM);
                 return;
         }
-        if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
-                      FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+        static const struct {
+                int fuse;
+                unsigned change;
+        } bits[] = {
+            {FUSE_SET_ATTR_MODE, MQFS_CHANGE_MODE},
+            {FUSE_SET_ATTR_UID, MQFS_CHANGE_UID},
+            {FUSE_SET_ATTR_GID, MQFS_CHANGE_GID},
+            {FUSE_SET_ATTR_SIZE, MQFS_CHANGE_SIZE},
+            {FUSE_SET_ATTR_ATIME, MQFS_CHANGE_ATIME},
+            {FUSE_SET_ATTR_MTIME, MQFS_CHANGE_MTIME},
+            {FUSE_SET_ATTR_ATIME_NOW, MQFS_CHANGE_ATIME_NOW},
+            {FUSE_SET_ATTR_MTIME_NOW, MQFS_CHANGE_MTIME_NOW},
+        };
+        struct mqfs_change change = {
+            .mode = attr->st_mode & 07777,
+            .uid = attr->st_uid,
+            .gid = attr->st_gid,
+            .through_file = fi != NULL,
+        };
+        for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+                if (to_set & bits[i].fuse)
+                        change.what |= bits[i].change;
+        const unsigned judged = MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS_CHANGE_GID |
+                                MQFS_CHANGE_SIZE | MQFS_CHANGE_ATIME | MQFS_CHANGE_MTIME;
+        if (change.what & judged) {
                 err = mqfs_caller_full(req, &cb);
                 if (err) {
-                        mqfs_log_denial(in->snap, in->queue, "setattr",
-                                        "the caller's supplementary groups cannot be read");
+                        mqfs_note_denial(&cb, in->snap, in->queue, "setattr");
                         err = -EACCES;
                         goto reply;
                 }
         } else {
-                mqfs_caller_plain(req, &cb.c);
+                mqfs_caller_plain(req, &cb);
         }
-        /* Size (truncate, O_TRUNC) and times are accepted and change nothing (below): a queue
+        /* Size (truncate, O_TRUNC) and times are accepted and change nothing: a queue
          * has no bytes to cut, and its times are the kernel's (SPEC §5). Who may ask
          * is still checked, as the kernel would. */
-        err = check_size_and_times(fs, in, &cb.c, to_set, fi);
-        if (err) {
-                mqfs_note_denial(fs, in->snap, in->queue, "truncate/utime", err, MQFS_PERM_WRITE);
-                goto reply;
-        }
-        if (to_set & FUSE_SET_ATTR_MODE) {
-                err = mqfs_broker_chmod(fs->broker, in->snap, &cb.c, in->queue,
-                                        attr->st_mode & 07777);
-                if (err) {
-                        mqfs_note_denial(fs, in->snap, in->queue, "chmod", err, MQFS_PERM_WRITE);
-                        goto reply;
-                }
-        }
-        if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-                uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
-                gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
-                err = mqfs_broker_chown(fs->broker, in->snap, &cb.c, in->queue, uid, gid);
-                if (err) {
-                        mqfs_note_denial(fs, in->snap, in->queue, "chown", err, MQFS_PERM_WRITE);
-                        goto reply;
-                }
-        }
-        err = mqfs_broker_stat(fs->broker, in->snap, &cb.c, in->queue, &st);
+        err = mqfs_broker_change(fs->broker, in->snap, &cb.c, in->queue, &change, &st);
+        if (err)
+                mqfs_note_denial(&cb, in->snap, in->queue,
+                                 (change.what & (MQFS_CHANGE_UID | MQFS_CHANGE_GID)) ? "chown"
+                                 : (change.what & MQFS_CHANGE_MODE)                  ? "chmod"
+                                                                    : "truncate/utime");
 reply:
         if (err) {
                 fuse_reply_err(req, -err);
@@ -612,6 +541,19 @@ static int list_queue(void *ctx_, const char *name)
         return listing_add(ctx->l, in->ino, S_IFREG, entry);
 }
 
+struct snap_list_ctx {
+        struct mqfs_view_fs *fs;
+        struct dir_listing *l;
+};
+
+static int list_snap(void *ctx_, const char *snap)
+{
+        struct snap_list_ctx *ctx = ctx_;
+        struct mqfs_inode *in;
+        int err = mqfs_inode_enter(ctx->fs->inodes, snap, NULL, &in);
+        return err ? err : listing_add(ctx->l, in->ino, S_IFDIR, snap);
+}
+
 static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
                         struct dir_listing *l)
 {
@@ -631,18 +573,8 @@ static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
                 /* A view of a snap that was removed lists empty. */
                 return err == -ENOENT ? 0 : err;
         }
-        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
-        size_t n = g ? mqfs_grants_snap_count(g) : 0;
-        for (size_t i = 0; i < n && !err; i++) {
-                const char *snap = mqfs_view_snap(mqfs_grants_view_at(g, i));
-                struct mqfs_inode *in;
-                err = mqfs_inode_enter(fs->inodes, snap, NULL, &in);
-                if (!err)
-                        err = listing_add(l, in->ino, S_IFDIR, snap);
-        }
-        if (g)
-                mqfs_grants_unref(g);
-        return err;
+        struct snap_list_ctx ctx = {.fs = fs, .l = l};
+        return mqfs_broker_list_snaps(fs->broker, list_snap, &ctx);
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -763,15 +695,6 @@ static int prepare_entry_change(fuse_req_t req, struct mqfs_view_fs *fs, fuse_in
         return 0;
 }
 
-/* Logs a refusal that came from not being able to read the caller's groups; true then. */
-static bool groups_unreadable(const struct caller_buf *cb, const char *snap, const char *q,
-                              const char *op)
-{
-        if (cb->groups_failed)
-                mqfs_log_denial(snap, q, op, "the caller's supplementary groups cannot be read");
-        return cb->groups_failed;
-}
-
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi)
 {
@@ -788,16 +711,21 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         err = prepare_entry_change(req, fs, parent, name, "create", &dir, q, &cb);
         if (err)
                 goto out;
-        int oflag = (fi->flags & (O_ACCMODE | O_EXCL)) | O_CREAT | O_NONBLOCK;
-        err = mqfs_broker_open(fs->broker, dir->snap, &cb.c, q, oflag, mode & 07777, NULL, &h);
+        /* A create through a file needs only the create grant; the open file may then do
+         * only what the grant allows (SPEC §4). */
+        struct mqfs_open_req open = {
+            .snap = dir->snap,
+            .caller = &cb.c,
+            .name = q,
+            .oflag = (fi->flags & (O_ACCMODE | O_EXCL)) | O_CREAT | O_NONBLOCK,
+            .mode = mode & 07777,
+        };
+        err = mqfs_broker_open_req(fs->broker, &open, &h, &e.attr);
         if (err) {
-                if (!groups_unreadable(&cb, dir->snap, q, "create"))
-                        mqfs_note_denial(fs, dir->snap, q, "create", err, MQFS_PERM_CREATE);
+                mqfs_note_denial(&cb, dir->snap, q, "create");
                 goto out;
         }
-        err = mqfs_broker_handle_stat(fs->broker, h, &e.attr);
-        if (!err)
-                err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
+        err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
         if (err) {
                 mqfs_handle_close(h);
                 goto out;
@@ -857,14 +785,12 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         int err = prepare_entry_change(req, fs, parent, name, "unlink", &dir, q, &cb);
         if (!err) {
                 err = mqfs_broker_unlink(fs->broker, dir->snap, &cb.c, q);
-                if (!groups_unreadable(&cb, dir->snap, q, "unlink"))
-                        mqfs_note_denial(fs, dir->snap, q, "unlink", err, MQFS_PERM_DELETE);
+                mqfs_note_denial(&cb, dir->snap, q, "unlink");
                 /* With the grant, a refusal is the kernel's sticky-bit rule (the caller
                  * owns neither queue nor directory), which unlink(2) gives as EPERM
                  * where mq_unlink says EACCES. The VFS does not check it for us: FUSE
                  * hides the sticky bit from it without default_permissions. */
-                if (err == -EACCES && !cb.groups_failed &&
-                    (mqfs_granted(fs, dir->snap, q) & MQFS_PERM_DELETE))
+                if (err == -EACCES && !cb.groups_failed && (cb.v.perms & MQFS_PERM_DELETE))
                         err = -EPERM;
                 if (!err)
                         note_own_unlink(fs, dir->ino, q);

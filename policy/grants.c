@@ -44,6 +44,9 @@ struct mqfs_grants {
         uint32_t *index;
         size_t index_mask;
         struct mqfs_arena strings;
+        /* Snap lookups answered (mqfs_grants_view): one relaxed add each, so that tests
+         * can count how often an operation reads the table (mqfs_grants_lookups). */
+        atomic_ulong lookups;
 };
 
 int mqfs_grants_new(struct mqfs_grants **out)
@@ -282,6 +285,9 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
 
 const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char *snap)
 {
+        /* The counter is the one field a lookup writes; the table itself stays frozen
+         * (the object was allocated writable, so the cast is sound). */
+        atomic_fetch_add_explicit(&((struct mqfs_grants *)g)->lookups, 1, memory_order_relaxed);
         if (g->index == NULL || snap == NULL)
                 return NULL;
         for (size_t slot = (size_t)name_hash(snap) & g->index_mask; g->index[slot] != 0;
@@ -291,6 +297,11 @@ const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char
                         return v;
         }
         return NULL;
+}
+
+unsigned long mqfs_grants_lookups(const struct mqfs_grants *g)
+{
+        return atomic_load_explicit(&g->lookups, memory_order_relaxed);
 }
 
 size_t mqfs_grants_snap_count(const struct mqfs_grants *g)
@@ -338,4 +349,62 @@ const char *mqfs_view_queue_at(const struct mqfs_view *v, size_t i, unsigned *pe
         if (perms != NULL)
                 *perms = v->entries[i].perms;
         return v->entries[i].queue;
+}
+
+static size_t snap_count(const struct mqfs_grants *g)
+{
+        return g ? mqfs_grants_snap_count(g) : 0;
+}
+
+/* Both views' queues, merged by name. Either view may be NULL. */
+static void diff_view(const struct mqfs_view *a, const struct mqfs_view *b, const char *snap,
+                      mqfs_grants_change_fn fn, void *ctx)
+{
+        size_t na = a ? mqfs_view_count(a) : 0, nb = b ? mqfs_view_count(b) : 0;
+        size_t i = 0, j = 0;
+
+        while (i < na || j < nb) {
+                unsigned pa = 0, pb = 0;
+                const char *qa = i < na ? mqfs_view_queue_at(a, i, &pa) : NULL;
+                const char *qb = j < nb ? mqfs_view_queue_at(b, j, &pb) : NULL;
+                int c = !qa ? 1 : !qb ? -1 : strcmp(qa, qb);
+                if (c < 0) {
+                        fn(ctx, snap, qa, pa, 0);
+                        i++;
+                } else if (c > 0) {
+                        fn(ctx, snap, qb, 0, pb);
+                        j++;
+                } else {
+                        if (pa != pb)
+                                fn(ctx, snap, qa, pa, pb);
+                        i++;
+                        j++;
+                }
+        }
+}
+
+void mqfs_grants_diff(const struct mqfs_grants *old, const struct mqfs_grants *new,
+                      mqfs_grants_change_fn fn, void *ctx)
+{
+        size_t na = snap_count(old), nb = snap_count(new);
+        size_t i = 0, j = 0;
+
+        while (i < na || j < nb) {
+                const struct mqfs_view *va = i < na ? mqfs_grants_view_at(old, i) : NULL;
+                const struct mqfs_view *vb = j < nb ? mqfs_grants_view_at(new, j) : NULL;
+                int c = !va ? 1 : !vb ? -1 : strcmp(mqfs_view_snap(va), mqfs_view_snap(vb));
+                if (c < 0) {
+                        fn(ctx, mqfs_view_snap(va), NULL, 0, 0);
+                        diff_view(va, NULL, mqfs_view_snap(va), fn, ctx);
+                        i++;
+                } else if (c > 0) {
+                        fn(ctx, mqfs_view_snap(vb), NULL, 0, 0);
+                        diff_view(NULL, vb, mqfs_view_snap(vb), fn, ctx);
+                        j++;
+                } else {
+                        diff_view(va, vb, mqfs_view_snap(va), fn, ctx);
+                        i++;
+                        j++;
+                }
+        }
 }

@@ -72,10 +72,7 @@ static struct mqfs_grants *table(const char *snap, ...)
 static int setup(void **state)
 {
         (void)state;
-        int fd = mqfs_backing_open();
-        if (fd < 0)
-                return -1;
-        return mqfs_broker_new(fd, NULL, &broker) == 0 ? 0 : -1;
+        return mqfs_test_broker_new(&broker) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -94,13 +91,8 @@ static int teardown(void **state)
 /* A queue made directly by the test (as root), outside any view. */
 static void make_queue(const char *name, mode_t mode)
 {
-        mode_t old = umask(0);
-        mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, mode, &SMALL);
-        umask(old);
-        assert_int_not_equal(q, (mqd_t)-1);
-        mq_close(q);
+        assert_int_equal(mqfs_test_make_queue(name, mode, &SMALL), 0);
 }
-
 static struct mqfs_handle *open_ok(const char *snap, const struct mqfs_caller *caller,
                                    const char *name, int oflag)
 {
@@ -267,11 +259,16 @@ static void each_operation_needs_its_permission(void **state)
 {
         (void)state;
         make_queue("/q", 0666);
+        /* Opening for reading and writing needs both grants (judged at open, SPEC §4):
+         * the handles are opened under them, then the grants narrow, and every handle
+         * operation is judged afresh. */
         mqfs_broker_set_grants(broker,
-                               table("o", "/q", O, "r", "/q", R, "w", "/q", W, "d", "/q", D, NULL));
+                               table("o", "/q", R | W, "r", "/q", R | W, "w", "/q", R | W, NULL));
         struct mqfs_handle *ho = open_ok("o", &ALICE, "/q", O_RDWR);
         struct mqfs_handle *hr = open_ok("r", &ALICE, "/q", O_RDWR);
         struct mqfs_handle *hw = open_ok("w", &ALICE, "/q", O_RDWR);
+        mqfs_broker_set_grants(broker,
+                               table("o", "/q", O, "r", "/q", R, "w", "/q", W, "d", "/q", D, NULL));
         char buf[64];
         struct mq_attr a;
         struct stat st;
@@ -1155,9 +1152,12 @@ static void attributes_and_readiness(void **state)
                 assert_int_equal(mqfs_broker_send(broker, h, "m", 1, 0, NULL), 0);
         assert_int_equal(mqfs_broker_ready(broker, h, &ev), 0);
         assert_int_equal(ev, POLLIN);
-        /* Readiness is narrowed to the grant. */
+        /* Readiness is narrowed to the grant (opened under a read grant, which an open
+         * for reading needs, then narrowed). */
+        mqfs_broker_set_grants(broker, table("s", "/at", ALL, "r", "/at", R, "o", "/at", R, NULL));
         struct mqfs_handle *hr = open_ok("r", &ALICE, "/at", O_RDONLY);
         struct mqfs_handle *ho = open_ok("o", &ALICE, "/at", O_RDONLY);
+        mqfs_broker_set_grants(broker, table("s", "/at", ALL, "r", "/at", R, "o", "/at", O, NULL));
         assert_int_equal(mqfs_broker_receive(broker, hr, buf, sizeof(buf), NULL, NULL), 1);
         assert_int_equal(mqfs_broker_ready(broker, hr, &ev), 0);
         assert_int_equal(ev, POLLIN);

@@ -1,5 +1,7 @@
 #include "testns.h"
 
+#include <mqueue.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "backing.h"
 
 char mqfs_test_kernel_dir[64];
 char mqfs_test_scratch_dir[64];
@@ -199,4 +203,23 @@ long mqfs_test_read_sysctl(const char *key)
                 v = -EIO;
         fclose(f);
         return v;
+}
+
+int mqfs_test_make_queue(const char *name, mode_t mode, const struct mq_attr *attr)
+{
+        mode_t old = umask(0);
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, mode, attr);
+        int err = q == (mqd_t)-1 ? -errno : 0;
+        umask(old);
+        if (q != (mqd_t)-1)
+                mq_close(q);
+        return err;
+}
+
+int mqfs_test_broker_new(struct mqfs_broker **out)
+{
+        int fd = mqfs_backing_open();
+        if (fd < 0)
+                return fd;
+        return mqfs_broker_new(fd, NULL, out);
 }

@@ -29,6 +29,14 @@ int mqfs_test_kernel_status(const char *name, char *buf, size_t size);
 /* stat of the kernel's /dev/mqueue/NAME; 0 or -errno. */
 int mqfs_test_kernel_stat(const char *name, struct stat *st);
 
+/* A queue made directly by the test (as root, umask 0: exactly mode), outside any view:
+ * 0 or -errno. */
+int mqfs_test_make_queue(const char *name, mode_t mode, const struct mq_attr *attr);
+
+/* A broker over a fresh backing mount of the test's IPC namespace, without grants:
+ * 0 or -errno. */
+int mqfs_test_broker_new(struct mqfs_broker **out);
+
 /* Removes every queue of the test's IPC namespace. */
 void mqfs_test_remove_all_queues(void);
 
