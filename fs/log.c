@@ -71,7 +71,9 @@ static void log_line(int priority, const char *fmt, va_list ap)
          * output do not interleave mid-line. */
         char line[1024];
         vsnprintf(line, sizeof(line), fmt, ap);
-        fprintf(stderr, "mqfsd: %s: %s\n", priority_word(priority), line);
+        /* <N>: journald takes it as the line's syslog priority (SyslogLevelPrefix=). */
+        fprintf(stderr, "<%d>mqfsd: %s: %s\n", priority & LOG_PRIMASK, priority_word(priority),
+                line);
 }
 
 void mqfs_log(int priority, const char *fmt, ...)

@@ -1,4 +1,6 @@
-/* log.h — the daemon's log: stderr in the foreground, syslog otherwise.
+/* log.h — the daemon's log: stderr in the foreground, syslog otherwise. A foreground line
+ * is "<N>mqfsd: LEVEL: TEXT", N its syslog priority, which journald (SyslogLevelPrefix=)
+ * takes as the line's level and strips.
  *
  * Denials (a snap asked for something its grants or the queue's mode refuse) are
  * logged one line each, but through a token bucket so that a hostile snap cannot

@@ -65,6 +65,7 @@
 #include "notify.h"
 #include "queue_watch.h"
 #include "reload.h"
+#include "sd_notify.h"
 #include "view_ops.h"
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
@@ -97,6 +98,8 @@ struct daemon {
         int sigfd;
         struct mqfs_loop_source fuse_src, sig_src, reload_src, qwatch_src, done_src;
         bool stopping;
+        bool initialized; /* FUSE_INIT was handled: the mount answers */
+        bool ready_told;  /* READY=1 was sent to the service manager */
         int exit_code;
 };
 
@@ -266,12 +269,35 @@ static char *door_path(void)
         return path;
 }
 
+/* Tells the service manager (Type=notify); a failure is logged once and otherwise
+ * ignored: the daemon serves whether or not anyone listens. */
+static void tell_manager(int err)
+{
+        static bool warned;
+        if (err && !warned) {
+                warned = true;
+                mqfs_log(LOG_WARNING, "cannot notify the service manager at $NOTIFY_SOCKET: %s",
+                         strerror(-err));
+        }
+}
+
+/* READY=1, with what is being served as STATUS. */
+static void tell_ready(void)
+{
+        char state[PATH_MAX + 64];
+        snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu snaps from %s",
+                 mqfs_grants_snap_count(mqfs_broker_grants(d.broker)), d.system_path);
+        tell_manager(mqfs_sd_notify(state));
+        d.ready_told = true;
+}
+
 static void begin_stop(int exit_code)
 {
         if (d.stopping)
                 return;
         d.stopping = true;
         d.exit_code = exit_code;
+        tell_manager(mqfs_sd_notify("STOPPING=1"));
         /* Blocked writers learn that the daemon is going away. */
         mqfs_view_fs_close(&d.fs, ENOTCONN);
         /* The notifier may be waiting in the kernel for a directory lock that a request
@@ -298,10 +324,13 @@ static void on_fuse(struct mqfs_loop_source *src, uint32_t events)
                         return;
                 }
                 fuse_session_process_buf(d.se, &d.buf);
+                /* The reply to FUSE_INIT is out: from now on the mount answers. */
+                if (d.initialized && !d.ready_told && !d.stopping)
+                        tell_ready();
         }
 }
 
-static void reload_policy(const char *why)
+static void load_policy(const char *why)
 {
         struct mqfs_grants *fresh = NULL;
 
@@ -316,6 +345,14 @@ static void reload_policy(const char *why)
         if (old)
                 mqfs_grants_unref(old);
         mqfs_grants_unref(fresh);
+}
+
+/* RELOADING=1 ... READY=1 around the reload, whether it took or not. */
+static void reload_policy(const char *why)
+{
+        tell_manager(mqfs_sd_notify_reloading());
+        load_policy(why);
+        tell_ready();
 }
 
 static void on_signal(struct mqfs_loop_source *src, uint32_t events)
@@ -391,6 +428,15 @@ static int block_signals(void)
         return 0;
 }
 
+/* The view's operations, with init noting that the mount is about to answer. */
+static struct fuse_lowlevel_ops ops;
+
+static void on_init(void *userdata, struct fuse_conn_info *conn)
+{
+        mqfs_view_ops()->init(userdata, conn);
+        d.initialized = true;
+}
+
 static int start_session(void)
 {
         char *mount_opts = strdup("fsname=mqfs,subtype=mqfs,allow_other");
@@ -409,7 +455,9 @@ static int start_session(void)
                 argv[argc++] = "-d";
         argv[argc] = NULL;
         struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-        d.se = fuse_session_new(&args, mqfs_view_ops(), sizeof(struct fuse_lowlevel_ops), &d.fs);
+        ops = *mqfs_view_ops();
+        ops.init = on_init;
+        d.se = fuse_session_new(&args, &ops, sizeof(ops), &d.fs);
         fuse_opt_free_args(&args);
         free(mount_opts);
         if (!d.se) {

@@ -377,6 +377,7 @@ struct resolved_options {
         int system_dir_len; /* the directory of system_path, without trailing "/" */
         const char *daemon_path;
         bool mqueue_rules;
+        bool daemon_alone;
         const char *origin;
 };
 
@@ -386,6 +387,7 @@ static int resolve_options(const struct mqfs_apparmor_options *opts, struct reso
         r->system_path = opts && opts->system_path ? opts->system_path : DEFAULT_SYSTEM_PATH;
         r->daemon_path = opts && opts->daemon_path ? opts->daemon_path : DEFAULT_DAEMON_PATH;
         r->mqueue_rules = opts && opts->mqueue_rules;
+        r->daemon_alone = opts && opts->daemon_alone;
         r->origin = opts ? opts->origin : NULL;
         if (!mqfs_apparmor_path_ok(r->mount_point) || !mqfs_apparmor_path_ok(r->system_path) ||
             !mqfs_apparmor_path_ok(r->daemon_path))
@@ -522,6 +524,10 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
         FILE *f = t.f;
         int ml = r.mount_len, sl = r.system_dir_len;
         const char *mp = r.mount_point, *sd = r.system_path;
+        if (r.daemon_alone)
+                fputs("# The ABI is pinned: see the end of the profile.\n"
+                      "abi <abi/3.0>,\n",
+                      f);
         fputs("# AppArmor profile of mqfsd, the mqfs FUSE daemon (SPEC 3.2, 5).\n", f);
         put_origin(f, &r);
         fprintf(f, "\nprofile mqfsd %s flags=(attach_disconnected) {\n", r.daemon_path);
@@ -576,7 +582,14 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
               "  /dev/log w,\n"
               "  network unix dgram,\n",
               f);
-        if (r.mqueue_rules)
+        if (r.daemon_alone)
+                fputs("\n  # posix-mq: no mqueue rule. The daemon makes every queue call its\n"
+                      "  # callers are granted and is the enforcement point; pinned to ABI 3.0,\n"
+                      "  # which has no mqueue class, this profile leaves its queue calls\n"
+                      "  # unmediated on kernels that mediate mqueue, and compiles with\n"
+                      "  # AppArmor 3 and 4 parsers alike.\n",
+                      f);
+        else if (r.mqueue_rules)
                 fputs("\n  # Every queue: the daemon makes the calls its callers are granted.\n"
                       "  mqueue type=posix,\n",
                       f);

@@ -72,6 +72,14 @@ struct mqfs_apparmor_options {
                                     NULL: "/usr/local/sbin/mqfsd", where
                                     `cmake --install` puts it */
         bool mqueue_rules;       /* emit `mqueue` rules (the parser understands them) */
+        /* The daemon's profile alone in its file (as installed): it starts with
+         * `abi <abi/3.0>,` and holds no mqueue rule, whatever mqueue_rules says. The
+         * pinned ABI has no mqueue class, so a kernel with mqueue mediation does not
+         * mediate the daemon (which makes every queue call its callers are granted, and
+         * is itself the enforcement point), and AppArmor 3 and 4 parsers both compile it:
+         * what it needs, not what the build machine's parser knows. An abi rule is
+         * file-wide and must come first: never for a profile printed after others. */
+        bool daemon_alone;
         const char *origin; /* named in the header comment (e.g. the system.yaml); may be NULL */
 };
 

@@ -894,7 +894,11 @@ static int cmd_apparmor_profiles(const struct options *o)
             .daemon_path = o->daemon_path,
             .origin = system_path,
         };
-        if (rc == 0)
+        /* The daemon's profile alone (--only daemon: what `cmake --install` and the package
+         * ship) pins its ABI and needs no probe (apparmor.h, daemon_alone). --install runs
+         * on the machine the profiles are for, whose parser the probe rightly asks. */
+        aa.daemon_alone = o->kinds == KIND_DAEMON;
+        if (rc == 0 && per_snap)
                 aa.mqueue_rules = want_mqueue_rules(o);
         bool first = true;
         struct collected kept = {NULL, 0};

@@ -251,6 +251,34 @@ pid_t e2e_daemon_pid(void)
 int e2e_daemon_start(void)
 {
         int serving = e2e_log_count("serving"); /* earlier daemons' lines stay in the log */
+        if (e2e_daemon_spawn() < 0)
+                return -1;
+        pid_t pid = daemon_pid;
+        for (int i = 0; i < WAIT_STEPS; i++) {
+                int status;
+                if (e2e_log_count("serving") > serving && root_is_fuse())
+                        return 0;
+                if (waitpid(pid, &status, WNOHANG) == pid) {
+                        daemon_pid = -1;
+                        fprintf(stderr, "%s: mqfsd exited early (status 0x%x); its log:\n%s\n", who,
+                                status, e2e_log_tail());
+                        return -1;
+                }
+                sleep_ms(10);
+        }
+        fprintf(stderr, "%s: mqfsd did not mount %s; its log:\n%s\n", who, E2E_ROOT,
+                e2e_log_tail());
+        e2e_daemon_stop(SIGKILL);
+        return -1;
+}
+
+bool e2e_root_is_fuse(void)
+{
+        return root_is_fuse();
+}
+
+pid_t e2e_daemon_spawn(void)
+{
         pid_t pid = fork();
         if (pid < 0)
                 return -1;
@@ -276,22 +304,7 @@ int e2e_daemon_start(void)
                 _exit(127);
         }
         daemon_pid = pid;
-        for (int i = 0; i < WAIT_STEPS; i++) {
-                int status;
-                if (e2e_log_count("serving") > serving && root_is_fuse())
-                        return 0;
-                if (waitpid(pid, &status, WNOHANG) == pid) {
-                        daemon_pid = -1;
-                        fprintf(stderr, "%s: mqfsd exited early (status 0x%x); its log:\n%s\n", who,
-                                status, e2e_log_tail());
-                        return -1;
-                }
-                sleep_ms(10);
-        }
-        fprintf(stderr, "%s: mqfsd did not mount %s; its log:\n%s\n", who, E2E_ROOT,
-                e2e_log_tail());
-        e2e_daemon_stop(SIGKILL);
-        return -1;
+        return pid;
 }
 
 int e2e_daemon_stop(int sig)

@@ -65,6 +65,10 @@ int e2e_system_apply(const char *yaml);
  * under another program) and returns once E2E_ROOT is its FUSE mount; 0 or -1 (the log
  * is printed). E2E_ROOT must not hold a mount. */
 int e2e_daemon_start(void);
+/* Only starts it (as e2e_daemon_start, without waiting for anything); its pid, or -1. */
+pid_t e2e_daemon_spawn(void);
+/* Whether E2E_ROOT is a FUSE mount now (the test's mount table). */
+bool e2e_root_is_fuse(void);
 /* Sends sig and reaps the daemon. SIGKILL is a crash: the mount stays, dead. Returns the
  * wait status, or -1 when there was no daemon or it had to be killed after a hang. */
 int e2e_daemon_stop(int sig);

@@ -646,6 +646,34 @@ static void mount_and_daemon_profiles_compile(void **state)
         fx_dir_remove(d);
 }
 
+/* The daemon's profile as installed (alone in its file): the ABI pinned first thing, no
+ * mqueue rule whatever the parser or the option says, and it compiles: the same text on
+ * every build machine. */
+static void daemon_profile_alone_pins_its_abi(void **state)
+{
+        (void)state;
+        struct fx_dir *d = fx_dir_new();
+        struct mqfs_apparmor_parser p = fx_parser(d);
+        char *texts[2] = {NULL, NULL};
+        for (int rules = 0; rules < 2; rules++) {
+                struct mqfs_apparmor_options opts = {
+                    .daemon_path = "/usr/sbin/mqfsd", .mqueue_rules = rules, .daemon_alone = true};
+                assert_int_equal(mqfs_apparmor_daemon_profile(&opts, &texts[rules]), 0);
+                const char *abi = strstr(texts[rules], "abi <abi/3.0>,\n");
+                assert_non_null(abi);
+                /* Only comments before it: an abi rule must come first in its file. */
+                for (const char *l = texts[rules]; l < abi; l = strchr(l, '\n') + 1)
+                        assert_int_equal(l[0], '#');
+                assert_int_equal(fx_count(texts[rules], "mqueue type=posix"), 0);
+                assert_int_equal(fx_count(texts[rules], "profile mqfsd /usr/sbin/mqfsd "), 1);
+                fx_assert_compiles(&p, texts[rules], "the daemon's profile, alone");
+        }
+        assert_string_equal(texts[0], texts[1]);
+        free(texts[0]);
+        free(texts[1]);
+        fx_dir_remove(d);
+}
+
 static void every_profile_compiles(void **state)
 {
         (void)state;
@@ -730,6 +758,7 @@ int main(void)
             cmocka_unit_test(mount_rules_use_the_mount_point),
             cmocka_unit_test(probe_answer_matches_the_parser),
             cmocka_unit_test(mount_and_daemon_profiles_compile),
+            cmocka_unit_test(daemon_profile_alone_pins_its_abi),
         };
         const struct CMUnitTest loaded[] = {
             cmocka_unit_test(conformance_slot_and_plug_lines),

@@ -544,10 +544,19 @@ static void profiles_compile(void **state)
                            "AppArmor rule");
 
         /* No parser to ask: a warning, and the mqueue rules left out. */
+        r = run("apparmor", "--profile", "--only", "apps", "--system", EXAMPLE, "--parser",
+                "/nonexistent/parser", "--features", p.features, NULL);
+        assert_int_equal(r.status, 0);
+        assert_true(starts_with(r.err, "mqfs-policy: warning: "));
+        assert_int_equal(fx_count(r.out, "  mqueue ("), 0);
+        assert_non_null(strstr(r.out, "broker enforces"));
+        fx_run_free(&r);
+        /* The daemon's profile alone asks no parser: its ABI is pinned (apparmor.h). */
         r = run("apparmor", "--profile", "--only", "daemon", "--parser", "/nonexistent/parser",
                 "--features", p.features, NULL);
         assert_int_equal(r.status, 0);
-        assert_true(starts_with(r.err, "mqfs-policy: warning: "));
+        assert_string_equal(r.err, "");
+        assert_int_equal(fx_count(r.out, "abi <abi/3.0>,\n"), 1);
         assert_int_equal(fx_count(r.out, "mqueue type=posix,\n"), 0);
         fx_run_free(&r);
 
