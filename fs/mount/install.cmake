@@ -24,7 +24,7 @@ install(TARGETS mqfsd mqfs-mount RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS mqfs-policy mqfs-exec RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # The man pages: docs/man/NAME.SECTION, each to its section's directory.
-file(GLOB mqfs_man_pages ${CMAKE_SOURCE_DIR}/docs/man/*.[1-8])
+file(GLOB mqfs_man_pages CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/man/*.[1-8])
 foreach(page ${mqfs_man_pages})
   string(REGEX MATCH "[1-8]$" section "${page}")
   install(FILES ${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
