@@ -17,11 +17,14 @@
  *   fork               the remaining OPs run in a child; waits for it
  *   exec               the remaining OPs run in a fresh image of this program
  *   loop:N:OP          OP N times, printing only the first failure (for the benchmark)
+ *   killed:N:/q        N children open /q without end and are each killed (SIGKILL)
+ *   wait               reads a line from stdin first
  *   pid                prints the pid */
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -269,6 +272,38 @@ static int one(char *arg, int i, int argc, char **argv, char *self, bool quiet, 
                 return op_int80(op, args);
         if (IS("race"))
                 return op_race(op, args);
+        if (IS("killed")) {
+                /* N children that call mq_open without end, each killed at some point of
+                 * its calls: a door that answers a dead caller must not leak. */
+                char *save = NULL, *n = strtok_r(args, ":", &save), *q = strtok_r(NULL, ":", &save);
+                if (!n || !q || q[0] != '/')
+                        return fail(op, EINVAL);
+                for (long k = 0, count = atol(n); k < count; k++) {
+                        pid_t pid = fork();
+                        if (pid < 0)
+                                return fail(op, errno);
+                        if (pid == 0)
+                                for (;;) {
+                                        long fd = syscall(SYS_mq_open, q + 1, O_RDONLY | O_CLOEXEC,
+                                                          0, NULL);
+                                        if (fd >= 0)
+                                                close((int)fd);
+                                }
+                        for (volatile long spin = 0; spin < (k % 64) * 2000; spin++)
+                                ;
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                }
+                printf("%s: ok\n", op);
+                return 0;
+        }
+        if (IS("wait")) {
+                char line[64];
+                if (!fgets(line, sizeof(line), stdin))
+                        return fail(op, EPIPE);
+                printf("%s: ok\n", op);
+                return 0;
+        }
         if (IS("pid")) {
                 printf("%s: ok %d\n", op, (int)getpid());
                 return 0;
