@@ -342,6 +342,33 @@ static size_t trimmed_len(const char *path)
         return len;
 }
 
+/* The syscall door's socket is MOUNT_POINT.door (fs/door_proto.h): /run is shared with
+ * every snap's mount namespace, and the mount point itself is the FUSE mount. */
+static void put_door_rules(FILE *f, const char *mount_point)
+{
+        int mlen = (int)trimmed_len(mount_point);
+        fprintf(f,
+                "  # The syscall door (mqfs-exec, SPEC 9): reach mqfsd's socket to hand it the\n"
+                "  # mq_open/mq_unlink listener.\n"
+                "  %.*s.door rw,\n"
+                "  unix (connect, send, receive) type=seqpacket,\n"
+                "  # mqfsd reads the arguments of each mq_open from the app's memory.\n"
+                "  ptrace (readby, tracedby) peer=mqfsd,\n",
+                mlen, mount_point);
+}
+
+int mqfs_apparmor_door_rules(const char *mount_point, char **out)
+{
+        if (!mqfs_apparmor_path_ok(mount_point) || trimmed_len(mount_point) <= 1)
+                return -EINVAL;
+        struct text t;
+        int rc = text_open(&t);
+        if (rc)
+                return rc;
+        put_door_rules(t.f, mount_point);
+        return text_close(&t, 0, out);
+}
+
 static void put_mount_rules(FILE *f, const char *snap, const char *mount_point)
 {
         int mlen = (int)trimmed_len(mount_point);
@@ -458,6 +485,8 @@ int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_
                 fputs(no_mqueue_comment, f);
         fputs("\n  # The view the mount helper puts over /dev/mqueue: the granted queues.\n", f);
         put_view_rules(f, view);
+        fputs("\n", f);
+        put_door_rules(f, r.mount_point);
         fputs("}\n", f);
         return text_close(&t, 0, out);
 }
@@ -571,7 +600,9 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
               "  # Which mount namespace a caller is in: the mount root answers only\n"
               "  # callers of the daemon's own (fs/caller_ns.c); a ptrace read.\n"
               "  capability sys_ptrace,\n"
-              "  ptrace (read),\n"
+              "  # The syscall door reads an mq_open's arguments from the caller's memory\n"
+              "  # (process_vm_readv: a ptrace attach check).\n"
+              "  ptrace (read, trace),\n"
               "  /proc/[0-9]*/ns/mnt r,\n"
               "  /proc/[0-9]*/task/[0-9]*/ns/mnt r,\n"
               "  # The caller's label, when AppArmor runs: opens, creates and unlinks in a\n"
@@ -582,6 +613,12 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
               "  /dev/log w,\n"
               "  network unix dgram,\n",
               f);
+        fprintf(f,
+                "\n  # The syscall door's socket (fs/door.c), where mqfs-exec registers.\n"
+                "  %.*s.door rw,\n"
+                "  unix (create, bind, listen, accept, send, receive, getattr, getopt, setopt,\n"
+                "        shutdown) type=seqpacket,\n",
+                ml, mp);
         if (r.daemon_alone)
                 fputs("\n  # posix-mq: no mqueue rule. The daemon makes every queue call its\n"
                       "  # callers are granted and is the enforcement point; pinned to ABI 3.0,\n"

@@ -65,6 +65,10 @@ int mqfs_apparmor_view_rules(const struct mqfs_view *view, char **out);
  * `mount options=(rw, bind) MOUNT_POINT/SNAP/ -> /dev/mqueue/,` and `umount /dev/mqueue/,`. */
 int mqfs_apparmor_mount_rules(const char *snap, const char *mount_point, char **out);
 
+/* SPEC 3.2, the snap's apps when they run under mqfs-exec: reaching the syscall door's
+ * socket, MOUNT_POINT.door. -EINVAL for an unsafe mount point or "/". */
+int mqfs_apparmor_door_rules(const char *mount_point, char **out);
+
 struct mqfs_apparmor_options {
         const char *mount_point; /* the daemon's mount point; NULL: "/run/mqfs" */
         const char *system_path; /* system.yaml; NULL: "/etc/mqfs/system.yaml" */

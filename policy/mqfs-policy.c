@@ -675,6 +675,11 @@ static int cmd_seccomp(const struct options *o)
                 rc = EXIT_BAD;
         } else {
                 fputs(text, stdout);
+                if (*text)
+                        fputs("# mq_open and mq_unlink of programs started under mqfs-exec are "
+                              "answered by\n# mqfsd's syscall door (SPEC 9); the rest run in "
+                              "the kernel.\n",
+                              stdout);
         }
         free(text);
         mqfs_system_free(sys);
@@ -718,10 +723,12 @@ static int cmd_apparmor_snippets(const struct options *o)
                 return rc;
         const char *snap = o->args[0];
         const char *mp = o->mount_point ? o->mount_point : "/run/mqfs";
-        char *rules = NULL, *view = NULL, *mount = NULL;
+        char *rules = NULL, *view = NULL, *mount = NULL, *door = NULL;
         int err = mqfs_apparmor_snap_rules(sys, snap, &rules);
         if (!err)
                 err = mqfs_apparmor_view_rules(mqfs_grants_view(grants, snap), &view);
+        if (!err)
+                err = mqfs_apparmor_door_rules(mp, &door);
         if (!err)
                 err = mqfs_apparmor_mount_rules(snap, mp, &mount);
         if (err) {
@@ -730,11 +737,14 @@ static int cmd_apparmor_snippets(const struct options *o)
                 printf("# snap.%s.* (the snap's apps): posix-mq rules\n%s", snap, rules);
                 printf("# snap.%s.* (the snap's apps): the mqfs view of /dev/mqueue\n%s", snap,
                        view);
+                printf("# snap.%s.* (the snap's apps): under mqfs-exec, the syscall door\n%s",
+                       snap, door);
                 printf("# snap-update-ns.%s (the mount helper): the view over /dev/mqueue\n%s",
                        snap, mount);
         }
         free(rules);
         free(view);
+        free(door);
         free(mount);
         mqfs_grants_unref(grants);
         mqfs_system_free(sys);

@@ -450,7 +450,12 @@ static void thousand_processes_leave_nothing(void **state_)
         print_message("daemon: %d fds before, %d after; VmRSS %ld KiB before, %ld after\n", fds,
                       fds_after, rss, rss_after);
         assert_int_equal(fds_after, fds);
+#ifndef __SANITIZE_ADDRESS__
         assert_true(rss_after <= rss + 256);
+#else
+        /* ASan's quarantine keeps freed memory resident (RSS grows by design); in this
+         * build LeakSanitizer judges the daemon at its clean exit (world_teardown). */
+#endif
         door(0, 022, "unlink:/test", NULL);
 }
 
