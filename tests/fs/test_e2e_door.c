@@ -32,8 +32,11 @@
 
 #define SNAP   "mq-plug"
 #define USER   1000
-#define EXEC   MQFS_BIN_DIR "/mqfs-exec"
-#define CLIENT MQFS_BIN_DIR "/door_client"
+/* Copies of the programs where uid 1000 may run them (the build tree may be a 0700
+ * temporary directory); /run is the test's own tmpfs. */
+#define BIN_DIR "/run/door-bin"
+#define EXEC    BIN_DIR "/mqfs-exec"
+#define CLIENT  BIN_DIR "/door_client"
 
 enum slot {
         CAN_CREATE = 1 << 0,
@@ -486,9 +489,32 @@ static void daemon_killed_fails_closed(void **state_)
         assert_int_equal(e2e_daemon_start(), 0);
 }
 
+static int copy_program(const char *from, const char *to)
+{
+        int in = open(from, O_RDONLY | O_CLOEXEC);
+        int out_fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+        char buf[65536];
+        ssize_t n = 0;
+        while (in >= 0 && out_fd >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+                if (write(out_fd, buf, (size_t)n) != n)
+                        n = -1;
+        int err = in < 0 || out_fd < 0 || n < 0 ? -1 : 0;
+        if (in >= 0)
+                close(in);
+        if (out_fd >= 0)
+                close(out_fd);
+        if (err)
+                fprintf(stderr, "cannot copy %s to %s: %s\n", from, to, strerror(errno));
+        return err;
+}
+
 static int world_setup(void **state_)
 {
         (void)state_;
+        if (mkdir(BIN_DIR, 0755) < 0 || chmod(BIN_DIR, 0755) < 0 ||
+            copy_program(MQFS_BIN_DIR "/mqfs-exec", EXEC) ||
+            copy_program(MQFS_BIN_DIR "/door_client", CLIENT))
+                return -1;
         if (e2e_system_write(state(0)) != 0 || e2e_daemon_start() != 0)
                 return -1;
         if (e2e_snap_start(&plug_ns, SNAP) != 0)
