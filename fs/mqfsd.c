@@ -62,10 +62,12 @@
 #include "grants.h"
 #include "log.h"
 #include "loop.h"
+#include "perm.h"
 #include "notify.h"
 #include "queue_watch.h"
 #include "reload.h"
 #include "sd_notify.h"
+#include "source_watch.h"
 #include "view_ops.h"
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
@@ -92,11 +94,12 @@ struct daemon {
         struct fuse_buf buf;
         struct mqfs_notifier *notifier;
         struct mqfs_reload *reload;
+        struct mqfs_source_watch *sources; /* snap-yaml: files, snapd's state and tree */
         struct mqfs_queue_watch *qwatch;
         struct mqfs_door *door;
         char *door_path;
         int sigfd;
-        struct mqfs_loop_source fuse_src, sig_src, reload_src, qwatch_src, done_src;
+        struct mqfs_loop_source fuse_src, sig_src, reload_src, sources_src, qwatch_src, done_src;
         bool stopping;
         bool initialized; /* FUSE_INIT was handled: the mount answers */
         bool ready_told;  /* READY=1 was sent to the service manager */
@@ -330,16 +333,42 @@ static void on_fuse(struct mqfs_loop_source *src, uint32_t events)
         }
 }
 
+/* What a reload changed, a line each: which snap gained or lost which queue. */
+static void log_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
+                             unsigned new_perms)
+{
+        const struct mqfs_grants *fresh = ctx;
+        char was[64], now[64];
+
+        if (!queue) {
+                bool installed = mqfs_grants_view(fresh, snap) != NULL;
+                mqfs_log(LOG_NOTICE, "snap %s %s", snap,
+                         installed ? "is new: its view appears" : "is gone: its view goes");
+                return;
+        }
+        if (mqfs_perm_format(old_perms, was, sizeof(was)) < 0 ||
+            mqfs_perm_format(new_perms, now, sizeof(now)) < 0)
+                return;
+        if (!old_perms)
+                mqfs_log(LOG_NOTICE, "snap %s gained %s (%s)", snap, queue, now);
+        else if (!new_perms)
+                mqfs_log(LOG_NOTICE, "snap %s lost %s (had %s)", snap, queue, was);
+        else
+                mqfs_log(LOG_NOTICE, "snap %s now holds %s with %s (had %s)", snap, queue, now,
+                         was);
+}
+
 static void load_policy(const char *why)
 {
         struct mqfs_grants *fresh = NULL;
 
         mqfs_log(LOG_INFO, "reloading %s (%s)", d.system_path, why);
-        if (mqfs_reload_load(d.system_path, MQFS_LOAD_ALL_OR_NOTHING, &fresh, NULL) != 0)
+        if (mqfs_reload_load(d.system_path, MQFS_LOAD_ALL_OR_NOTHING, &fresh, NULL, d.sources) != 0)
                 return; /* logged; the old grants keep serving */
         struct mqfs_grants *old = mqfs_broker_grants(d.broker);
         mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
         mqfs_view_fs_grants_changed(&d.fs, old, fresh);
+        mqfs_grants_diff(old, fresh, log_grant_change, fresh);
         mqfs_log(LOG_NOTICE, "policy reloaded from %s: %zu snaps", d.system_path,
                  mqfs_grants_snap_count(fresh));
         if (old)
@@ -376,6 +405,17 @@ static void on_reload_event(struct mqfs_loop_source *src, uint32_t events)
         (void)src, (void)events;
         if (mqfs_reload_changed(d.reload) && !d.stopping)
                 reload_policy("the file changed");
+}
+
+static void on_sources_event(struct mqfs_loop_source *src, uint32_t events)
+{
+        char what[PATH_MAX + 32], why[PATH_MAX + 64];
+
+        (void)src, (void)events;
+        if (mqfs_source_watch_changed(d.sources, what, sizeof(what)) && !d.stopping) {
+                snprintf(why, sizeof(why), "%s changed", what);
+                reload_policy(why);
+        }
 }
 
 static void queue_event(void *ctx, enum mqfs_queue_event ev, const char *name)
@@ -485,7 +525,11 @@ static int start(void)
         d.system_path = absolute_path(d.opt.system);
         if (!d.system_path)
                 return -ENOMEM;
-        err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, NULL);
+        /* Made before the first load, which says what to watch. */
+        if (mqfs_source_watch_new(&d.sources) < 0)
+                mqfs_log(LOG_WARNING, "snap.yaml files and snapd's state are not watched; send "
+                                      "SIGHUP to reload after they change");
+        err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, NULL, d.sources);
         if (err) {
                 d.exit_code = MQFS_EXIT_USAGE; /* unreadable input, as for every tool */
                 return err; /* logged: with no policy yet there is nothing to serve */
@@ -546,6 +590,9 @@ static int start(void)
         if (err)
                 mqfs_log(LOG_WARNING, "changes to %s are not watched; send SIGHUP to reload",
                          d.system_path);
+        if (d.sources && add_source(&d.sources_src, mqfs_source_watch_fd(d.sources),
+                                    on_sources_event, "the state's sources") < 0)
+                mqfs_log(LOG_WARNING, "snap.yaml files and snapd's state are not watched");
         err = mqfs_queue_watch_new(mqfs_broker_backing_fd(d.broker), &d.qwatch);
         if (!err)
                 err = add_source(&d.qwatch_src, mqfs_queue_watch_fd(d.qwatch), on_queue_event,
@@ -584,6 +631,7 @@ static void stop(void)
                 mqfs_loop_remove(d.loop, &d.fuse_src);
                 mqfs_loop_remove(d.loop, &d.sig_src);
                 mqfs_loop_remove(d.loop, &d.reload_src);
+                mqfs_loop_remove(d.loop, &d.sources_src);
                 mqfs_loop_remove(d.loop, &d.qwatch_src);
                 mqfs_loop_remove(d.loop, &d.done_src);
         }
@@ -598,6 +646,7 @@ static void stop(void)
         free(d.buf.mem);
         mqfs_queue_watch_free(d.qwatch);
         mqfs_reload_free(d.reload);
+        mqfs_source_watch_free(d.sources);
         if (d.fs_ready)
                 mqfs_view_fs_destroy(&d.fs);
         mqfs_loop_free(d.loop);

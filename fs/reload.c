@@ -13,6 +13,7 @@
 
 #include "grants.h"
 #include "log.h"
+#include "source_watch.h"
 #include "system.h"
 
 struct mqfs_reload {
@@ -107,7 +108,7 @@ bool mqfs_reload_changed(struct mqfs_reload *r)
 }
 
 int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
-                     struct mqfs_limits *limits)
+                     struct mqfs_limits *limits, struct mqfs_source_watch *sources)
 {
         struct mqfs_system *sys = NULL;
         char *error = NULL;
@@ -143,6 +144,9 @@ int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_gra
                          "%s: cannot build the grants: %s; the running policy stays "
                          "in place",
                          path, strerror(-err));
+        if (!err && sources && mqfs_source_watch_set(sources, sys) < 0)
+                mqfs_log(LOG_WARNING, "out of memory: the snap.yaml files and snapd's state "
+                                      "are watched as before this reload");
         mqfs_system_free(sys);
         /* The daemon keeps only the grant table. The loaded system (some 15 MiB for
          * 10,000 snaps) is free now but scattered between live blocks: give those pages

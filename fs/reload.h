@@ -33,9 +33,11 @@ enum mqfs_load_mode {
 };
 
 /* Loads path into a new frozen grant table (*out, one reference) and its budgets
- * (*limits, when not NULL). Every problem the loader found is logged. On failure the
- * reason is logged as well, and -errno returned (-EINVAL for a state with problems in
+ * (*limits, when not NULL), and makes sources (when not NULL) watch the files the
+ * state was read from besides path (source_watch.h). Every problem the loader found is logged. On
+ * failure the reason is logged as well, and -errno returned (-EINVAL for a state with problems in
  * MQFS_LOAD_ALL_OR_NOTHING). */
 struct mqfs_limits;
+struct mqfs_source_watch;
 int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
-                     struct mqfs_limits *limits);
+                     struct mqfs_limits *limits, struct mqfs_source_watch *sources);

@@ -560,6 +560,11 @@ static int load_snap(struct ctx *c, const char *instance, struct json_object *sn
                 return -ENOMEM;
         if (!mqfs_instance_name_valid(instance, strlen(instance)))
                 return skip(c, key, "not a valid snap instance name; the entry is skipped");
+        /* A new revision flips its "current" symlink (snapd replaces it by rename). */
+        autofree char *current_link = NULL;
+        if (asprintf(&current_link, "%s/%s/current", c->cfg->mount_dir, instance) < 0 ||
+            mqfs_system_add_source(c->ld->sys, current_link, false, true) < 0)
+                return -ENOMEM;
         if (!json_object_is_type(snapst, json_type_object))
                 return skip(c, key, "not an object; the entry is skipped");
         struct json_object *seq = member(snapst, "sequence");
@@ -815,6 +820,11 @@ int mqfs_snapd_load(struct mqfs_snaps *st, const struct mqfs_snapd_config *cfg)
                 return -ENOMEM;
         ld->snapd_file = mqfs_escape(path, strlen(path));
         if (ld->snapd_file == NULL)
+                return -ENOMEM;
+        /* A daemon watches state.json (replaced by rename) and the snap mount directory
+         * (a new snap), whatever is found in them. */
+        if (mqfs_system_add_source(ld->sys, path, false, false) < 0 ||
+            mqfs_system_add_source(ld->sys, cfg->mount_dir, true, true) < 0)
                 return -ENOMEM;
         struct ctx c = {st, ld, cfg, ld->snapd_file, st->n};
         if (st->n > 1)

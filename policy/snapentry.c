@@ -301,6 +301,9 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                 }
                 l.file = shown_path;
                 r = load_snap_yaml(st, index, full, shown_path, &l.snap.yaml, &error);
+                /* Watched even when missing or broken: fixing it reloads. */
+                if (r != -ENOMEM && mqfs_system_add_source(ld->sys, full, false, false) < 0)
+                        r = -ENOMEM;
                 free(full);
         } else {
                 l.file = sys_file;

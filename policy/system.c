@@ -105,6 +105,11 @@ void mqfs_system_free(struct mqfs_system *sys)
         for (size_t i = 0; i < sys->nowned; i++)
                 mqfs_snap_yaml_free(sys->owned[i]);
         free(sys->owned);
+        for (size_t i = 0; i < sys->nsources; i++) {
+                free(sys->sources[i].dir);
+                free(sys->sources[i].name);
+        }
+        free(sys->sources);
         for (size_t i = 0; i < sys->nmessages; i++)
                 free(sys->messages[i]);
         free(sys->messages);
@@ -364,6 +369,32 @@ int mqfs_system_load(const char *path, struct mqfs_system **out, char **error)
         free(dir);
         free(buf);
         return r;
+}
+
+int mqfs_system_add_source(struct mqfs_system *sys, const char *path, bool whole_dir,
+                           bool whole_on_create)
+{
+        struct mqfs_source src = {.whole_on_create = whole_on_create};
+        const char *slash = strrchr(path, '/');
+        if (whole_dir)
+                src.dir = strdup(path);
+        else if (slash == NULL)
+                src.dir = strdup(".");
+        else
+                src.dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+        if (!whole_dir)
+                src.name = strdup(slash ? slash + 1 : path);
+        struct mqfs_source *v = reallocarray(sys->sources, sys->nsources + 1, sizeof(*v));
+        if (src.dir == NULL || (!whole_dir && src.name == NULL) || v == NULL) {
+                free(src.dir);
+                free(src.name);
+                if (v != NULL)
+                        sys->sources = v;
+                return -ENOMEM;
+        }
+        sys->sources = v;
+        v[sys->nsources++] = src;
+        return 0;
 }
 
 static int snap_key_cmp(const void *key, const void *elem)

@@ -71,6 +71,15 @@ struct mqfs_connection {
         enum mqfs_conn_source source;
 };
 
+/* A directory to watch, for entries called name (NULL: any entry). whole_on_create: an
+ * entry is complete when created (a directory or a symlink), else only once it is closed
+ * after writing or renamed into place. */
+struct mqfs_source {
+        char *dir;
+        char *name;
+        bool whole_on_create;
+};
+
 struct mqfs_system {
         struct mqfs_system_snap *snaps; /* sorted by name, unique */
         size_t nsnaps;
@@ -90,6 +99,10 @@ struct mqfs_system {
          * slot-static attributes), freed with the system. */
         struct mqfs_snap_yaml **owned;
         size_t nowned;
+        /* Where the state was read from besides system.yaml (snap-yaml: files, snapd's
+         * state.json and snap tree), for a daemon to watch: a change there reloads. */
+        struct mqfs_source *sources;
+        size_t nsources;
 };
 
 /* Loads path (snap-yaml paths are relative to its directory) and resolves the
@@ -105,6 +118,11 @@ int mqfs_system_load_buffer(const char *buf, size_t len, const char *base_dir, c
                             struct mqfs_system **out, char **error);
 
 void mqfs_system_free(struct mqfs_system *sys);
+
+/* Records a source of sys: path's directory and name, or path itself as a directory
+ * watched for any entry (name_only false). 0 or -ENOMEM. */
+int mqfs_system_add_source(struct mqfs_system *sys, const char *path, bool whole_dir,
+                           bool whole_on_create);
 
 /* The installed snap called name, or NULL (binary search). */
 const struct mqfs_system_snap *mqfs_system_snap(const struct mqfs_system *sys, const char *name);

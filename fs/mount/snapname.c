@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-const char *mqfs_snap_name_problem(const char *name)
+static const char *name_problem(const char *name)
 {
         if (name == NULL || name[0] == '\0')
                 return "snap name cannot be empty";
@@ -32,5 +32,26 @@ const char *mqfs_snap_name_problem(const char *name)
                 return "snap name must contain at least one letter";
         if (len < 2)
                 return "snap name must be longer than 1 character";
+        return NULL;
+}
+
+const char *mqfs_snap_name_problem(const char *name)
+{
+        /* A parallel instance, NAME_KEY (snap install --name), as snap-confine allows. */
+        const char *us = name ? strchr(name, '_') : NULL;
+        if (us == NULL)
+                return name_problem(name);
+        char snap[MQFS_SNAP_NAME_MAX + 2];
+        size_t n = (size_t)(us - name);
+        if (n > MQFS_SNAP_NAME_MAX)
+                return "snap name must be at most 40 characters long";
+        memcpy(snap, name, n);
+        snap[n] = '\0';
+        const char *problem = name_problem(snap);
+        if (problem != NULL)
+                return problem;
+        size_t key = strnlen(us + 1, 11);
+        if (key < 1 || key > 10 || strspn(us + 1, "abcdefghijklmnopqrstuvwxyz0123456789") != key)
+                return "instance key must be 1 to 10 lower case letters or digits";
         return NULL;
 }

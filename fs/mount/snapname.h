@@ -2,7 +2,9 @@
  *
  * A snap name is 2 to 40 characters of a-z, 0-9 and '-', with at least one letter, no
  * leading or trailing '-' and no "--" (snapd's naming rule, as snap-confine checks it).
- * A name that passes is safe as one path component and in generated file names. */
+ * A parallel instance's name is such a name, "_" and a key of 1 to 10 characters a-z 0-9
+ * (snap install --name NAME_KEY). A name that passes is safe as one path component and
+ * in generated file names. */
 #pragma once
 
 #include <stdbool.h>

@@ -458,6 +458,15 @@ static void snap_names_follow_snapd(void **state)
         assert_string_equal(mqfs_snap_name_problem("../etc"),
                             "snap name must use lower case letters, digits or dashes");
         assert_null(mqfs_snap_name_problem("abcdefghijklmnopqrstuvwxyz0123456789abcd"));
+        /* Parallel instances (NAME_KEY), as snapd names them. */
+        const char *instances[] = {"ab_1", "foo_bar", "foo_0123456789"};
+        const char *bad_instances[] = {"ab_", "ab_B", "ab_01234567890", "ab_c_d", "ab_c-d",
+                                       "a_b", "_ab",  "a--b_c"};
+        for (size_t i = 0; i < sizeof(instances) / sizeof(*instances); i++)
+                assert_null(mqfs_snap_name_problem(instances[i]));
+        for (size_t i = 0; i < sizeof(bad_instances) / sizeof(*bad_instances); i++)
+                if (mqfs_snap_name_valid(bad_instances[i]))
+                        fail_msg("\"%s\" accepted", bad_instances[i]);
 }
 
 static void mountinfo_lines_parse(void **state)
