@@ -18,6 +18,10 @@ file(MAKE_DIRECTORY "${MQFS_WORK_DIR}")
 set(MQFS_SBINDIR "${sbindir}")
 configure_file("${MQFS_SOURCE_DIR}/fs/mqfsd.service.in" "${MQFS_WORK_DIR}/mqfsd.service" @ONLY)
 file(INSTALL "${MQFS_WORK_DIR}/mqfsd.service" DESTINATION "${unit_dir}")
+# The service that attaches views as snapd's namespaces appear (mqfs-mount follow).
+configure_file("${MQFS_SOURCE_DIR}/fs/mount/mqfs-follow.service.in"
+               "${MQFS_WORK_DIR}/mqfs-follow.service" @ONLY)
+file(INSTALL "${MQFS_WORK_DIR}/mqfs-follow.service" DESTINATION "${unit_dir}")
 
 # The daemon's profile, named after the binary's path as AppArmor's tools name profiles
 # (/usr/sbin/mqfsd -> usr.sbin.mqfsd). --only daemon: the ABI is pinned, so the text does

@@ -2,6 +2,7 @@
  * (docs/design.md, "The mount helper"; mqfs-mount(8)). Exit status (cli.h): 0 done,
  * 1 failed, 2 bad usage. */
 #include "attach.h"
+#include "follow.h"
 #include "record.h"
 #include "snapname.h"
 
@@ -41,12 +42,17 @@ static const char usage_text[] =
     "  list [--json]       every attached view: snap, namespace, target, and whether it\n"
     "                      answers\n"
     "  repair              re-attaches every view whose daemon has restarted (ENOTCONN)\n"
+    "  follow [--root MOUNTPOINT] [--ns-dir DIR]\n"
+    "                      keeps running: attaches each snap's view as snapd creates (or\n"
+    "                      rebuilds) its namespace DIR/SNAP.mnt, forgets it when it goes\n"
+    "                      (mqfs-follow.service)\n"
     "\n"
     "Options:\n"
     "  --ns FILE           the snap's mount namespace, an nsfs file (default\n"
     "                      " SNAPD_NS_DIR "/SNAP.mnt)\n"
     "  --pid PID           the mount namespace of PID, a process of the snap\n"
     "  --root MOUNTPOINT   where mqfsd serves the views (default " DEFAULT_ROOT ")\n"
+    "  --ns-dir DIR        with follow: snapd's namespace directory (default " SNAPD_NS_DIR ")\n"
     "  --json              with list: the answer as JSON\n"
     "  -h, --help          show this help\n"
     "  --version           show the version\n"
@@ -73,6 +79,7 @@ struct options {
         const char *ns_file;
         const char *pid;
         const char *root;
+        const char *ns_dir;
         bool json;
         long pid_num;
         char pid_ns[64]; /* /proc/PID/ns/mnt */
@@ -102,25 +109,28 @@ static int set_once(const char **slot, const char *name)
  * -1 when --help was asked, -2 when --version was. */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-        enum { OPT_NS = 256, OPT_PID, OPT_ROOT, OPT_JSON, OPT_VERSION };
+        enum { OPT_NS = 256, OPT_PID, OPT_ROOT, OPT_JSON, OPT_VERSION, OPT_NS_DIR };
         static const struct option longopts[] = {
             {"ns", required_argument, NULL, OPT_NS},
             {"pid", required_argument, NULL, OPT_PID},
             {"root", required_argument, NULL, OPT_ROOT},
+            {"ns-dir", required_argument, NULL, OPT_NS_DIR},
             {"json", no_argument, NULL, OPT_JSON},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
             {NULL, 0, NULL, 0},
         };
-        int first = mqfs_cli_command(PROG, argc, argv, "attach, detach, list or repair");
+        int first = mqfs_cli_command(PROG, argc, argv, "attach, detach, list, repair or follow");
         if (first != 0)
                 return first;
         o->command = argv[1];
         bool takes_snap = strcmp(o->command, "attach") == 0 || strcmp(o->command, "detach") == 0;
-        if (!takes_snap && strcmp(o->command, "list") != 0 && strcmp(o->command, "repair") != 0) {
+        if (!takes_snap && strcmp(o->command, "list") != 0 && strcmp(o->command, "repair") != 0 &&
+            strcmp(o->command, "follow") != 0) {
                 char *shown = mqfs_escape(o->command, strlen(o->command));
-                int rc = usage_error("unknown command \"%s\": use attach, detach, list or repair",
-                                     shown ? shown : "?");
+                int rc = usage_error(
+                    "unknown command \"%s\": use attach, detach, list, repair or follow",
+                    shown ? shown : "?");
                 free(shown);
                 return rc;
         }
@@ -139,6 +149,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                 case OPT_ROOT:
                         rc = set_once(&o->root, "--root");
                         break;
+                case OPT_NS_DIR:
+                        rc = set_once(&o->ns_dir, "--ns-dir");
+                        break;
                 case OPT_JSON:
                         o->json = true;
                         break;
@@ -154,8 +167,10 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return rc;
         if ((o->ns_file || o->pid) && !takes_snap)
                 return usage_error("--ns and --pid go with attach and detach");
-        if (o->root && strcmp(o->command, "attach") != 0)
-                return usage_error("--root goes with attach");
+        if (o->root && strcmp(o->command, "attach") != 0 && strcmp(o->command, "follow") != 0)
+                return usage_error("--root goes with attach and follow");
+        if (o->ns_dir && strcmp(o->command, "follow") != 0)
+                return usage_error("--ns-dir goes with follow");
         if (o->json && strcmp(o->command, "list") != 0)
                 return usage_error("--json goes with list");
         for (int i = optind + 1; i < argc; i++) {
@@ -690,5 +705,8 @@ int main(int argc, char **argv)
                 return cmd_detach(&o);
         if (strcmp(o.command, "list") == 0)
                 return cmd_list(&o);
+        if (strcmp(o.command, "follow") == 0)
+                return mqfs_follow(o.root, o.ns_dir ? o.ns_dir : SNAPD_NS_DIR) == 0 ? EXIT_SUCCESS
+                                                                                    : EXIT_FAIL;
         return cmd_repair();
 }
