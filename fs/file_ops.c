@@ -42,6 +42,7 @@ struct parked_write {
         fuse_req_t req;
         bool registered;  /* fuse_req_interrupt_func has returned */
         bool interrupted; /* the interrupt came during registration */
+        off_t off;
         size_t len;
         char data[];
 };
@@ -54,6 +55,12 @@ struct mqfs_open_file {
         struct parked_write *parked, **parked_tail;
         struct fuse_pollhandle *ph; /* a poller waiting for poll_want */
         short poll_want;
+        /* The kernel's queue file has no write(): its position moves by read() and
+         * lseek() only. FUSE moves the position by every write() too, so the offsets it
+         * passes are off by what was written. next_off is the offset the next request
+         * brings when only our reads and writes moved the position (another one means
+         * an lseek or a pread); read_off is where the kernel's read would start. */
+        off_t next_off, read_off;
 };
 
 static struct mqfs_open_file *file_of(struct fuse_file_info *fi)
@@ -135,8 +142,19 @@ int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse
         return 0;
 }
 
+/* A write's offset, before it is answered: an offset we did not expect means the
+ * position was set (lseek), which sets the kernel's read position as well. */
+static void position_write(struct mqfs_open_file *f, off_t off)
+{
+        if (off != f->next_off)
+                f->read_off = off;
+        f->next_off = off;
+}
+
 static void reply_parked(struct parked_write *pw, int err)
 {
+        if (!err)
+                pw->file->next_off = pw->off + (off_t)pw->len;
         if (err)
                 fuse_reply_err(pw->req, -err);
         else
@@ -355,12 +373,13 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         }
         if ((size_t)len >= sizeof(line))
                 len = sizeof(line) - 1;
-        if (off >= len) {
-                fuse_reply_buf(req, NULL, 0);
-                return;
-        }
-        size_t n = (size_t)len - (size_t)off;
-        fuse_reply_buf(req, line + off, n < size ? n : size);
+        if (off != f->next_off)
+                f->read_off = off; /* lseek or pread */
+        size_t n = f->read_off < len ? (size_t)(len - f->read_off) : 0;
+        n = n < size ? n : size;
+        fuse_reply_buf(req, n ? line + f->read_off : NULL, n);
+        f->read_off += (off_t)n;
+        f->next_off = off + (off_t)n;
 }
 
 void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -371,7 +390,8 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         bool nonblock = fi->flags & O_NONBLOCK;
         int r = -EAGAIN;
 
-        (void)ino, (void)off;
+        (void)ino;
+        position_write(f, off);
         /* Writes already waiting go first; a new one may not overtake them. */
         if (!f->parked)
                 r = mqfs_broker_send(fs->broker, f->h, buf, size, 0, NULL);
@@ -380,6 +400,7 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                         note_handle_denial(f->h, "write", r, MQFS_PERM_WRITE);
                         fuse_reply_err(req, r == -EAGAIN && fs->closing ? ENOTCONN : -r);
                 } else {
+                        f->next_off = off + (off_t)size;
                         fuse_reply_write(req, size);
                 }
                 return;
@@ -403,6 +424,7 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         pw->req = req;
         pw->registered = false;
         pw->interrupted = false;
+        pw->off = off;
         pw->len = size;
         memcpy(pw->data, buf, size);
         *f->parked_tail = pw;

@@ -96,7 +96,6 @@ static const char *const sanction_text[SANCTION_COUNT] = {
 
 enum known {
         KNOWN_NONE,
-        KNOWN_READ_AFTER_WRITE,
         KNOWN_UTIMES,
         KNOWN_FCALL_UNLINKED,
         KNOWN_FSYNC,
@@ -105,8 +104,6 @@ enum known {
 };
 
 static const char *const known_text[KNOWN_COUNT] = {
-    [KNOWN_READ_AFTER_WRITE] = "issue 15 item 2: a read after a write() on the same file starts "
-                               "where the write left the offset",
     [KNOWN_UTIMES] = "issue 15 item 4: utimensat/futimens change no time",
     [KNOWN_FCALL_UNLINKED] = "issue 15 items 5, 6: an f-call on an open file whose name is gone "
                              "or names another queue acts by name",
@@ -486,7 +483,6 @@ struct model {
         bool held[MAX_OPS];      /* the queue held messages at its last stat */
         bool truncated[MAX_OPS]; /* truncated (O_TRUNC, truncate) since its last stat */
         bool utimed[MAX_OPS];    /* utimensat/futimens since its last stat (KNOWN_UTIMES) */
-        bool wrote[SLOTS];       /* a write succeeded on the open file (KNOWN_READ_AFTER_WRITE) */
         struct result last_k[MAX_OPS], last_v[MAX_OPS];
         int next_q;
 };
@@ -534,7 +530,6 @@ static void model_step(struct model *m, const struct op *o, const struct result 
                 if (m->name_q[o->name] < 0)
                         m->name_q[o->name] = m->next_q++;
                 m->slot_q[o->slot] = m->name_q[o->name];
-                m->wrote[o->slot] = false;
                 if (o->flags & O_TRUNC)
                         m->truncated[m->name_q[o->name]] = true;
                 break;
@@ -550,7 +545,6 @@ static void model_step(struct model *m, const struct op *o, const struct result 
         case OP_WRITE:
                 if (q >= 0)
                         m->bytes[q] += k->ret;
-                m->wrote[o->slot] = true;
                 break;
         case OP_UTIMES:
         case OP_FUTIMENS:
@@ -737,8 +731,6 @@ static enum known known_issue(const struct model *m, const struct op *o, const c
 {
         int q = model_queue(m, o);
         switch (o->kind) {
-        case OP_READ:
-                return m->wrote[o->slot] ? KNOWN_READ_AFTER_WRITE : KNOWN_NONE;
         case OP_FSYNC:
                 return KNOWN_FSYNC;
         case OP_MKNOD:
