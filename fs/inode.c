@@ -151,8 +151,20 @@ static void link_inode(struct mqfs_inode_table *t, struct mqfs_inode *in)
 
         in->next_by_ino = t->by_ino[bi];
         t->by_ino[bi] = in;
+        if (in->detached)
+                return; /* found by number only */
         in->next_by_key = t->by_key[bk];
         t->by_key[bk] = in;
+}
+
+static void unlink_by_key(struct mqfs_inode_table *t, struct mqfs_inode *in)
+{
+        struct mqfs_inode **pp = &t->by_key[hash_key(in->snap, in->queue) & (t->nbuckets - 1)];
+
+        while (*pp != in)
+                pp = &(*pp)->next_by_key;
+        *pp = in->next_by_key;
+        in->next_by_key = NULL;
 }
 
 /* Doubles the tables; on -ENOMEM the old ones stay (only slower). */
@@ -303,12 +315,22 @@ static void unlink_inode(struct mqfs_inode_table *t, struct mqfs_inode *in)
         while (*pp != in)
                 pp = &(*pp)->next_by_ino;
         *pp = in->next_by_ino;
-        pp = &t->by_key[hash_key(in->snap, in->queue) & (t->nbuckets - 1)];
-        while (*pp != in)
-                pp = &(*pp)->next_by_key;
-        *pp = in->next_by_key;
+        if (!in->detached)
+                unlink_by_key(t, in);
         t->count--;
         free_inode(in);
+}
+
+void mqfs_inode_detach(struct mqfs_inode_table *t, struct mqfs_inode *in)
+{
+        if (in->kind != MQFS_INODE_QUEUE || in->detached)
+                return;
+        if (!in->nlookup) {
+                unlink_inode(t, in);
+                return;
+        }
+        unlink_by_key(t, in);
+        in->detached = true;
 }
 
 void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n)

@@ -36,6 +36,9 @@ struct mqfs_inode {
         char *snap;  /* NULL for the root */
         char *queue; /* "/name" for a queue, NULL otherwise */
         uint64_t nlookup;
+        /* The queue's name was unlinked through the view (mqfs_inode_detach): the inode
+         * stands for the queue its open files hold, no longer for the name. */
+        bool detached;
         /* private: hash chains */
         struct mqfs_inode *next_by_ino;
         struct mqfs_inode *next_by_key;
@@ -56,6 +59,13 @@ struct mqfs_inode *mqfs_inode_find(struct mqfs_inode_table *t, const char *snap,
  * and its snap. */
 int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *queue,
                      struct mqfs_inode **out);
+/* Parts a queue's inode from its name, when the name was unlinked: the kernel keeps the
+ * inode for the files open on the unlinked queue (their fstat, fchmod, ... come to it),
+ * while a queue created later under the name gets a new inode and number, as the
+ * kernel's mqueuefs gives it a new inode. mqfs_inode_find and mqfs_inode_enter no
+ * longer see it; mqfs_inode_get does until it is forgotten (dropped at once when the
+ * kernel holds no lookup on it). Views and the root are not detached. */
+void mqfs_inode_detach(struct mqfs_inode_table *t, struct mqfs_inode *in);
 /* Takes n lookups away (as FUSE's forget); drops the inode at zero. Unknown numbers
  * and the root are ignored. */
 void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n);

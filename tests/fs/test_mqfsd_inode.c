@@ -187,6 +187,46 @@ static void test_view_prefix_collisions_are_handled(void **state)
         mqfs_inode_table_free(t);
 }
 
+/* An unlinked queue's inode stays for its open files, by number only; a queue created
+ * again under the name gets a new inode (issue 15, item 6). Growth keeps it detached. */
+static void test_detach_parts_the_inode_from_its_name(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        struct mqfs_inode *q, *fresh, *unheld, *view;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        assert_int_equal(mqfs_inode_enter(t, "s", NULL, &view), 0);
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &q), 0);
+        q->nlookup = 1;
+        uint64_t ino = q->ino;
+        mqfs_inode_detach(t, q);
+        assert_true(q->detached);
+        assert_null(mqfs_inode_find(t, "s", "/q"));
+        assert_ptr_equal(mqfs_inode_get(t, ino), q);
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &fresh), 0);
+        assert_ptr_not_equal(fresh, q);
+        assert_true(fresh->ino != ino);
+        for (int i = 0; i < 300; i++) { /* several doublings */
+                char name[16];
+                struct mqfs_inode *in;
+                snprintf(name, sizeof(name), "/g%d", i);
+                assert_int_equal(mqfs_inode_enter(t, "s", name, &in), 0);
+        }
+        assert_ptr_equal(mqfs_inode_get(t, ino), q);
+        assert_ptr_equal(mqfs_inode_find(t, "s", "/q"), fresh);
+        mqfs_inode_forget(t, ino, 1);
+        assert_null(mqfs_inode_get(t, ino));
+        assert_ptr_equal(mqfs_inode_find(t, "s", "/q"), fresh);
+        /* No lookup held: dropped at once. A view is never detached. */
+        assert_int_equal(mqfs_inode_enter(t, "s", "/u", &unheld), 0);
+        uint64_t uino = unheld->ino;
+        mqfs_inode_detach(t, unheld);
+        assert_null(mqfs_inode_get(t, uino));
+        mqfs_inode_detach(t, view);
+        assert_ptr_equal(mqfs_inode_find(t, "s", NULL), view);
+        mqfs_inode_table_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -196,6 +236,7 @@ int main(void)
             cmocka_unit_test(test_growth_and_prune),
             cmocka_unit_test(test_numbers_say_nothing_about_other_views),
             cmocka_unit_test(test_view_prefix_collisions_are_handled),
+            cmocka_unit_test(test_detach_parts_the_inode_from_its_name),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
