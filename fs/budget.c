@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "log.h"
 #include "qname.h"
@@ -33,13 +32,6 @@ struct mqfs_budget {
         struct mqfs_ratelimit log_limit;
         unsigned long refusals;
 };
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static size_t hash_snap(const char *s)
 {
@@ -75,7 +67,7 @@ int mqfs_budget_new(const struct mqfs_limits *limits, size_t fd_limit, struct mq
         }
         b->fd_pool = fd_limit > 2 * MQFS_BUDGET_FD_RESERVE ? fd_limit - MQFS_BUDGET_FD_RESERVE
                                                            : fd_limit / 2;
-        mqfs_ratelimit_init(&b->log_limit, 1, 5, now_ns());
+        mqfs_ratelimit_init(&b->log_limit, 1, 5, mqfs_log_now_ns());
         *out = b;
         return 0;
 }
@@ -168,7 +160,7 @@ static void note_refusal(struct mqfs_budget *b, enum mqfs_limit_kind kind, const
         unsigned long dropped = 0;
 
         b->refusals++;
-        if (!mqfs_ratelimit_take(&b->log_limit, now_ns(), &dropped))
+        if (!mqfs_ratelimit_take(&b->log_limit, mqfs_log_now_ns(), &dropped))
                 return;
         char *esnap = mqfs_escape(snap, strlen(snap));
         char more[96] = "";

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "aa_label.h"
+#include "budget.h"
 #include "log.h"
 #include "loop.h"
 #include "perm.h"
@@ -43,6 +44,7 @@ struct parked_write {
         bool registered;  /* fuse_req_interrupt_func has returned */
         bool interrupted; /* the interrupt came during registration */
         off_t off;
+        uid_t uid; /* the writer's: what the budget charged */
         size_t len;
         char data[];
 };
@@ -176,6 +178,9 @@ static void unpark(struct parked_write *pw)
                 f->parked_tail = pp;
         f->fs->parked--;
         f->fs->parked_bytes -= pw->len;
+        if (f->fs->budget)
+                mqfs_budget_give(f->fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), pw->uid,
+                                 1);
 }
 
 static void on_interrupt(fuse_req_t req, void *data)
@@ -405,20 +410,43 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                 }
                 return;
         }
+        /* Past the writer's own budget (per snap and per uid, budget.h), or the daemon's
+         * bound on all blocked writes together: EAGAIN, as a full queue gives a
+         * non-blocking writer; both refusals are logged rate-limited. */
+        uid_t uid = fuse_req_ctx(req)->uid;
         if (fs->parked >= MQFS_PARKED_MAX || fs->parked_bytes + size > MQFS_PARKED_BYTES_MAX) {
-                mqfs_log(LOG_WARNING,
-                         "too many blocked writes (%zu, %zu bytes): write to %s of snap %s "
-                         "answered EAGAIN instead of waiting",
-                         fs->parked, fs->parked_bytes, mqfs_handle_name(f->h),
-                         mqfs_handle_snap(f->h));
+                static struct mqfs_ratelimit rl;
+                static bool rl_ready;
+                unsigned long dropped = 0;
+                if (!rl_ready) {
+                        mqfs_ratelimit_init(&rl, 1, 5, mqfs_log_now_ns());
+                        rl_ready = true;
+                }
+                if (mqfs_ratelimit_take(&rl, mqfs_log_now_ns(), &dropped))
+                        mqfs_log(LOG_WARNING,
+                                 "too many blocked writes in all (%zu, %zu bytes): a write of "
+                                 "snap %s answered EAGAIN instead of waiting (%lu more not logged)",
+                                 fs->parked, fs->parked_bytes, mqfs_handle_snap(f->h), dropped);
                 fuse_reply_err(req, EAGAIN);
                 return;
         }
+        if (fs->budget) {
+                int err =
+                    mqfs_budget_take(fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), uid, 1);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+        }
         struct parked_write *pw = malloc(sizeof(*pw) + size);
         if (!pw) {
+                if (fs->budget)
+                        mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), uid,
+                                         1);
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
+        pw->uid = uid;
         pw->next = NULL;
         pw->file = f;
         pw->req = req;

@@ -15,7 +15,7 @@ static bool log_debug;
 static struct mqfs_ratelimit denial_limit;
 static bool denial_limit_ready;
 
-static uint64_t monotonic_ns(void)
+uint64_t mqfs_log_now_ns(void)
 {
         struct timespec ts;
 
@@ -30,7 +30,7 @@ void mqfs_log_open(bool foreground, bool debug)
         if (!foreground)
                 openlog("mqfsd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
         mqfs_ratelimit_init(&denial_limit, MQFS_LOG_DENIAL_RATE, MQFS_LOG_DENIAL_BURST,
-                            monotonic_ns());
+                            mqfs_log_now_ns());
         denial_limit_ready = true;
 }
 
@@ -91,10 +91,10 @@ void mqfs_log_denial(const char *snap, const char *queue, const char *operation,
 
         if (!denial_limit_ready) {
                 mqfs_ratelimit_init(&denial_limit, MQFS_LOG_DENIAL_RATE, MQFS_LOG_DENIAL_BURST,
-                                    monotonic_ns());
+                                    mqfs_log_now_ns());
                 denial_limit_ready = true;
         }
-        if (!mqfs_ratelimit_take(&denial_limit, monotonic_ns(), &dropped))
+        if (!mqfs_ratelimit_take(&denial_limit, mqfs_log_now_ns(), &dropped))
                 return;
         char *esnap = mqfs_escape(snap, strlen(snap));
         char *equeue = queue ? mqfs_escape(queue, strlen(queue)) : NULL;

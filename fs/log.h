@@ -31,6 +31,9 @@ void mqfs_log(int priority, const char *fmt, ...) __attribute__((format(printf, 
 void mqfs_log_denial(const char *snap, const char *queue, const char *operation,
                      const char *reason);
 
+/* CLOCK_MONOTONIC in nanoseconds, the clock of the token buckets. */
+uint64_t mqfs_log_now_ns(void);
+
 /* The token bucket, exposed for its unit test. */
 struct mqfs_ratelimit {
         double rate;  /* tokens per second */

@@ -68,6 +68,7 @@
 #include "reload.h"
 #include "sd_notify.h"
 #include "source_watch.h"
+#include "budget.h"
 #include "view_ops.h"
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
@@ -89,6 +90,7 @@ struct daemon {
         struct mqfs_broker *broker;
         struct mqfs_view_fs fs;
         bool fs_ready;
+        struct mqfs_budget *budget; /* per-caller budgets (budget.h) */
         struct fuse_session *se;
         bool mounted;
         struct fuse_buf buf;
@@ -361,10 +363,13 @@ static void log_grant_change(void *ctx, const char *snap, const char *queue, uns
 static void load_policy(const char *why)
 {
         struct mqfs_grants *fresh = NULL;
+        struct mqfs_limits limits;
 
         mqfs_log(LOG_INFO, "reloading %s (%s)", d.system_path, why);
-        if (mqfs_reload_load(d.system_path, MQFS_LOAD_ALL_OR_NOTHING, &fresh, NULL, d.sources) != 0)
+        if (mqfs_reload_load(d.system_path, MQFS_LOAD_ALL_OR_NOTHING, &fresh, &limits, d.sources) !=
+            0)
                 return; /* logged; the old grants keep serving */
+        mqfs_budget_set_limits(d.budget, &limits);
         struct mqfs_grants *old = mqfs_broker_grants(d.broker);
         mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
         mqfs_view_fs_grants_changed(&d.fs, old, fresh);
@@ -520,6 +525,7 @@ static int start_session(void)
 static int start(void)
 {
         struct mqfs_grants *grants = NULL;
+        struct mqfs_limits limits;
         int err;
 
         d.system_path = absolute_path(d.opt.system);
@@ -529,10 +535,15 @@ static int start(void)
         if (mqfs_source_watch_new(&d.sources) < 0)
                 mqfs_log(LOG_WARNING, "snap.yaml files and snapd's state are not watched; send "
                                       "SIGHUP to reload after they change");
-        err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, NULL, d.sources);
+        err = mqfs_reload_load(d.system_path, MQFS_LOAD_SERVE_VALID, &grants, &limits, d.sources);
         if (err) {
                 d.exit_code = MQFS_EXIT_USAGE; /* unreadable input, as for every tool */
                 return err; /* logged: with no policy yet there is nothing to serve */
+        }
+        err = mqfs_budget_new(&limits, 0, &d.budget) /* after raise_fd_limit */;
+        if (err) {
+                mqfs_grants_unref(grants);
+                return err;
         }
         int backing = mqfs_backing_open();
         if (backing < 0) {
@@ -552,6 +563,7 @@ static int start(void)
         err = mqfs_view_fs_init(&d.fs, d.broker, d.loop);
         if (err)
                 return err;
+        d.fs.budget = d.budget;
         d.fs_ready = true;
         err = start_session();
         if (err)
@@ -651,6 +663,7 @@ static void stop(void)
                 mqfs_view_fs_destroy(&d.fs);
         mqfs_loop_free(d.loop);
         mqfs_broker_free(d.broker);
+        mqfs_budget_free(d.budget);
         if (d.sigfd >= 0)
                 close(d.sigfd);
         free(d.system_path);

@@ -36,6 +36,7 @@ struct mqfs_loop;
 struct mqfs_notifier;
 struct mqfs_inode_table;
 struct mqfs_open_file;
+struct mqfs_budget;
 
 /* Seconds. Overridable at build time only to measure the alternatives. */
 #ifndef MQFS_ENTRY_TIMEOUT
@@ -48,7 +49,8 @@ struct mqfs_open_file;
 #define MQFS_QUEUE_ATTR_TIMEOUT 0.0
 #endif
 
-/* Bounds on what blocked writers may hold in the daemon (a copy of each message). */
+/* Bounds on what blocked writers may hold in the daemon (a copy of each message), all
+ * callers together; each caller's own budget (budget.h) is far below. */
 enum {
         MQFS_PARKED_MAX = 4096,
         MQFS_PARKED_BYTES_MAX = 64 << 20,
@@ -61,10 +63,11 @@ struct mqfs_view_fs {
         struct fuse_session *se;         /* not owned */
         struct mqfs_inode_table *inodes; /* owned */
         struct mqfs_open_file *files;    /* every open queue file (a list) */
+        struct mqfs_budget *budget;      /* not owned; NULL: no per-caller budgets */
         size_t parked, parked_bytes;     /* blocked writes */
         struct timespec born;            /* times of the root and the views */
         struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
-        uint64_t mount_dev; /* st_dev of the mount; 0 until mounted */
+        uint64_t mount_dev;              /* st_dev of the mount; 0 until mounted */
         bool aa_labels; /* AppArmor runs: callers' labels are checked (aa_label.h) */
         bool closing;
         /* Unlinks made through a view whose inotify event has not been read yet: the

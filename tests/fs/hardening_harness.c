@@ -91,6 +91,30 @@ int hh_wait(pid_t pid)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 200 + WTERMSIG(status);
 }
 
+int hh_main(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+        int rc = e2e_world_enter(name);
+        if (rc != 0)
+                return rc == E2E_SKIP ? E2E_SKIP : 1;
+        if (getenv("MQFS_TEST_FILTER"))
+                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
+        int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+        if (failed)
+                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
+        e2e_world_leave();
+        return failed ? 1 : 0;
+}
+
+void hh_attach(struct e2e_snap *s, const char *snap)
+{
+        static char out[8192];
+        if (e2e_snap_start(s, snap) != 0)
+                fail_msg("cannot start the namespace of %s", snap);
+        int rc = e2e_mount_helper(out, sizeof(out), "attach", snap, NULL);
+        if (rc != 0)
+                fail_msg("mqfs-mount attach %s: exit %d\n%s", snap, rc, out);
+}
+
 int hh_run(const struct hh_caller *caller, int (*fn)(void *arg, void *out), void *arg, void *result,
            size_t out_size)
 {

@@ -52,6 +52,17 @@ void hh_sleep_ms(int ms);
 int hh_mq_sysctl_set(const char *key, long value);
 long hh_mq_sysctl_get(const char *key);
 
+struct CMUnitTest;
+/* A test program's main: enters the test world (e2e_world_enter; 77 when it cannot be
+ * made: skipped), runs the tests (MQFS_TEST_FILTER=pattern runs only those matching,
+ * with cmocka's wildcards), prints the daemon's log when one failed, and leaves the
+ * world. The exit status. */
+int hh_main(const char *name, const struct CMUnitTest *tests, size_t n);
+
+/* Starts snap's namespace in s and attaches its view there (mqfs-mount attach); fails
+ * the running test when either cannot be done. */
+void hh_attach(struct e2e_snap *s, const char *snap);
+
 /* Starts the daemon (e2e_daemon_start); 0 or -1. */
 int hh_daemon_start(void);
 /* The daemon must still be running; it is stopped with SIGTERM and must exit 0. A crash,

@@ -936,9 +936,6 @@ static void the_callers_own_rlimit_msgqueue_applies_to_a_create_through_the_view
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_faults");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(
                 sigkill_with_blocked_writers_loses_no_message_then_restart_and_repair_recover,
@@ -978,12 +975,5 @@ int main(void)
                 the_callers_own_rlimit_msgqueue_applies_to_a_create_through_the_view, test_setup,
                 test_teardown),
         };
-        /* MQFS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards). */
-        if (getenv("MQFS_TEST_FILTER"))
-                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
-        int failed = cmocka_run_group_tests(tests, NULL, NULL);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return hh_main("test_faults", tests, sizeof(tests) / sizeof(tests[0]));
 }

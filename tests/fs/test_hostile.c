@@ -138,15 +138,6 @@ static const char *view(const char *snap, const char *q)
         return b;
 }
 
-static void attach(struct e2e_snap *s, const char *name)
-{
-        if (e2e_snap_start(s, name) != 0)
-                fail_msg("cannot start the namespace of %s", name);
-        int rc = e2e_mount_helper(out, sizeof(out), "attach", name, NULL);
-        if (rc != 0)
-                fail_msg("mqfs-mount attach %s: exit %d\n%s", name, rc, out);
-}
-
 static int test_setup(void **state)
 {
         (void)state;
@@ -155,9 +146,9 @@ static int test_setup(void **state)
         build_system(sys, sizeof(sys), 0);
         if (e2e_system_write(sys) != 0 || hh_daemon_start() != 0)
                 return -1;
-        attach(&prov_ns, "prov");
-        attach(&cons_ns, "cons");
-        attach(&other_ns, "other");
+        hh_attach(&prov_ns, "prov");
+        hh_attach(&cons_ns, "cons");
+        hh_attach(&other_ns, "other");
         return 0;
 }
 
@@ -1125,9 +1116,6 @@ static void thousand_open_handles_follow_a_policy_swap_and_leave_no_descriptor_b
 
 int main(void)
 {
-        int rc = e2e_world_enter("test_hostile");
-        if (rc != 0)
-                return rc == E2E_SKIP ? E2E_SKIP : 1;
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
         const struct CMUnitTest tests[] = {
             T(path_traversal_in_any_form_reaches_nothing_outside_the_callers_view),
@@ -1140,12 +1128,5 @@ int main(void)
             T(thousand_open_handles_follow_a_policy_swap_and_leave_no_descriptor_behind),
         };
 #undef T
-        /* MQFS_TEST_FILTER=pattern runs only the matching tests (cmocka's wildcards). */
-        if (getenv("MQFS_TEST_FILTER"))
-                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
-        int failed = cmocka_run_group_tests(tests, NULL, NULL);
-        if (failed)
-                fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());
-        e2e_world_leave();
-        return failed ? 1 : 0;
+        return hh_main("test_hostile", tests, sizeof(tests) / sizeof(tests[0]));
 }
