@@ -296,31 +296,19 @@ void mqfs_files_free(struct mqfs_view_fs *fs)
                 file_free(fs, fs->files);
 }
 
-void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+int mqfs_do_open(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
+                 struct mqfs_handle **h)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
-        struct caller_buf cb;
-        struct mqfs_handle *h = NULL;
-        int err;
 
-        if (!in) {
-                fuse_reply_err(req, ESTALE);
-                return;
-        }
-        if (in->kind != MQFS_INODE_QUEUE) {
-                fuse_reply_err(req, EISDIR);
-                return;
-        }
-        err =
-            mqfs_aa_label_check(fs->aa_labels, fuse_req_ctx(req)->pid, in->snap, in->queue, "open");
-        if (err) {
-                fuse_reply_err(req, -err);
-                return;
-        }
-        /* The groups are read from /proc (16 us) only if the broker finds they could
-         * matter for this queue and this caller (broker.h, mqfs_broker_open). */
-        mqfs_caller_lazy(req, &cb);
+        *h = NULL;
+        if (!in)
+                return -ESTALE;
+        if (in->kind != MQFS_INODE_QUEUE)
+                return -EISDIR;
+        int err = mqfs_aa_label_check(fs->aa_labels, cb->c.pid, in->snap, in->queue, "open");
+        if (err)
+                return err;
         /* One broker call judges it all, for every caller (SPEC §4): the grant for the
          * access mode, then the kernel's judgement of the real queue. O_TRUNC asks for
          * write access even with O_RDONLY, as the kernel's open does (libfuse's default
@@ -330,28 +318,37 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
          * changes nothing (SPEC §5). */
         struct mqfs_open_req open = {
             .snap = in->snap,
-            .caller = &cb.c,
+            .caller = &cb->c,
             .name = in->queue,
-            .oflag = (fi->flags & O_ACCMODE) | O_NONBLOCK,
-            .options = (fi->flags & O_TRUNC) ? MQFS_OPEN_TRUNC : 0,
+            .oflag = (flags & O_ACCMODE) | O_NONBLOCK,
+            .options = (flags & O_TRUNC) ? MQFS_OPEN_TRUNC : 0,
         };
-        err = mqfs_broker_open_req(fs->broker, &open, &h, NULL);
+        err = mqfs_broker_open_req(fs->broker, &open, h, NULL);
         if (err) {
-                mqfs_note_denial(&cb, in->snap, in->queue, "open");
+                mqfs_note_denial(cb, in->snap, in->queue, "open");
                 /* The name went away under the kernel's cached entry: ESTALE has the
-                 * kernel look it up again and retry the open (view_ops.c, getattr). */
-                fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
-                goto out;
+                 * kernel look it up again and retry the open (attrs.c, getattr). */
+                return err == -ENOENT ? -ESTALE : err;
         }
-        err = mqfs_file_attach(fs, h, fi);
-        if (err) {
+        return 0;
+}
+
+void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_handle *h;
+        struct caller_buf cb;
+
+        /* The groups are read from /proc (16 us) only if the broker finds they could
+         * matter for this queue and this caller (broker.h, mqfs_broker_open). */
+        mqfs_caller_lazy(req, &cb);
+        int err = mqfs_do_open(fs, &cb, ino, fi->flags, &h);
+        if (!err)
+                err = mqfs_file_attach(fs, h, fi); /* takes h, also on failure */
+        if (err)
                 fuse_reply_err(req, -err);
-                goto out;
-        }
-        /* When the caller has gone (interrupted), release will not come: undo. */
-        if (fuse_reply_open(req, fi) != 0)
-                mqfs_file_detach(fs, fi);
-out:
+        else if (fuse_reply_open(req, fi) != 0)
+                mqfs_file_detach(fs, fi); /* the caller has gone: release will not come */
         mqfs_caller_release(&cb);
 }
 

@@ -1,5 +1,11 @@
-/* view_internal.h — what view_ops.c (names, attributes, directories) and file_ops.c
- * (open queues: read, write, poll, blocked writes) share. Not a public interface. */
+/* view_internal.h — what the files of the filesystem share (view_ops.c lists them), one
+ * section per file. Not a public interface.
+ *
+ * The operations come in pairs: mqfs_do_X(fs, caller, ...) checks, makes the one broker
+ * call of the operation and fills its out-parameters, returning 0 or -errno; it needs
+ * no kernel (a test can call it with a caller made by mqfs_caller_init). mqfs_op_X is
+ * the FUSE operation: it makes the caller from the request, calls mqfs_do_X, replies,
+ * and undoes what a reply that could not be delivered leaves behind. */
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -19,6 +25,11 @@ struct caller_buf {
         gid_t *big;
 };
 
+/* caller.c: who asks */
+
+/* uid, gid and pid as given (req: for reading the groups later, may be NULL when they
+ * are never read). */
+void mqfs_caller_init(struct caller_buf *cb, fuse_req_t req, uid_t uid, gid_t gid, pid_t pid);
 /* uid, gid and pid only: for operations that check no credentials. */
 void mqfs_caller_plain(fuse_req_t req, struct caller_buf *cb);
 /* uid, gid, pid and the supplementary groups (from /proc): 0 or -errno. */
@@ -39,7 +50,92 @@ void mqfs_log_verdict(const struct mqfs_verdict *v, const char *snap, const char
 void mqfs_note_denial(const struct caller_buf *cb, const char *snap, const char *queue,
                       const char *operation);
 
-/* file_ops.c */
+/* root_guard.c: who may use the mount root (root, in the host's mount namespace);
+ * 0, or -EACCES (logged). name: the snap looked up, NULL for a listing. */
+int mqfs_root_guard(struct mqfs_view_fs *fs, const struct mqfs_caller *c, const char *name);
+
+/* names.c: lookup, forget, create, unlink, and what /dev/mqueue refuses */
+
+/* "/" + entry, checked as the kernel would check the name. */
+int mqfs_queue_name(const char *entry, char out[MQFS_QNAME_MAX + 2]);
+/* The attributes of the mount root or of a view (a directory). */
+void mqfs_dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in, struct stat *st);
+/* Fills e and counts one kernel lookup on its inode. */
+int mqfs_do_lookup(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+                   const char *name, struct fuse_entry_param *e);
+/* Creates (or opens, without O_EXCL) the queue: *h the open handle, e its entry, one
+ * kernel lookup counted. flags: the open(2) flags. */
+int mqfs_do_create(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+                   const char *name, mode_t mode, int flags, struct mqfs_handle **h,
+                   struct fuse_entry_param *e);
+int mqfs_do_unlink(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+                   const char *name);
+void mqfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void mqfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void mqfs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+void mqfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                    struct fuse_file_info *fi);
+void mqfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void mqfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void mqfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void mqfs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void mqfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void mqfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                    const char *newname, unsigned int flags);
+void mqfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+
+/* attrs.c: stat, access, setattr */
+
+/* h: the open file's handle when FUSE passed one (fstat), else NULL. *timeout: how long
+ * the kernel may keep the attributes. */
+int mqfs_do_getattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+                    struct mqfs_handle *h, struct stat *st, double *timeout);
+int mqfs_do_access(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int mask);
+/* to_set: FUSE_SET_ATTR_* bits; st: the attributes after. */
+int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+                    const struct stat *attr, int to_set, bool with_file, struct stat *st);
+void mqfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mqfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask);
+void mqfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                     struct fuse_file_info *fi);
+
+/* dir_listing.c: directories */
+
+struct dir_entry {
+        uint64_t ino;
+        mode_t type;
+        char *name;
+};
+
+/* What an open directory holds: its listing, taken at offset 0. */
+struct dir_listing {
+        size_t n, cap;
+        struct dir_entry *e;
+};
+
+/* *out: a new empty listing for the open directory. */
+int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+                    struct dir_listing **out);
+/* At offset 0, (re)takes the listing into l; other offsets read the one taken. */
+int mqfs_do_readdir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, off_t off,
+                    struct dir_listing *l);
+void mqfs_dir_listing_free(struct dir_listing *l);
+void mqfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mqfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                     struct fuse_file_info *fi);
+void mqfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+
+/* invalidate.c (the rest of it: view_ops.h) */
+
+/* Remembers an unlink made through view (inode number) of queue q, so that its inotify
+ * event does not invalidate the entry again (see own_unlinks in view_ops.h). */
+void mqfs_own_unlink_note(struct mqfs_view_fs *fs, uint64_t view, const char *q);
+
+/* file_ops.c: open queues */
+
+/* Opens the queue of inode ino with the open(2) flags: *h the handle. */
+int mqfs_do_open(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
+                 struct mqfs_handle **h);
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi);

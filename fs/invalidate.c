@@ -1,0 +1,114 @@
+/* invalidate.c — keeping the kernel's cache true: entries that a grant change, a queue
+ * removed outside the views, or lost inotify events make wrong are invalidated (through
+ * the notifier thread, notify.h), inodes nobody holds any more are dropped, and blocked
+ * writes and pollers are woken to ask again. Unlinks made through a view are noted so
+ * that their own inotify event does not invalidate the entry a second time. */
+#include <stdio.h>
+#include <string.h>
+
+#include "grants.h"
+#include "notify.h"
+#include "view_internal.h"
+
+/* Remembers an unlink through view (see own_unlinks in view_ops.h). When the list is
+ * full the event invalidates as usual: one needless round trip, nothing wrong. */
+void mqfs_own_unlink_note(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+{
+        size_t max = sizeof(fs->own_unlinks) / sizeof(fs->own_unlinks[0]);
+
+        if (fs->nown_unlinks == max)
+                return;
+        fs->own_unlinks[fs->nown_unlinks].view = view;
+        snprintf(fs->own_unlinks[fs->nown_unlinks].name,
+                 sizeof(fs->own_unlinks[fs->nown_unlinks].name), "%s", q);
+        fs->nown_unlinks++;
+}
+
+/* Whether the removal of q seen now was an unlink through view; forgets it if so (each
+ * unlink makes one event, and events come in order). */
+static bool was_own_unlink(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+{
+        for (size_t i = 0; i < fs->nown_unlinks; i++) {
+                if (fs->own_unlinks[i].view != view || strcmp(fs->own_unlinks[i].name, q) != 0)
+                        continue;
+                fs->own_unlinks[i] = fs->own_unlinks[--fs->nown_unlinks];
+                return true;
+        }
+        return false;
+}
+
+static void inval_entry(struct mqfs_view_fs *fs, uint64_t parent, const char *name)
+{
+        if (fs->notifier)
+                (void)mqfs_notifier_inval_entry(fs->notifier, parent, name);
+}
+
+static void on_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
+                            unsigned new_perms)
+{
+        struct mqfs_view_fs *fs = ctx;
+
+        (void)new_perms;
+        if (!queue) {
+                inval_entry(fs, MQFS_ROOT_INO, snap);
+                return;
+        }
+        /* Only a grant that shrank can leave a wrong entry behind: misses are never
+         * cached, and queue attributes never. */
+        if (!(old_perms & ~new_perms))
+                return;
+        struct mqfs_inode *view = mqfs_inode_find(fs->inodes, snap, NULL);
+        if (view)
+                inval_entry(fs, view->ino, queue + 1);
+}
+
+struct prune_ctx {
+        const struct mqfs_grants *g;
+};
+
+static bool still_granted(void *ctx_, const struct mqfs_inode *in)
+{
+        struct prune_ctx *ctx = ctx_;
+        const struct mqfs_view *v = ctx->g ? mqfs_grants_view(ctx->g, in->snap) : NULL;
+
+        if (in->kind == MQFS_INODE_VIEW)
+                return v != NULL;
+        return mqfs_view_perms(v, in->queue) != 0;
+}
+
+void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_grants *old,
+                                 const struct mqfs_grants *new)
+{
+        mqfs_grants_diff(old, new, on_grant_change, fs);
+        /* A view that lost the grant gets no event for its unlinks: forget them all
+         * (the events then invalidate, which is never wrong). */
+        fs->nown_unlinks = 0;
+        struct prune_ctx ctx = {.g = new};
+        mqfs_inode_prune(fs->inodes, still_granted, &ctx);
+        mqfs_files_recheck(fs);
+}
+
+void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name)
+{
+        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
+        size_t n = g ? mqfs_grants_snap_count(g) : 0;
+
+        if (!name)
+                fs->nown_unlinks = 0; /* events lost: which are ours is unknown */
+
+        for (size_t i = 0; i < n; i++) {
+                const struct mqfs_view *v = mqfs_grants_view_at(g, i);
+                struct mqfs_inode *view = mqfs_inode_find(fs->inodes, mqfs_view_snap(v), NULL);
+                if (!view)
+                        continue; /* the kernel holds nothing under it */
+                if (name) {
+                        if (mqfs_view_perms(v, name) && !was_own_unlink(fs, view->ino, name))
+                                inval_entry(fs, view->ino, name + 1);
+                        continue;
+                }
+                for (size_t j = 0, m = mqfs_view_count(v); j < m; j++)
+                        inval_entry(fs, view->ino, mqfs_view_queue_at(v, j, NULL) + 1);
+        }
+        if (g)
+                mqfs_grants_unref(g);
+}
