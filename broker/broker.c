@@ -491,6 +491,7 @@ int mqfs_broker_open_req(struct mqfs_broker *b, const struct mqfs_open_req *req,
                 return fd;
         }
         h->fd = fd;
+        h->uid = req->caller ? req->caller->uid : (uid_t)-1;
         if (st != NULL) {
                 int err = mqfs_queue_stat_fd(fd, perms, st);
                 if (err < 0) {
@@ -552,6 +553,11 @@ int mqfs_handle_fd(const struct mqfs_handle *h)
 const char *mqfs_handle_name(const struct mqfs_handle *h)
 {
         return h->name;
+}
+
+uid_t mqfs_handle_uid(const struct mqfs_handle *h)
+{
+        return h->uid;
 }
 
 const char *mqfs_handle_snap(const struct mqfs_handle *h)

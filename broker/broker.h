@@ -170,6 +170,8 @@ int mqfs_broker_open_fd(struct mqfs_broker *b, const char *snap, const struct mq
 int mqfs_handle_fd(const struct mqfs_handle *h);
 const char *mqfs_handle_name(const struct mqfs_handle *h);
 const char *mqfs_handle_snap(const struct mqfs_handle *h);
+/* The uid of the caller that opened it. */
+uid_t mqfs_handle_uid(const struct mqfs_handle *h);
 
 /* Sends one message (write grant). wait NULL, or a handle opened O_NONBLOCK: -EAGAIN
  * when the queue is full. -EMSGSIZE when len exceeds the queue's msgsize, -EBADF on a

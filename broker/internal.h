@@ -21,6 +21,7 @@ struct mqfs_handle {
         int fd;
         /* The caller's own O_NONBLOCK (from open or mq_setattr), as mq_getattr shows it. */
         atomic_bool nonblock;
+        uid_t uid;        /* the caller's who opened it (budgets are charged to it) */
         const char *snap; /* point into names[] */
         const char *name; /* "/name" */
         char names[];

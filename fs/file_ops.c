@@ -120,9 +120,23 @@ static void update_interest(struct mqfs_open_file *f)
 
 int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi)
 {
+        /* Each open file holds a descriptor of the daemon's: charged to the snap and the
+         * uid that opened it (budget.h), EMFILE past either, as the kernel's open past
+         * RLIMIT_NOFILE. */
+        if (fs->budget) {
+                int err = mqfs_budget_take(fs->budget, MQFS_LIMIT_FILES, mqfs_handle_snap(h),
+                                           mqfs_handle_uid(h), 1);
+                if (err) {
+                        mqfs_handle_close(h);
+                        return err;
+                }
+        }
         struct mqfs_open_file *f = calloc(1, sizeof(*f));
 
         if (!f) {
+                if (fs->budget)
+                        mqfs_budget_give(fs->budget, MQFS_LIMIT_FILES, mqfs_handle_snap(h),
+                                         mqfs_handle_uid(h), 1);
                 mqfs_handle_close(h);
                 return -ENOMEM;
         }
@@ -261,6 +275,9 @@ static void file_free(struct mqfs_view_fs *fs, struct mqfs_open_file *f)
                 fs->files = f->next;
         if (f->next)
                 f->next->prev = f->prev;
+        if (fs->budget)
+                mqfs_budget_give(fs->budget, MQFS_LIMIT_FILES, mqfs_handle_snap(f->h),
+                                 mqfs_handle_uid(f->h), 1);
         mqfs_handle_close(f->h);
         free(f);
 }
