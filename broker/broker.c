@@ -672,9 +672,13 @@ static int set_owner_mode_as_caller(int backing_fd, const struct mqfs_caller *ca
                 err = -errno;
         mqfs_creds_leave(&saved);
         if (err && owner_set) {
-                (void)fchownat(backing_fd, name + 1, before->st_uid, before->st_gid,
-                               AT_SYMLINK_NOFOLLOW);
-                (void)fchmodat(backing_fd, name + 1, before->st_mode & 07777, 0);
+                /* The caller gets err whether or not this undo works (a queue removed
+                 * meanwhile has nothing to undo). A variable, not a (void) cast: glibc
+                 * marks these warn_unused_result under _FORTIFY_SOURCE (Debian's flags). */
+                bool undone = fchownat(backing_fd, name + 1, before->st_uid, before->st_gid,
+                                       AT_SYMLINK_NOFOLLOW) == 0 &&
+                              fchmodat(backing_fd, name + 1, before->st_mode & 07777, 0) == 0;
+                (void)undone;
         }
         return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }

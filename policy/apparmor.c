@@ -632,6 +632,17 @@ int mqfs_apparmor_daemon_profile(const struct mqfs_apparmor_options *opts, char 
                       f);
         else
                 fprintf(f, "\n%s", no_mqueue_comment);
+        if (r.daemon_alone) {
+                /* The installed file's name (AppArmor's tools name a profile after its
+                 * binary: /usr/sbin/mqfsd -> usr.sbin.mqfsd); the administrator's additions
+                 * go in local/ under that name, as dh_apparmor sets up. */
+                fputs("\n  # Site-specific additions, kept across upgrades.\n"
+                      "  include if exists <local/",
+                      f);
+                for (const char *c = r.daemon_path + 1; *c; c++)
+                        fputc(*c == '/' ? '.' : *c, f);
+                fputs(">\n", f);
+        }
         fputs("}\n", f);
         return text_close(&t, 0, out);
 }

@@ -1,7 +1,7 @@
 # Debian 12 packages mqfs needs to build and test; sourced by scripts/test and scripts/demo.
 MQFS_DEPS=(build-essential cmake pkg-config clang libfuse3-dev fuse3 libyaml-dev libapparmor-dev
         apparmor libcmocka-dev libseccomp-dev libjson-c-dev util-linux valgrind
-        mandoc groff-base)
+        mandoc groff-base debhelper dh-apparmor lintian)
 
 mqfs_install_deps() {
         local missing=() p

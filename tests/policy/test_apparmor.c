@@ -666,6 +666,8 @@ static void daemon_profile_alone_pins_its_abi(void **state)
                         assert_int_equal(l[0], '#');
                 assert_int_equal(fx_count(texts[rules], "mqueue type=posix"), 0);
                 assert_int_equal(fx_count(texts[rules], "profile mqfsd /usr/sbin/mqfsd "), 1);
+                assert_int_equal(
+                    fx_count(texts[rules], "  include if exists <local/usr.sbin.mqfsd>\n"), 1);
                 fx_assert_compiles(&p, texts[rules], "the daemon's profile, alone");
         }
         assert_string_equal(texts[0], texts[1]);

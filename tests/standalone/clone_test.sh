@@ -11,14 +11,8 @@ scratch=$(mktemp -d /tmp/mqfs-clone.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 clone=$scratch/mqfs
 
-git clone --quiet --no-hardlinks "$src" "$clone"
-# What ctest runs on is the working tree: its uncommitted changes and untracked files too.
-git -C "$src" diff --binary HEAD >"$clone/.git/wip.patch"
-if [ -s "$clone/.git/wip.patch" ]; then
-        git -C "$clone" apply --whitespace=nowarn "$clone/.git/wip.patch"
-fi
-git -C "$src" ls-files -z --others --exclude-standard |
-        (cd "$src" && xargs -0r cp --parents -t "$clone")
+. "$(dirname "$0")/../lib/clone-worktree.sh"
+mqfs_clone_worktree "$src" "$clone"
 
 beside=$(ls -A "$scratch")
 if [ "$beside" != mqfs ]; then
