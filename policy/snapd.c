@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* state.json keeps snapd's whole change history: tens of MiB are seen on old systems. */
@@ -500,6 +502,26 @@ static int read_declaration(struct ctx *c, const char *key, const char *snap_id,
         return 0;
 }
 
+/* MOUNT_DIR/INSTANCE/current/meta/snap.yaml, opened without following a symlink below
+ * current. A descriptor, or -errno (-ELOOP for a symlink). */
+static int open_beneath(const char *mount_dir, const char *instance)
+{
+        autofree char *dir = NULL;
+        if (asprintf(&dir, "%s/%s/current", mount_dir, instance) < 0)
+                return -ENOMEM;
+        int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        struct open_how how = {
+            .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        long fd = syscall(SYS_openat2, dfd, "meta/snap.yaml", &how, sizeof(how));
+        int err = fd < 0 ? -errno : 0;
+        close(dfd);
+        return fd < 0 ? err : (int)fd;
+}
+
 /* snap.yaml of the instance's current revision; 1 when skipped with a message. */
 static int read_snap_yaml(struct ctx *c, const char *key, const char *instance,
                           const char *snap_name, struct mqfs_loaded_snap *l)
@@ -513,23 +535,24 @@ static int read_snap_yaml(struct ctx *c, const char *key, const char *instance,
                 return -ENOMEM;
         }
         l->file = shown;
-        /* The file is the snap's own (its squashfs): a symlink there could point at any
-         * file of the host, which root must not read on the snap's behalf. */
-        struct stat lst;
-        int r;
-        if (lstat(path, &lst) < 0)
-                r = -errno;
-        else if (S_ISLNK(lst.st_mode))
-                r = -ELOOP;
-        else
-                r = mqfs_read_snap_yaml(path, shown, &l->snap.yaml, &error);
+        /* meta/ and snap.yaml are the snap's own (its squashfs): a symlink there could
+         * point at any file of the host, which root must not read on the snap's behalf.
+         * Only "current", snapd's link to the revision, is followed. */
+        int r = open_beneath(c->cfg->mount_dir, instance);
+        if (r >= 0) {
+                char proc[32];
+                snprintf(proc, sizeof(proc), "/proc/self/fd/%d", r);
+                int fd = r;
+                r = mqfs_read_snap_yaml(proc, shown, &l->snap.yaml, &error);
+                close(fd);
+        }
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
                 r = skip(c, key, "snap \"%s\": its snap.yaml %s %s: %s; the snap is skipped",
                          instance, shown, r == -ENOENT ? "is missing" : "cannot be used",
                          error         ? error
-                         : r == -ELOOP ? "it is a symbolic link"
+                         : r == -ELOOP ? "a symbolic link in meta/ (not followed)"
                                        : strerror(-r));
                 return r < 0 ? r : 1;
         }

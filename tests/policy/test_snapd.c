@@ -463,6 +463,22 @@ static void test_missing_snap_yaml(void **state)
         assert_int_equal(sys->nmessages, 3);
         assert_int_equal(perms(sys, "consumer", "/gadget"), RW);
         mqfs_system_free(sys);
+        /* A symlink where snap.yaml or meta/ should be is not followed (root would read
+         * any host file the snap points at). */
+        assert_int_equal(symlink("../10/meta/snap.yaml", path), 0);
+        sys = load(w, NULL);
+        expect_message(sys, "data.snaps[\"provider\"]", "symbolic link");
+        assert_null(mqfs_system_snap(sys, "provider"));
+        mqfs_system_free(sys);
+        assert_int_equal(unlink(path), 0);
+        char *meta = snapd_fixture_path(w->root, "snap/provider/11/meta");
+        assert_int_equal(rmdir(meta), 0);
+        assert_int_equal(symlink("../10/meta", meta), 0);
+        sys = load(w, NULL);
+        expect_message(sys, "data.snaps[\"provider\"]", "symbolic link");
+        mqfs_system_free(sys);
+        assert_int_equal(unlink(meta), 0);
+        free(meta);
         snapd_fixture_snap(w->root, "provider", "11", PROVIDER_YAML);
         free(path);
 }
