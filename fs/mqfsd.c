@@ -290,8 +290,10 @@ static void tell_manager(int err)
 static void tell_ready(void)
 {
         char state[PATH_MAX + 64];
+        struct mqfs_grants *g = mqfs_broker_grants(d.broker); /* a reference of our own */
         snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu snaps from %s",
-                 mqfs_grants_snap_count(mqfs_broker_grants(d.broker)), d.system_path);
+                 g ? mqfs_grants_snap_count(g) : 0, d.system_path);
+        mqfs_grants_unref(g);
         tell_manager(mqfs_sd_notify(state));
         d.ready_told = true;
 }
