@@ -632,12 +632,35 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
         return (int)n;
 }
 
+/* The queue a change acts on: a name in the backing directory, or the queue an open
+ * handle holds (which may have lost its name: the kernel's f-calls act on it still). */
+struct qtarget {
+        int dirfd;
+        const char *entry; /* "" for a handle */
+        int flags;         /* AT_SYMLINK_NOFOLLOW for a name, AT_EMPTY_PATH for a handle */
+};
+
+static struct qtarget target_of_name(int backing_fd, const char *name)
+{
+        return (struct qtarget){backing_fd, name + 1, AT_SYMLINK_NOFOLLOW};
+}
+
+static struct qtarget target_of_handle(const struct mqfs_handle *h)
+{
+        return (struct qtarget){h->fd, "", AT_EMPTY_PATH};
+}
+
+static int target_chmod(const struct qtarget *t, mode_t mode)
+{
+        /* fchmodat knows no AT_EMPTY_PATH (glibc 2.36): a handle's queue by its fd. */
+        return t->entry[0] ? fchmodat(t->dirfd, t->entry, mode, 0) : fchmod(t->dirfd, mode);
+}
+
 /* The queue's owner or root, or -EPERM (judged into the caller's verdict); *st gets
  * the queue as it is. */
-static int check_owner(int backing_fd, const struct mqfs_caller *caller, const char *name,
-                       struct stat *st)
+static int check_owner(const struct qtarget *t, const struct mqfs_caller *caller, struct stat *st)
 {
-        if (fstatat(backing_fd, name + 1, st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (fstatat(t->dirfd, t->entry, st, t->flags) != 0)
                 return -errno;
         if (caller->uid != 0 && caller->uid != st->st_uid) {
                 verdict_say(mqfs_verdict_of(caller), "the caller does not own the queue", NULL);
@@ -652,9 +675,9 @@ static int check_owner(int backing_fd, const struct mqfs_caller *caller, const c
  * cannot fail but for a vanished queue), then the mode; when a part is refused, what
  * the chown changed (owner, group, and the setuid/setgid bits it cleared) is put back
  * as the daemon. before: the queue as check_owner saw it. */
-static int set_owner_mode_as_caller(int backing_fd, const struct mqfs_caller *caller,
-                                    const char *name, const struct stat *before, bool set_mode,
-                                    mode_t mode, uid_t uid, gid_t gid)
+static int set_owner_mode_as_caller(const struct qtarget *t, const struct mqfs_caller *caller,
+                                    const struct stat *before, bool set_mode, mode_t mode,
+                                    uid_t uid, gid_t gid)
 {
         bool set_owner = uid != (uid_t)-1 || gid != (gid_t)-1;
         bool owner_set = false;
@@ -663,35 +686,34 @@ static int set_owner_mode_as_caller(int backing_fd, const struct mqfs_caller *ca
         if (err < 0)
                 return err;
         if (set_owner) {
-                if (fchownat(backing_fd, name + 1, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                if (fchownat(t->dirfd, t->entry, uid, gid, t->flags) != 0)
                         err = -errno;
                 else
                         owner_set = true;
         }
-        if (!err && set_mode && fchmodat(backing_fd, name + 1, mode & 07777, 0) != 0)
+        if (!err && set_mode && target_chmod(t, mode & 07777) != 0)
                 err = -errno;
         mqfs_creds_leave(&saved);
         if (err && owner_set) {
                 /* The caller gets err whether or not this undo works (a queue removed
                  * meanwhile has nothing to undo). A variable, not a (void) cast: glibc
                  * marks these warn_unused_result under _FORTIFY_SOURCE (Debian's flags). */
-                bool undone = fchownat(backing_fd, name + 1, before->st_uid, before->st_gid,
-                                       AT_SYMLINK_NOFOLLOW) == 0 &&
-                              fchmodat(backing_fd, name + 1, before->st_mode & 07777, 0) == 0;
+                bool undone =
+                    fchownat(t->dirfd, t->entry, before->st_uid, before->st_gid, t->flags) == 0 &&
+                    target_chmod(t, before->st_mode & 07777) == 0;
                 (void)undone;
         }
         return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }
 
 /* faccessat as the caller: its fs ids and groups, and root's override for root. */
-static int access_as_caller(int backing_fd, const struct mqfs_caller *caller, const char *name,
-                            int mask)
+static int access_as_caller(const struct qtarget *t, const struct mqfs_caller *caller, int mask)
 {
         struct mqfs_creds_saved saved;
         int err = mqfs_creds_enter(caller, &saved);
         if (err < 0)
                 return err;
-        if (faccessat(backing_fd, name + 1, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
+        if (faccessat(t->dirfd, t->entry, mask, AT_EACCESS | t->flags) != 0)
                 err = -errno;
         mqfs_creds_leave(&saved);
         return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
@@ -737,41 +759,89 @@ int mqfs_broker_access(struct mqfs_broker *b, const char *snap, const struct mqf
                          mqfs_perm_for_access(mask), -ENOENT);
         if (err < 0)
                 return err;
-        return access_as_caller(b->backing_fd, caller, name, mask);
+        struct qtarget t = target_of_name(b->backing_fd, name);
+        return access_as_caller(&t, caller, mask);
 }
 
 /* What the kernel checks before a setattr when it checks modes itself (the FUSE mount
  * has no default_permissions and leaves it to us): truncate by name needs write
  * access; times set to given values need the owner (or root), set to now the owner or
- * write access. Through a file the kernel has already checked that it allows writing.
+ * write access. Through a file the kernel has already checked that it allows writing
+ * (ftruncate); futimens comes without the file, and is judged as utimensat is.
  * Root passes the mode, as the kernel lets it (the grant is judged for every caller in
  * the call, before this). 0 or -errno, judged into v. */
-static int check_size_and_times(int backing_fd, const struct mqfs_caller *caller, const char *name,
+static int check_size_and_times(const struct qtarget *t, const struct mqfs_caller *caller,
                                 const struct mqfs_change *c, unsigned perms)
 {
         struct mqfs_verdict *v = mqfs_verdict_of(caller);
         const unsigned times = MQFS_CHANGE_ATIME | MQFS_CHANGE_MTIME;
-        if (c->through_file || !(c->what & (MQFS_CHANGE_SIZE | times)))
+        const unsigned now = MQFS_CHANGE_ATIME_NOW | MQFS_CHANGE_MTIME_NOW;
+        unsigned what = c->what & (c->through_file ? times | now : MQFS_CHANGE_SIZE | times | now);
+        if (!what)
                 return 0;
         bool owner = caller->uid == 0;
-        if (!owner && (c->what & times)) {
+        if (!owner && (what & times)) {
                 struct stat st;
-                if (fstatat(backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                if (fstatat(t->dirfd, t->entry, &st, t->flags) != 0)
                         return -errno;
                 owner = st.st_uid == caller->uid;
         }
-        bool given_times = ((c->what & MQFS_CHANGE_ATIME) && !(c->what & MQFS_CHANGE_ATIME_NOW)) ||
-                           ((c->what & MQFS_CHANGE_MTIME) && !(c->what & MQFS_CHANGE_MTIME_NOW));
+        bool given_times = ((what & MQFS_CHANGE_ATIME) && !(what & MQFS_CHANGE_ATIME_NOW)) ||
+                           ((what & MQFS_CHANGE_MTIME) && !(what & MQFS_CHANGE_MTIME_NOW));
         if (given_times && !owner) {
                 verdict_say(v, "the caller does not own the queue", NULL);
                 return -EPERM;
         }
-        if (caller->uid == 0 || !((c->what & MQFS_CHANGE_SIZE) || ((c->what & times) && !owner)))
+        if (caller->uid == 0 || !((what & MQFS_CHANGE_SIZE) || ((what & times) && !owner)))
                 return 0;
         int err = mqfs_judge(v, perms, MQFS_PERM_WRITE, -ENOENT);
         if (err < 0)
                 return err;
-        return access_as_caller(backing_fd, caller, name, W_OK);
+        return access_as_caller(t, caller, W_OK);
+}
+
+/* Sets the times a change asks for, as the kernel's setattr would (judged before). A
+ * truncate's own stamp of now is not applied: truncate changes nothing (SPEC §5). */
+static int set_times(const struct qtarget *t, const struct mqfs_change *c)
+{
+        if (c->what & MQFS_CHANGE_SIZE)
+                return 0;
+        struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
+        if (c->what & MQFS_CHANGE_ATIME)
+                ts[0] = (c->what & MQFS_CHANGE_ATIME_NOW) ? (struct timespec){.tv_nsec = UTIME_NOW}
+                                                          : c->atime;
+        if (c->what & MQFS_CHANGE_MTIME)
+                ts[1] = (c->what & MQFS_CHANGE_MTIME_NOW) ? (struct timespec){.tv_nsec = UTIME_NOW}
+                                                          : c->mtime;
+        if (!(c->what & (MQFS_CHANGE_ATIME | MQFS_CHANGE_MTIME)))
+                return 0;
+        return utimensat(t->dirfd, t->entry, ts, t->flags) != 0 ? -errno : 0;
+}
+
+/* A change of t, judged from perms (the one grant lookup): everything is checked
+ * before anything changes, then owner and mode (all or nothing), then the times. */
+static int change_target(const struct qtarget *t, const struct mqfs_caller *caller,
+                         const struct mqfs_change *c, unsigned perms)
+{
+        struct mqfs_verdict *v = mqfs_verdict_of(caller);
+        int err = mqfs_judge(v, perms, 0, -ENOENT);
+        if (err == 0)
+                err = check_size_and_times(t, caller, c, perms);
+        if (err == 0 && (c->what & (MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS_CHANGE_GID))) {
+                struct stat before;
+                err = mqfs_judge(v, perms, MQFS_PERM_WRITE, -ENOENT);
+                if (err == 0)
+                        err = check_owner(t, caller, &before);
+                uid_t uid = (c->what & MQFS_CHANGE_UID) ? c->uid : (uid_t)-1;
+                gid_t gid = (c->what & MQFS_CHANGE_GID) ? c->gid : (gid_t)-1;
+                if (err == 0)
+                        err = set_owner_mode_as_caller(t, caller, &before,
+                                                       (c->what & MQFS_CHANGE_MODE) != 0, c->mode,
+                                                       uid, gid);
+        }
+        if (err == 0)
+                err = set_times(t, c);
+        return err;
 }
 
 int mqfs_broker_change(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
@@ -782,24 +852,24 @@ int mqfs_broker_change(struct mqfs_broker *b, const char *snap, const struct mqf
                 return err;
         if (c == NULL)
                 return -EINVAL;
-        struct mqfs_verdict *v = mqfs_verdict_of(caller);
         unsigned perms = mqfs_broker_perms(b, snap, name);
-        err = mqfs_judge(v, perms, 0, -ENOENT);
-        if (err == 0)
-                err = check_size_and_times(b->backing_fd, caller, name, c, perms);
-        if (err == 0 && (c->what & (MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS_CHANGE_GID))) {
-                struct stat before;
-                err = mqfs_judge(v, perms, MQFS_PERM_WRITE, -ENOENT);
-                if (err == 0)
-                        err = check_owner(b->backing_fd, caller, name, &before);
-                uid_t uid = (c->what & MQFS_CHANGE_UID) ? c->uid : (uid_t)-1;
-                gid_t gid = (c->what & MQFS_CHANGE_GID) ? c->gid : (gid_t)-1;
-                if (err == 0)
-                        err = set_owner_mode_as_caller(b->backing_fd, caller, name, &before,
-                                                       (c->what & MQFS_CHANGE_MODE) != 0, c->mode,
-                                                       uid, gid);
-        }
+        struct qtarget t = target_of_name(b->backing_fd, name);
+        err = change_target(&t, caller, c, perms);
         if (err == 0 && st != NULL)
                 err = mqfs_queue_stat(b->backing_fd, name + 1, perms, st);
+        return err;
+}
+
+int mqfs_broker_handle_change(struct mqfs_broker *b, struct mqfs_handle *h,
+                              const struct mqfs_caller *caller, const struct mqfs_change *c,
+                              struct stat *st)
+{
+        if (b == NULL || h == NULL || caller == NULL || c == NULL)
+                return -EINVAL;
+        unsigned perms = mqfs_broker_perms(b, h->snap, h->name);
+        struct qtarget t = target_of_handle(h);
+        int err = change_target(&t, caller, c, perms);
+        if (err == 0 && st != NULL)
+                err = mqfs_queue_stat_fd(h->fd, perms, st);
         return err;
 }

@@ -264,9 +264,11 @@ int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx);
  * see the queue; size and times as the kernel checks them before a setattr when it
  * judges modes (truncate needs write access, grant and queue mode; times set to given
  * values need the owner or root, set to now the owner or write access; root passes
- * the mode; through_file: the front end's open file allowed writing already); mode
- * and owner as mqfs_broker_chmod and mqfs_broker_chown. Size and times change nothing
- * (a queue has no bytes to cut and keeps the kernel's times, SPEC §5). */
+ * the mode; through_file: the front end's open file allowed writing already, for the
+ * size); mode and owner as mqfs_broker_chmod and mqfs_broker_chown; then the times are
+ * set, to atime/mtime or to now, as utimensat sets them (SPEC §5). A size changes
+ * nothing, nor does the stamp of "now" that comes with it (a truncate: a queue has no
+ * bytes to cut, SPEC §5 "O_TRUNC and truncate succeed and change nothing"). */
 enum mqfs_change_what {
         MQFS_CHANGE_MODE = 1u << 0,
         MQFS_CHANGE_UID = 1u << 1,
@@ -283,9 +285,17 @@ struct mqfs_change {
         uid_t uid;
         gid_t gid;
         bool through_file;
+        struct timespec atime, mtime; /* for _ATIME and _MTIME without _NOW */
 };
 int mqfs_broker_change(struct mqfs_broker *b, const char *snap, const struct mqfs_caller *caller,
                        const char *name, const struct mqfs_change *c, struct stat *st);
+/* The same change of the queue an open handle holds, also after its name was unlinked
+ * or reused, as the kernel's fchmod, fchown, futimens and ftruncate act on the open
+ * file's queue (SPEC §5); the grant is judged by the handle's name, as for every
+ * handle operation. st: its attributes after (as mqfs_broker_handle_stat), or NULL. */
+int mqfs_broker_handle_change(struct mqfs_broker *b, struct mqfs_handle *h,
+                              const struct mqfs_caller *caller, const struct mqfs_change *c,
+                              struct stat *st);
 
 /* access(2) on the queue as the view shows it: mask is F_OK or any of R_OK, W_OK and
  * X_OK. R_OK needs the read grant and W_OK the write grant; then the kernel judges the

@@ -26,14 +26,18 @@ int mqfs_do_getattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t i
                 return 0;
         }
         /* With an open file (FUSE passes one when refreshing attributes for I/O): the
-         * queue that file holds, even when it has lost its name since. */
-        int err = h ? mqfs_broker_handle_stat(fs->broker, h, st)
-                    : mqfs_broker_stat(fs->broker, in->snap, &cb->c, in->queue, st);
-        /* fstat comes without the file. A queue unlinked outside lives on while files
-         * are open on it, and the kernel's fstat of such a file answers (st_nlink 0): so
-         * when the name is gone, answer from an open file of this inode. (A new queue of
-         * the same name has the same inode here; then its attributes are shown.) */
-        if (err == -ENOENT && !h && (h = mqfs_files_find(fs, in->snap, in->queue)))
+         * queue that file holds, even when it has lost its name since. fstat comes
+         * without the file: an inode whose name was unlinked through the view stands for
+         * the queue its open files hold (inode.h), and the kernel's fstat of such a file
+         * answers (st_nlink 0), also when the name holds a new queue by now. */
+        if (!h && in->detached)
+                h = mqfs_files_find(fs, ino);
+        int err = h              ? mqfs_broker_handle_stat(fs->broker, h, st)
+                  : in->detached ? -ENOENT
+                                 : mqfs_broker_stat(fs->broker, in->snap, &cb->c, in->queue, st);
+        /* A queue unlinked outside lives on while files are open on it too: when the
+         * name is gone, answer from an open file of this inode. */
+        if (err == -ENOENT && !h && (h = mqfs_files_find(fs, ino)))
                 err = mqfs_broker_handle_stat(fs->broker, h, st);
         if (err) {
                 mqfs_note_denial(cb, in->snap, in->queue, "stat");
@@ -125,12 +129,14 @@ static const unsigned judged_changes = MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS
 
 /* chmod, chown, truncate, utimes: one broker call (mqfs_broker_change), which judges
  * what the kernel would check before a setattr, since the mount leaves mode checks to
- * us (no default_permissions), and changes owner and mode all or nothing. Size and
- * times are accepted and change nothing: a queue has no bytes to cut, and its times are
- * the kernel's (SPEC §5). with_file: the setattr came through an open file (ftruncate,
- * the truncate of an O_TRUNC open), which the kernel has checked allows writing. */
+ * us (no default_permissions), changes owner and mode all or nothing, then sets the
+ * times as utimensat does. A size is accepted and changes nothing: a queue has no bytes
+ * to cut (SPEC §5). h: the setattr came through an open file (ftruncate, the truncate
+ * of an O_TRUNC open), which the kernel has checked allows writing; it acts on that
+ * file's queue. fchmod, fchown and futimens come without their file: on an inode whose
+ * name is gone they act on the queue its open files hold, as the kernel's do. */
 int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
-                    const struct stat *attr, int to_set, bool with_file, struct stat *st)
+                    const struct stat *attr, int to_set, struct mqfs_handle *h, struct stat *st)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
 
@@ -143,13 +149,22 @@ int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t i
             .mode = attr->st_mode & 07777,
             .uid = attr->st_uid,
             .gid = attr->st_gid,
-            .through_file = with_file,
+            .through_file = h != NULL,
+            .atime = attr->st_atim,
+            .mtime = attr->st_mtim,
         };
         if (cb->groups_failed && (change.what & judged_changes)) {
                 mqfs_note_denial(cb, in->snap, in->queue, "setattr");
                 return -EACCES;
         }
-        int err = mqfs_broker_change(fs->broker, in->snap, &cb->c, in->queue, &change, st);
+        if (!h && in->detached)
+                h = mqfs_files_find(fs, ino);
+        int err = h ? mqfs_broker_handle_change(fs->broker, h, &cb->c, &change, st)
+                  : in->detached
+                      ? -ESTALE
+                      : mqfs_broker_change(fs->broker, in->snap, &cb->c, in->queue, &change, st);
+        if (err == -ENOENT && !h && (h = mqfs_files_find(fs, ino)))
+                err = mqfs_broker_handle_change(fs->broker, h, &cb->c, &change, st);
         if (err) {
                 const char *op = (change.what & (MQFS_CHANGE_UID | MQFS_CHANGE_GID)) ? "chown"
                                  : (change.what & MQFS_CHANGE_MODE)                  ? "chmod"
@@ -171,7 +186,8 @@ void mqfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
                 (void)mqfs_caller_full(req, &cb); /* a failure: cb.groups_failed */
         else
                 mqfs_caller_plain(req, &cb);
-        int err = mqfs_do_setattr(fs_of(req), &cb, ino, attr, to_set, fi != NULL, &st);
+        int err = mqfs_do_setattr(fs_of(req), &cb, ino, attr, to_set,
+                                  fi ? mqfs_file_handle(fi) : NULL, &st);
         if (err)
                 fuse_reply_err(req, -err);
         else

@@ -51,6 +51,7 @@ struct parked_write {
 
 struct mqfs_open_file {
         struct mqfs_view_fs *fs;
+        uint64_t ino;                       /* the inode it was opened through */
         struct mqfs_open_file *prev, *next; /* fs->files */
         struct mqfs_handle *h;
         struct mqfs_loop_source src; /* the queue descriptor */
@@ -118,7 +119,8 @@ static void update_interest(struct mqfs_open_file *f)
         mqfs_loop_remove(f->fs->loop, &f->src);
 }
 
-int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi)
+int mqfs_file_attach(struct mqfs_view_fs *fs, uint64_t ino, struct mqfs_handle *h,
+                     struct fuse_file_info *fi)
 {
         /* Each open file holds a descriptor of the daemon's: charged to the snap and the
          * uid that opened it (budget.h), EMFILE past either, as the kernel's open past
@@ -141,6 +143,7 @@ int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse
                 return -ENOMEM;
         }
         f->fs = fs;
+        f->ino = ino;
         f->h = h;
         f->src.fd = mqfs_handle_fd(h);
         f->src.ready = file_ready;
@@ -289,11 +292,10 @@ struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi)
         return f ? f->h : NULL;
 }
 
-struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, const char *snap, const char *name)
+struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, uint64_t ino)
 {
         for (struct mqfs_open_file *f = fs->files; f; f = f->next)
-                if (strcmp(mqfs_handle_name(f->h), name) == 0 &&
-                    strcmp(mqfs_handle_snap(f->h), snap) == 0)
+                if (f->ino == ino)
                         return f->h;
         return NULL;
 }
@@ -361,7 +363,7 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         mqfs_caller_lazy(req, &cb);
         int err = mqfs_do_open(fs, &cb, ino, fi->flags, &h);
         if (!err)
-                err = mqfs_file_attach(fs, h, fi); /* takes h, also on failure */
+                err = mqfs_file_attach(fs, ino, h, fi); /* takes h, also on failure */
         if (err)
                 fuse_reply_err(req, -err);
         else if (fuse_reply_open(req, fi) != 0)
@@ -522,6 +524,14 @@ void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                 f->poll_want = waiting;
         }
         update_interest(f);
+}
+
+/* The kernel's queue file has no fsync: EINVAL, as fsync(2) on /dev/mqueue says. Without
+ * this FUSE would answer 0 (it takes ENOSYS as "nothing to sync"). */
+void mqfs_file_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+        (void)ino, (void)datasync, (void)fi;
+        fuse_reply_err(req, EINVAL);
 }
 
 void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -1,5 +1,6 @@
 /* names.c — names in the filesystem: lookup and forget, create and unlink of queues,
- * and the operations /dev/mqueue refuses (rename, link, symlink, mkdir, mknod, rmdir).
+ * mknod of a regular file (a create), and the operations /dev/mqueue refuses (rename,
+ * link, symlink, mkdir, mknod of anything else, rmdir).
  *
  * Each operation is split in two, as libfuse's passthrough_hp does: mqfs_do_X checks,
  * makes its one broker call and fills its out-parameters, returning 0 or -errno, and
@@ -200,7 +201,7 @@ void mqfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t 
         mqfs_caller_lazy(req, &cb);
         int err = mqfs_do_create(fs, &cb, parent, name, mode, fi->flags, &h, &e);
         if (!err) {
-                err = mqfs_file_attach(fs, h, fi); /* takes h, also on failure */
+                err = mqfs_file_attach(fs, e.ino, h, fi); /* takes h, also on failure */
                 if (err)
                         mqfs_inode_forget(fs->inodes, e.ino, 1);
         }
@@ -230,9 +231,15 @@ int mqfs_do_unlink(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t pa
          * it without default_permissions. */
         if (err == -EACCES && !cb->groups_failed && (cb->v.perms & MQFS_PERM_DELETE))
                 err = -EPERM;
-        if (!err)
-                mqfs_own_unlink_note(fs, dir->ino, q);
-        return err;
+        if (err)
+                return err;
+        mqfs_own_unlink_note(fs, dir->ino, q);
+        /* The files still open on the queue keep its inode; a queue made again under
+         * the name gets a new one, as in the kernel's mqueuefs (inode.h). */
+        struct mqfs_inode *qin = mqfs_inode_find(fs->inodes, dir->snap, q);
+        if (qin)
+                mqfs_inode_detach(fs->inodes, qin);
+        return 0;
 }
 
 void mqfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -244,11 +251,31 @@ void mqfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
         mqfs_caller_release(&cb);
 }
 
-/* rename, link, symlink, mkdir, mknod, rmdir: EPERM, as on /dev/mqueue. */
+/* mknod of a regular file creates a queue, as the kernel's mqueuefs does (its mknod of a
+ * regular file is its create): the create grant, like touch; the queue is not kept
+ * open. Any other type, and rename, link, symlink, mkdir, rmdir: EPERM, as on
+ * /dev/mqueue. */
 void mqfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-        (void)parent, (void)name, (void)mode, (void)rdev;
-        fuse_reply_err(req, EPERM);
+        struct mqfs_view_fs *fs = fs_of(req);
+        struct fuse_entry_param e;
+        struct mqfs_handle *h;
+        struct caller_buf cb;
+
+        (void)rdev;
+        if (!S_ISREG(mode)) {
+                fuse_reply_err(req, EPERM);
+                return;
+        }
+        mqfs_caller_lazy(req, &cb);
+        int err = mqfs_do_create(fs, &cb, parent, name, mode, O_RDONLY | O_EXCL, &h, &e);
+        if (!err)
+                mqfs_handle_close(h);
+        if (err)
+                fuse_reply_err(req, -err);
+        else if (fuse_reply_entry(req, &e) != 0)
+                mqfs_inode_forget(fs->inodes, e.ino, 1);
+        mqfs_caller_release(&cb);
 }
 
 void mqfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)

@@ -91,9 +91,10 @@ void mqfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const ch
 int mqfs_do_getattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct mqfs_handle *h, struct stat *st, double *timeout);
 int mqfs_do_access(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int mask);
-/* to_set: FUSE_SET_ATTR_* bits; st: the attributes after. */
+/* to_set: FUSE_SET_ATTR_* bits; h: the open file's handle when FUSE passed one
+ * (ftruncate), else NULL; st: the attributes after. */
 int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
-                    const struct stat *attr, int to_set, bool with_file, struct stat *st);
+                    const struct stat *attr, int to_set, struct mqfs_handle *h, struct stat *st);
 void mqfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mqfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask);
 void mqfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -144,14 +145,17 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                     struct fuse_pollhandle *ph);
 void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mqfs_file_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 /* Wraps a handle the broker just opened (taking it) into an open file; sets fi->fh
  * and the open flags. 0 or -ENOMEM (h is then closed). */
-int mqfs_file_attach(struct mqfs_view_fs *fs, struct mqfs_handle *h, struct fuse_file_info *fi);
+int mqfs_file_attach(struct mqfs_view_fs *fs, uint64_t ino, struct mqfs_handle *h,
+                     struct fuse_file_info *fi);
 /* The broker handle of an open queue file (fi of a queue's open or create). */
 struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi);
-/* The handle of some open file of snap's queue (name "/q"), or NULL when none is open.
- * A scan of the open files: for the rare case of a queue whose name is gone. */
-struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, const char *snap, const char *name);
+/* The handle of some open file opened through inode ino, or NULL when none is open. A
+ * scan of the open files: for the f-calls that come without their file (fstat, fchmod,
+ * fchown, futimens) on a queue whose name is gone. */
+struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, uint64_t ino);
 /* Undoes mqfs_file_attach when the reply to open/create could not be delivered. */
 void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
 /* Retries every blocked write and wakes every poller (after a policy change). */

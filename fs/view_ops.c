@@ -79,6 +79,7 @@ static const struct fuse_lowlevel_ops view_ops = {
     .read = mqfs_file_read,
     .write = mqfs_file_write,
     .release = mqfs_file_release,
+    .fsync = mqfs_file_fsync,
     .opendir = mqfs_op_opendir,
     .readdir = mqfs_op_readdir,
     .releasedir = mqfs_op_releasedir,

@@ -91,26 +91,6 @@ static const char *const sanction_text[SANCTION_COUNT] = {
                           "kernel's truncate moves mtime and ctime)",
 };
 
-/* ---- known differences (issue 15), each to be fixed: a run that meets one first is
- * reported and not compared further; MQFS_TEST_KNOWN_ISSUES makes them fail. ---- */
-
-enum known {
-        KNOWN_NONE,
-        KNOWN_UTIMES,
-        KNOWN_FCALL_UNLINKED,
-        KNOWN_FSYNC,
-        KNOWN_MKNOD_REGULAR,
-        KNOWN_COUNT,
-};
-
-static const char *const known_text[KNOWN_COUNT] = {
-    [KNOWN_UTIMES] = "issue 15 item 4: utimensat/futimens change no time",
-    [KNOWN_FCALL_UNLINKED] = "issue 15 items 5, 6: an f-call on an open file whose name is gone "
-                             "or names another queue acts by name",
-    [KNOWN_FSYNC] = "issue 15 item 7: fsync answers 0 where the kernel says EINVAL",
-    [KNOWN_MKNOD_REGULAR] = "issue 15: mknod of a regular file is EPERM where the kernel creates",
-};
-
 /* ---- operations ---- */
 
 enum op_kind {
@@ -482,7 +462,6 @@ struct model {
         bool seen[MAX_OPS];      /* a stat of the queue was taken on each side */
         bool held[MAX_OPS];      /* the queue held messages at its last stat */
         bool truncated[MAX_OPS]; /* truncated (O_TRUNC, truncate) since its last stat */
-        bool utimed[MAX_OPS];    /* utimensat/futimens since its last stat (KNOWN_UTIMES) */
         struct result last_k[MAX_OPS], last_v[MAX_OPS];
         int next_q;
 };
@@ -545,11 +524,6 @@ static void model_step(struct model *m, const struct op *o, const struct result 
         case OP_WRITE:
                 if (q >= 0)
                         m->bytes[q] += k->ret;
-                break;
-        case OP_UTIMES:
-        case OP_FUTIMENS:
-                if (q >= 0)
-                        m->utimed[q] = true;
                 break;
         case OP_TRUNCATE:
         case OP_FTRUNCATE:
@@ -712,51 +686,10 @@ static const char *differ(struct model *m, const struct op *o, const struct resu
         m->seen[q] = true;
         m->held[q] = m->bytes[q] > 0;
         m->truncated[q] = false;
-        m->utimed[q] = false;
         m->last_k[q] = *k;
         m->last_v[q] = *v;
         return NULL;
 }
-
-static bool slot_named(const struct model *m, int slot)
-{
-        for (int i = 0; i < NAMES; i++)
-                if (m->slot_q[slot] >= 0 && m->name_q[i] == m->slot_q[slot])
-                        return true;
-        return false;
-}
-
-/* Which known difference a first difference at o is, or KNOWN_NONE. */
-static enum known known_issue(const struct model *m, const struct op *o, const char *why)
-{
-        int q = model_queue(m, o);
-        switch (o->kind) {
-        case OP_FSYNC:
-                return KNOWN_FSYNC;
-        case OP_MKNOD:
-                return (o->mode & S_IFMT) == S_IFREG || (o->mode & S_IFMT) == 0
-                           ? KNOWN_MKNOD_REGULAR
-                           : KNOWN_NONE;
-        case OP_FCHMOD:
-        case OP_FCHOWN:
-        case OP_FUTIMENS:
-        case OP_FTRUNCATE:
-        case OP_FSTAT:
-                if (!slot_named(m, o->slot))
-                        return KNOWN_FCALL_UNLINKED;
-                break;
-        default:
-                break;
-        }
-        if (q >= 0 && m->utimed[q] &&
-            (strstr(why, "time") || o->kind == OP_UTIMES || o->kind == OP_FUTIMENS))
-                return KNOWN_UTIMES;
-        if ((o->kind == OP_UTIMES || o->kind == OP_FUTIMENS) && strstr(why, "errno"))
-                return KNOWN_UTIMES;
-        return KNOWN_NONE;
-}
-
-static unsigned long known_seen[KNOWN_COUNT];
 
 /* Runs seq on both sides as root or as USER and compares; 0, or 1 after printing the
  * first unsanctioned difference. */
@@ -782,13 +715,6 @@ static int compare_runs(const struct sequence *seq, bool user_run, const char *r
                         fprintf(stderr, "%s %s #%d %s\n  kernel: %s\n  view:   %s%s%s\n", seq->name,
                                 user_run ? "user" : "root", i, desc, kd, vd,
                                 s ? "\n  sanctioned: " : "", s ? sanction_text[s] : "");
-                enum known kn = why ? known_issue(&m, o, why) : KNOWN_NONE;
-                if (kn && !e2e_known_issues()) {
-                        known_seen[kn]++;
-                        fprintf(stderr, "known difference in %s as uid %d, step %d: %s (%s): %s\n",
-                                seq->name, user_run ? USER : 0, i, desc, why, known_text[kn]);
-                        return 0;
-                }
                 if (why) {
                         fprintf(stderr,
                                 "DIFFERENCE in %s as uid %d, step %d: %s\n  kernel: %s\n  view:   "
@@ -839,9 +765,6 @@ static void print_summary(const char *what)
                         : s == SANCTION_STAT_MOVES ? "stat-moves"
                                                    : "truncate",
                         sanctioned_seen[s]);
-        fprintf(stderr, "; known (issue 15) first differences:");
-        for (int k = 1; k < KNOWN_COUNT; k++)
-                fprintf(stderr, " %lu", known_seen[k]);
         fprintf(stderr, "\n");
 }
 
