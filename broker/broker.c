@@ -404,6 +404,41 @@ static unsigned access_needed(int oflag, unsigned options)
         return needed;
 }
 
+static bool caller_in_group(const struct mqfs_caller *caller, gid_t gid)
+{
+        if (caller->gid == gid)
+                return true;
+        if (caller->load_groups != NULL && caller->load_groups(caller->load_ctx) < 0)
+                return false; /* unknown: as the kernel would for a stranger */
+        for (size_t i = 0; i < caller->ngroups; i++)
+                if (caller->groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* What a truncate by caller takes from the queue (dirfd/entry/flags as fstatat), as the
+ * kernel's truncate does (setattr_should_drop_suidgid): the setuid bit, and the setgid bit
+ * when the group may execute or the caller is not in the queue's group; nothing for
+ * root (CAP_FSETID). The mount leaves this to us (FUSE_CAP_HANDLE_KILLPRIV); done as
+ * the daemon, on the queue itself. 0 or -errno. */
+static int drop_privs(int dirfd, const char *entry, int flags, const struct mqfs_caller *caller)
+{
+        struct stat st;
+        if (caller->uid == 0)
+                return 0;
+        if (fstatat(dirfd, entry, &st, flags) != 0)
+                return -errno;
+        mode_t kill = st.st_mode & S_ISUID;
+        if ((st.st_mode & S_ISGID) &&
+            ((st.st_mode & S_IXGRP) || !caller_in_group(caller, st.st_gid)))
+                kill |= S_ISGID;
+        if (!kill)
+                return 0;
+        mode_t mode = st.st_mode & 07777 & ~kill;
+        int err = entry[0] ? fchmodat(dirfd, entry, mode, 0) : fchmod(dirfd, mode);
+        return err != 0 ? -errno : 0;
+}
+
 /* The full path: acts as the caller, with its groups. A truncation of a queue opened
  * O_RDONLY has the kernel judge the caller's write access first, as open(2) would. */
 static int open_with_creds(int backing_fd, const struct mqfs_open_req *req, int oflag,
@@ -492,6 +527,15 @@ int mqfs_broker_open_req(struct mqfs_broker *b, const struct mqfs_open_req *req,
         }
         h->fd = fd;
         h->uid = req->caller ? req->caller->uid : (uid_t)-1;
+        /* O_TRUNC of a queue this open did not create: the truncate's drop of setuid and
+         * setgid (a queue it created has none to drop). */
+        if (req->options & MQFS_OPEN_TRUNC) {
+                int err = drop_privs(fd, "", AT_EMPTY_PATH, req->caller);
+                if (err < 0) {
+                        mqfs_handle_close(h);
+                        return err;
+                }
+        }
         if (st != NULL) {
                 int err = mqfs_queue_stat_fd(fd, perms, st);
                 if (err < 0) {
@@ -821,9 +865,23 @@ static int set_times(const struct qtarget *t, const struct mqfs_change *c)
 /* A change of t, judged from perms (the one grant lookup): everything is checked
  * before anything changes, then owner and mode (all or nothing), then the times. */
 static int change_target(const struct qtarget *t, const struct mqfs_caller *caller,
-                         const struct mqfs_change *c, unsigned perms)
+                         const struct mqfs_change *asked, unsigned perms)
 {
         struct mqfs_verdict *v = mqfs_verdict_of(caller);
+        struct mqfs_change kept = *asked, *c = &kept;
+        /* FUSE sends a truncate's drop of setuid/setgid as a mode in the same setattr
+         * (seen on 6.18 although FUSE_CAP_HANDLE_KILLPRIV is asked for): that is no
+         * chmod of the caller's, which a non-owner with write access could not make,
+         * but the truncate's own; drop_privs below makes it, by the kernel's rules. */
+        struct stat now;
+        if ((c->what & MQFS_CHANGE_SIZE) && (c->what & MQFS_CHANGE_MODE) &&
+            fstatat(t->dirfd, t->entry, &now, t->flags) == 0) {
+                mode_t diff = (c->mode ^ now.st_mode) & 07777;
+                bool only_clears =
+                    diff && !(diff & ~(mode_t)(S_ISUID | S_ISGID)) && !(c->mode & diff);
+                if (only_clears)
+                        c->what &= ~MQFS_CHANGE_MODE;
+        }
         int err = mqfs_judge(v, perms, 0, -ENOENT);
         if (err == 0)
                 err = check_size_and_times(t, caller, c, perms);
@@ -841,6 +899,8 @@ static int change_target(const struct qtarget *t, const struct mqfs_caller *call
         }
         if (err == 0)
                 err = set_times(t, c);
+        if (err == 0 && (c->what & MQFS_CHANGE_SIZE))
+                err = drop_privs(t->dirfd, t->entry, t->flags, caller);
         return err;
 }
 

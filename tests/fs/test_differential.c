@@ -29,8 +29,8 @@
  * (0, nothing sent; EBADF on a descriptor not open for writing, as write(2) checks that
  * first). zero_byte_write shows what the kernel does with an mq_send of 0 bytes.
  *
- * MQFS_DIFF_SEED=N runs random sequence N alone; MQFS_DIFF_SEEDS=K runs seeds 0..K-1
- * (default RANDOM_SEEDS); MQFS_DIFF_VERBOSE=1 prints every step of both sides. */
+ * MQFS_DIFF_SEED=N runs random sequence N alone; MQFS_DIFF_SEEDS=K runs K seeds from N
+ * (default 0, RANDOM_SEEDS seeds); MQFS_DIFF_VERBOSE=1 prints every step of both sides. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,7 +66,7 @@
 #define OTHER_GROUP  47302
 #define NAMES        4
 #define SLOTS        3
-#define MAX_OPS      80
+#define MAX_OPS      128
 #define RANDOM_OPS   60
 #define RANDOM_SEEDS 24
 #define TIMED_SEEDS  2 /* seeds whose times are compared (a second's wait after each stat) */
@@ -975,6 +975,38 @@ static void fcalls_follow_the_open_queue(void **state)
         check_both(&s, "fixed sequence");
 }
 
+/* A truncate (truncate, ftruncate, O_TRUNC) by a non-root caller drops setuid, and setgid
+ * when the group may execute or the caller is not in the group; a chown drops both; a
+ * write (a send) drops nothing. */
+static void truncate_drops_setuid_setgid(void **state)
+{
+        (void)state;
+        struct sequence s = {.name = "truncate_drops_setuid_setgid"};
+        const mode_t modes[] = {06770, 06760, 04666, 02666};
+        ADD(&s, OP_OPEN, Q0, S(0), .flags = O_RDWR | O_CREAT, .mode = 0660);
+        ADD(&s, OP_OPEN, Q1, S(1), .flags = O_RDWR | O_CREAT, .mode = 0666, .who = AS_ROOT);
+        for (int i = 0; i < 4; i++) {
+                for (int q = 0; q < 2; q++) {
+                        ADD(&s, OP_CHMOD, .name = q, .mode = modes[i], .who = AS_ROOT);
+                        ADD(&s, OP_TRUNCATE, .name = q, .len = 0);
+                        ADD(&s, OP_STAT, .name = q);
+                        ADD(&s, OP_CHMOD, .name = q, .mode = modes[i], .who = AS_ROOT);
+                        ADD(&s, OP_FTRUNCATE, S(q), .len = 0);
+                        ADD(&s, OP_FSTAT, S(q));
+                        ADD(&s, OP_CHMOD, .name = q, .mode = modes[i], .who = AS_ROOT);
+                        ADD(&s, OP_OPEN, .name = q, S(2), .flags = O_WRONLY | O_TRUNC);
+                        ADD(&s, OP_STAT, .name = q);
+                        ADD(&s, OP_CHMOD, .name = q, .mode = modes[i], .who = AS_ROOT);
+                        ADD(&s, OP_WRITE, S(q), .len = 1);
+                        ADD(&s, OP_STAT, .name = q);
+                }
+                ADD(&s, OP_CHMOD, Q0, .mode = modes[i], .who = AS_ROOT);
+                ADD(&s, OP_CHOWN, Q0, .uid = (uid_t)-1, .gid = (gid_t)-1);
+                ADD(&s, OP_STAT, Q0);
+        }
+        check_both(&s, "fixed sequence");
+}
+
 /* Item 7: fsync. */
 static void fsync_is_einval(void **state)
 {
@@ -1127,7 +1159,7 @@ static void random_sequences(void **state)
         const char *one = getenv("MQFS_DIFF_SEED");
         const char *count = getenv("MQFS_DIFF_SEEDS");
         unsigned first = one ? (unsigned)strtoul(one, NULL, 0) : 0;
-        unsigned n = one ? 1 : count ? (unsigned)strtoul(count, NULL, 0) : RANDOM_SEEDS;
+        unsigned n = count ? (unsigned)strtoul(count, NULL, 0) : one ? 1 : RANDOM_SEEDS;
         int failed = 0;
         static struct sequence s;
 
@@ -1190,6 +1222,7 @@ int main(void)
             cmocka_unit_test(every_operation),  cmocka_unit_test(others_queue),
             cmocka_unit_test(read_after_write), cmocka_unit_test(stat_moves_nothing_when_empty),
             cmocka_unit_test(set_times),        cmocka_unit_test(fcalls_follow_the_open_queue),
+            cmocka_unit_test(truncate_drops_setuid_setgid),
             cmocka_unit_test(fsync_is_einval),  cmocka_unit_test(mknod_regular_creates),
             cmocka_unit_test(zero_byte_write),  cmocka_unit_test(random_sequences),
         };
