@@ -199,7 +199,7 @@ int mqfs_budget_take(struct mqfs_budget *b, enum mqfs_limit_kind kind, const cha
         bool pool = costs_fd(kind) && b->fds_held + n > b->fd_pool;
         if (whose || pool) {
                 note_refusal(b, kind, snap, uid, whose);
-                err = costs_fd(kind) ? -EMFILE : -EAGAIN;
+                err = kind == MQFS_LIMIT_PARKED ? -EAGAIN : -EMFILE;
                 goto out;
         }
         hs->held[kind] += n;

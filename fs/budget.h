@@ -35,9 +35,9 @@ int mqfs_budget_new(const struct mqfs_limits *limits, size_t fd_limit, struct mq
 void mqfs_budget_free(struct mqfs_budget *b);
 void mqfs_budget_set_limits(struct mqfs_budget *b, const struct mqfs_limits *limits);
 
-/* Charges n of kind to snap and uid: 0, or -EMFILE (files, directories) / -EAGAIN
- * (parked writes, listing bytes) with nothing charged, after logging the refusal
- * (rate-limited). -ENOMEM when the entry cannot be made. */
+/* Charges n of kind to snap and uid: 0, or -EAGAIN (parked writes: as a full queue
+ * answers a non-blocking writer) / -EMFILE (the others) with nothing charged, after logging the
+ * refusal (rate-limited). -ENOMEM when the entry cannot be made. */
 int mqfs_budget_take(struct mqfs_budget *b, enum mqfs_limit_kind kind, const char *snap, uid_t uid,
                      size_t n);
 /* Gives back what a take charged (same snap, uid and n). Giving back more than was

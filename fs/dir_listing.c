@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "budget.h"
 #include "view_internal.h"
 
 static struct mqfs_view_fs *fs_of(fuse_req_t req)
@@ -15,27 +16,60 @@ static struct mqfs_view_fs *fs_of(fuse_req_t req)
         return fuse_req_userdata(req);
 }
 
+/* Drops the listing's memory (the handle stays) and gives its bytes back. */
 static void listing_clear(struct dir_listing *l)
 {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->e[i].name);
-        l->n = 0;
+        free(l->e);
+        free(l->names);
+        l->e = NULL;
+        l->names = NULL;
+        l->n = l->cap = l->names_used = l->names_cap = 0;
+        if (l->budget && l->charged)
+                mqfs_budget_give(l->budget, MQFS_LIMIT_LISTING, l->snap, l->uid, l->charged);
+        l->charged = 0;
+}
+
+/* Charges the listing's growth to `to` bytes in all; -EMFILE past the
+ * budget (the listing is then dropped by the caller). */
+static int listing_charge(struct dir_listing *l, size_t to)
+{
+        if (!l->budget || to <= l->charged)
+                return 0;
+        int err = mqfs_budget_take(l->budget, MQFS_LIMIT_LISTING, l->snap, l->uid, to - l->charged);
+        if (!err)
+                l->charged = to;
+        return err;
 }
 
 static int listing_add(struct dir_listing *l, uint64_t ino, mode_t type, const char *name)
 {
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 16;
-                struct dir_entry *e = realloc(l->e, cap * sizeof(*e));
-                if (!e)
-                        return -ENOMEM;
-                l->e = e;
-                l->cap = cap;
+        size_t len = strlen(name) + 1;
+        if (l->n == l->cap || l->names_used + len > l->names_cap) {
+                size_t cap = l->n == l->cap ? (l->cap ? l->cap * 2 : 16) : l->cap;
+                size_t names_cap = l->names_cap;
+                while (l->names_used + len > names_cap)
+                        names_cap = names_cap ? names_cap * 2 : 256;
+                int err = listing_charge(l, cap * sizeof(*l->e) + names_cap);
+                if (err)
+                        return err;
+                if (cap != l->cap) {
+                        struct dir_entry *e = realloc(l->e, cap * sizeof(*e));
+                        if (!e)
+                                return -ENOMEM;
+                        l->e = e;
+                        l->cap = cap;
+                }
+                if (names_cap != l->names_cap) {
+                        char *names = realloc(l->names, names_cap);
+                        if (!names)
+                                return -ENOMEM;
+                        l->names = names;
+                        l->names_cap = names_cap;
+                }
         }
-        char *copy = strdup(name);
-        if (!copy)
-                return -ENOMEM;
-        l->e[l->n++] = (struct dir_entry){.ino = ino, .type = type, .name = copy};
+        memcpy(l->names + l->names_used, name, len);
+        l->e[l->n++] = (struct dir_entry){.ino = ino, .type = type, .name_off = l->names_used};
+        l->names_used += len;
         return 0;
 }
 
@@ -96,6 +130,20 @@ static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
         return mqfs_broker_list_snaps(fs->broker, list_snap, &ctx);
 }
 
+/* fill_listing, then the names' addresses (the block may have moved while growing). */
+static int take_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
+                        struct dir_listing *l)
+{
+        int err = fill_listing(fs, dir, l);
+        if (err) {
+                listing_clear(l);
+                return err;
+        }
+        for (size_t i = 0; i < l->n; i++)
+                l->e[i].name = l->names + l->e[i].name_off;
+        return 0;
+}
+
 int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct dir_listing **out)
 {
@@ -109,8 +157,26 @@ int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t i
         int err = in->kind == MQFS_INODE_ROOT ? mqfs_root_guard(fs, &cb->c, NULL) : 0;
         if (err)
                 return err;
-        *out = calloc(1, sizeof(**out));
-        return *out ? 0 : -ENOMEM;
+        struct dir_listing *l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->uid = cb->c.uid;
+        l->snap = strdup(in->snap ? in->snap : "");
+        if (!l->snap) {
+                free(l);
+                return -ENOMEM;
+        }
+        if (fs->budget) {
+                err = mqfs_budget_take(fs->budget, MQFS_LIMIT_DIRS, l->snap, l->uid, 1);
+                if (err) {
+                        free(l->snap);
+                        free(l);
+                        return err;
+                }
+                l->budget = fs->budget;
+        }
+        *out = l;
+        return 0;
 }
 
 void mqfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -144,7 +210,7 @@ int mqfs_do_readdir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t i
                 return 0;
         /* Also here: a descriptor of the root may have been passed to a snap. */
         int err = in->kind == MQFS_INODE_ROOT ? mqfs_root_guard(fs, &cb->c, NULL) : 0;
-        return err ? err : fill_listing(fs, in, l);
+        return err ? err : take_listing(fs, in, l);
 }
 
 void mqfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -166,8 +232,8 @@ void mqfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
-        size_t used = 0;
-        for (size_t i = (size_t)off; i < l->n; i++) {
+        size_t used = 0, i;
+        for (i = (size_t)off; i < l->n; i++) {
                 struct stat st = {.st_ino = l->e[i].ino, .st_mode = l->e[i].type};
                 size_t need = fuse_add_direntry(req, buf + used, size - used, l->e[i].name, &st,
                                                 (off_t)(i + 1));
@@ -175,6 +241,11 @@ void mqfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                         break;
                 used += need;
         }
+        /* Read to its end: the listing goes now, not at closedir (an open, idle handle
+         * holds no listing; 38,000 handles once held 474 MB). A later read past the end
+         * finds nothing either way; rewinddir takes a new one. */
+        if (i >= l->n)
+                listing_clear(l);
         fuse_reply_buf(req, buf, used);
         free(buf);
 }
@@ -183,7 +254,9 @@ void mqfs_dir_listing_free(struct dir_listing *l)
 {
         if (l) {
                 listing_clear(l);
-                free(l->e);
+                if (l->budget)
+                        mqfs_budget_give(l->budget, MQFS_LIMIT_DIRS, l->snap, l->uid, 1);
+                free(l->snap);
                 free(l);
         }
 }

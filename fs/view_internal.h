@@ -105,16 +105,28 @@ void mqfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
 struct dir_entry {
         uint64_t ino;
         mode_t type;
-        char *name;
+        char *name;      /* into the listing's names, once it is whole */
+        size_t name_off; /* while it is being taken */
 };
 
-/* What an open directory holds: its listing, taken at offset 0. */
+/* What an open directory holds: its listing, taken at offset 0 and dropped when read to
+ * its end (an idle handle holds none). Two blocks (entries, and every name end to end),
+ * not one allocation a name, so that the memory goes back whole when it is dropped.
+ * The handle counts against its opener's open-directories budget, the listing's bytes
+ * against listing-bytes (budget.h), per snap and per uid. */
 struct dir_listing {
         size_t n, cap;
         struct dir_entry *e;
+        char *names;
+        size_t names_used, names_cap;
+        size_t charged;             /* listing bytes charged to (snap, uid) */
+        struct mqfs_budget *budget; /* NULL: nothing was charged */
+        uid_t uid;
+        char *snap; /* "" for the mount root */
 };
 
-/* *out: a new empty listing for the open directory. */
+/* *out: a new empty listing for the open directory, charged to the caller's
+ * open-directories budget (-EMFILE past it). */
 int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct dir_listing **out);
 /* At offset 0, (re)takes the listing into l; other offsets read the one taken. */
