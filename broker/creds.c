@@ -8,6 +8,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "errors.h"
+
 /* Raw system calls act on the calling thread only; see creds.h. */
 static int thread_setgroups(size_t n, const gid_t *groups)
 {
@@ -38,7 +40,7 @@ static _Noreturn void die_stuck(const char *what, int err)
         fprintf(stderr,
                 "mqfs broker: cannot restore the daemon's %s after acting for a caller (%s); "
                 "aborting rather than running with the wrong identity\n",
-                what, strerror(-err));
+                what, mqfs_errstr(-err));
         abort();
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errors.h"
+
 int mqfs_msgq_rlimit_of(pid_t pid, rlim_t *out)
 {
         char path[40], buf[4096];
@@ -79,7 +81,7 @@ int mqfs_msgq_create_capped(const char *name, int flags, mode_t mode, const stru
                 fd = -errno;
         if (lower && setrlimit(RLIMIT_MSGQUEUE, &old) < 0) {
                 /* Every later create would be judged by this caller's limit. */
-                fprintf(stderr, "mqfs: cannot restore RLIMIT_MSGQUEUE: %s\n", strerror(errno));
+                fprintf(stderr, "mqfs: cannot restore RLIMIT_MSGQUEUE: %s\n", mqfs_errstr(errno));
                 abort();
         }
 out:

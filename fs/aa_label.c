@@ -8,6 +8,8 @@
 #include <sys/apparmor.h>
 #include <syslog.h>
 
+#include "errors.h"
+#include "escape.h"
 #include "log.h"
 #include "qname.h"
 
@@ -85,7 +87,7 @@ int mqfs_aa_label_check(bool enabled, pid_t pid, const char *snap, const char *q
                 snprintf(reason, sizeof(reason),
                          "the caller's AppArmor label cannot be read (pid %d: %s); refused "
                          "while AppArmor is enabled",
-                         (int)pid, strerror(err));
+                         (int)pid, mqfs_errstr(err));
                 mqfs_log_denial(snap, queue, operation, reason);
                 return -EACCES;
         }

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <syslog.h>
 
+#include "escape.h"
 #include "log.h"
 #include "qname.h"
 

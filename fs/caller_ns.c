@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "log.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -39,12 +40,8 @@ int mqfs_caller_ns_init(struct mqfs_caller_ns *self)
 
         self->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (self->proc_fd < 0) {
-                err = -errno;
-                mqfs_log(LOG_ERR,
-                         "cannot open /proc: %s (mqfsd needs it to tell the host's "
-                         "callers from snaps')",
-                         strerror(-err));
-                return err;
+                return mqfs_log_errno(-errno, "cannot open /proc (mqfsd needs it to tell the "
+                                              "host's callers from snaps')");
         }
         if (fstatfs(self->proc_fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
                 mqfs_log(LOG_ERR, "/proc is not a proc file system; mount one there");
@@ -56,7 +53,7 @@ int mqfs_caller_ns_init(struct mqfs_caller_ns *self)
                 mqfs_log(LOG_ERR,
                          "cannot read the daemon's own mount namespace (/proc/%d/ns/mnt): "
                          "%s",
-                         (int)getpid(), strerror(-err));
+                         (int)getpid(), mqfs_errstr(-err));
                 goto fail;
         }
         self->dev = st.st_dev;

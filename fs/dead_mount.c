@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "log.h"
 #include "mountinfo.h"
 
@@ -37,7 +38,7 @@ int mqfs_clear_dead_mount(const char *mountpoint)
                 mqfs_log(LOG_ERR,
                          "%s is a dead mount, and which file system it is cannot be read from "
                          "/proc/self/mountinfo: %s; take it off by hand (umount -l %s)",
-                         mountpoint, strerror(-err), mountpoint);
+                         mountpoint, mqfs_errstr(-err), mountpoint);
                 goto out;
         }
         if (strcmp(m.fstype, "fuse.mqfs") != 0) {
@@ -53,9 +54,7 @@ int mqfs_clear_dead_mount(const char *mountpoint)
         char self[64];
         snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
         if (umount2(self, MNT_DETACH) < 0) {
-                err = -errno;
-                mqfs_log(LOG_ERR, "cannot take the dead mqfs mount off %s: %s", mountpoint,
-                         strerror(-err));
+                err = mqfs_log_errno(-errno, "cannot take the dead mqfs mount off %s", mountpoint);
                 goto out;
         }
         mqfs_log(LOG_NOTICE,

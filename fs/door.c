@@ -27,6 +27,7 @@
 #include "broker.h"
 #include "door_proto.h"
 #include "door_target.h"
+#include "errors.h"
 #include "log.h"
 #include "loop.h"
 #include "qname.h"
@@ -478,8 +479,8 @@ int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_view
         door->proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         door->path = strdup(path);
         if (door->proc_fd < 0 || !door->path) {
-                err = door->proc_fd < 0 ? -errno : -ENOMEM;
-                mqfs_log(LOG_ERR, "door: cannot open /proc: %s", strerror(-err));
+                err =
+                    mqfs_log_errno(door->proc_fd < 0 ? -errno : -ENOMEM, "door: cannot open /proc");
                 goto fail;
         }
         int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -493,8 +494,7 @@ int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_view
         (void)unlink(path);
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
             listen(fd, 64) < 0) {
-                err = -errno;
-                mqfs_log(LOG_ERR, "door: cannot listen on %s: %s", path, strerror(-err));
+                err = mqfs_log_errno(-errno, "door: cannot listen on %s", path);
                 goto fail;
         }
         err = mqfs_loop_add(loop, &door->listen_src, EPOLLIN);

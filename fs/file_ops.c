@@ -32,6 +32,7 @@
 
 #include "aa_label.h"
 #include "budget.h"
+#include "errors.h"
 #include "log.h"
 #include "loop.h"
 #include "perm.h"
@@ -108,7 +109,7 @@ static void update_interest(struct mqfs_open_file *f)
         /* Without epoll the waiters would never wake: answer them now rather than
          * leave them hanging (writers get the error, pollers ask again). */
         mqfs_log(LOG_ERR, "cannot watch queue %s for room or messages: %s", mqfs_handle_name(f->h),
-                 strerror(-err));
+                 mqfs_errstr(-err));
         while (f->parked) {
                 struct parked_write *pw = f->parked;
                 unpark(pw);

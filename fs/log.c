@@ -8,7 +8,8 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "qname.h"
+#include "errors.h"
+#include "escape.h"
 
 static bool log_foreground = true;
 static bool log_debug;
@@ -23,8 +24,15 @@ uint64_t mqfs_log_now_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* mqfs_log_errno's lines (errors.h) go to the daemon's log, as errors. */
+static void error_line(const char *line)
+{
+        mqfs_log(LOG_ERR, "%s", line);
+}
+
 void mqfs_log_open(bool foreground, bool debug)
 {
+        mqfs_set_error_sink(error_line);
         log_foreground = foreground;
         log_debug = debug;
         if (!foreground)

@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "door_proto.h"
+#include "errors.h"
 
 enum {
         EXIT_REFUSED = 1, /* the door refused or could not be reached: nothing was run */
@@ -66,7 +67,7 @@ static int connect_door(const char *path)
                 fprintf(stderr,
                         "mqfs-exec: cannot reach mqfsd's door at %s: %s (is mqfsd running, "
                         "and is that its --door?)\n",
-                        path, strerror(errno));
+                        path, mqfs_errstr(errno));
                 if (fd >= 0)
                         close(fd);
                 return -1;
@@ -125,7 +126,7 @@ static int add_foreign(scmp_filter_ctx ctx)
 static int install_filter(void)
 {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                fprintf(stderr, "mqfs-exec: cannot set no_new_privs: %s\n", strerror(errno));
+                fprintf(stderr, "mqfs-exec: cannot set no_new_privs: %s\n", mqfs_errstr(errno));
                 return -1;
         }
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -146,7 +147,7 @@ static int install_filter(void)
                 fprintf(stderr,
                         "mqfs-exec: cannot install the seccomp filter: %s (a process may hold "
                         "one listener only: is this already running under mqfs-exec?)\n",
-                        strerror(err ? -err : EBADF));
+                        mqfs_errstr(err ? -err : EBADF));
                 return -1;
         }
         return fd;
@@ -173,20 +174,20 @@ static int register_with(int sock, int listener, int view, const char *door)
         memcpy(CMSG_DATA(cm), fds, sizeof(fds));
         if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(hello)) {
                 fprintf(stderr, "mqfs-exec: cannot register with mqfsd at %s: %s\n", door,
-                        strerror(errno));
+                        mqfs_errstr(errno));
                 return -1;
         }
         struct mqfs_door_reply rep;
         ssize_t n = recv(sock, &rep, sizeof(rep), 0);
         if (n < 0 || (size_t)n != sizeof(rep) || rep.magic != MQFS_DOOR_MAGIC) {
                 fprintf(stderr, "mqfs-exec: mqfsd at %s did not answer the registration (%s)\n",
-                        door, n < 0 ? strerror(errno) : "connection closed");
+                        door, n < 0 ? mqfs_errstr(errno) : "connection closed");
                 return -1;
         }
         rep.reason[sizeof(rep.reason) - 1] = '\0';
         if (rep.err != 0) {
                 fprintf(stderr, "mqfs-exec: mqfsd refused the registration: %s (%s)\n", rep.reason,
-                        strerror(rep.err));
+                        mqfs_errstr(rep.err));
                 return -1;
         }
         return 0;
@@ -227,7 +228,7 @@ int main(int argc, char **argv)
         int view = open(view_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (view < 0) {
                 fprintf(stderr, "mqfs-exec: cannot open the view %s: %s; not running %s\n",
-                        view_dir, strerror(errno), argv[optind]);
+                        view_dir, mqfs_errstr(errno), argv[optind]);
                 return EXIT_REFUSED;
         }
         int sock = connect_door(door);
@@ -248,6 +249,6 @@ int main(int argc, char **argv)
         }
         execvp(argv[optind], argv + optind);
         int e = errno;
-        fprintf(stderr, "mqfs-exec: cannot run %s: %s\n", argv[optind], strerror(e));
+        fprintf(stderr, "mqfs-exec: cannot run %s: %s\n", argv[optind], mqfs_errstr(e));
         return e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 }

@@ -59,6 +59,7 @@
 #include "dead_mount.h"
 #include "door.h"
 #include "door_proto.h"
+#include "errors.h"
 #include "grants.h"
 #include "log.h"
 #include "loop.h"
@@ -282,7 +283,7 @@ static void tell_manager(int err)
         if (err && !warned) {
                 warned = true;
                 mqfs_log(LOG_WARNING, "cannot notify the service manager at $NOTIFY_SOCKET: %s",
-                         strerror(-err));
+                         mqfs_errstr(-err));
         }
 }
 
@@ -322,7 +323,7 @@ static void on_fuse(struct mqfs_loop_source *src, uint32_t events)
                 if (r <= 0 || fuse_session_exited(d.se)) {
                         /* 0: unmounted (ENODEV) or the connection was aborted. */
                         if (r < 0)
-                                mqfs_log(LOG_ERR, "reading /dev/fuse: %s", strerror(-r));
+                                mqfs_log(LOG_ERR, "reading /dev/fuse: %s", mqfs_errstr(-r));
                         else
                                 mqfs_log(LOG_NOTICE, "%s was unmounted", d.opt.mountpoint);
                         mqfs_loop_remove(d.loop, src);
@@ -452,10 +453,7 @@ static int add_source(struct mqfs_loop_source *src, int fd, mqfs_loop_fn fn, con
 {
         src->fd = fd;
         src->ready = fn;
-        int err = mqfs_loop_add(d.loop, src, EPOLLIN);
-        if (err)
-                mqfs_log(LOG_ERR, "cannot watch %s: %s", what, strerror(-err));
-        return err;
+        return mqfs_log_errno(mqfs_loop_add(d.loop, src, EPOLLIN), "cannot watch %s", what);
 }
 
 static int block_signals(void)
@@ -550,15 +548,11 @@ static int start(void)
         int backing = mqfs_backing_open();
         if (backing < 0) {
                 mqfs_grants_unref(grants);
-                mqfs_log(LOG_ERR, "cannot mount the private mqueue instance: %s",
-                         strerror(-backing));
-                return backing;
+                return mqfs_log_errno(backing, "cannot mount the private mqueue instance");
         }
         err = mqfs_broker_new(backing, grants, &d.broker); /* takes both */
-        if (err) {
-                mqfs_log(LOG_ERR, "cannot start the broker: %s", strerror(-err));
-                return err;
-        }
+        if (err)
+                return mqfs_log_errno(err, "cannot start the broker");
         err = mqfs_loop_new(&d.loop);
         if (err)
                 return err;
@@ -583,11 +577,8 @@ static int start(void)
                 return err;
         d.fs.notifier = d.notifier;
         err = learn_mount_dev();
-        if (err) {
-                mqfs_log(LOG_ERR, "cannot learn the device of %s: %s", d.opt.mountpoint,
-                         strerror(-err));
-                return err;
-        }
+        if (err)
+                return mqfs_log_errno(err, "cannot learn the device of %s", d.opt.mountpoint);
 
         int fd = fuse_session_fd(d.se);
         if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
@@ -697,9 +688,9 @@ int main(int argc, char **argv)
                 mqfs_log(LOG_NOTICE, "serving %s on %s", d.system_path, d.opt.mountpoint);
                 err = mqfs_loop_run(d.loop);
                 if (err)
-                        mqfs_log(LOG_ERR, "event loop failed: %s", strerror(-err));
+                        mqfs_log(LOG_ERR, "event loop failed: %s", mqfs_errstr(-err));
         } else if (err != -ECHILD) {
-                mqfs_log(LOG_ERR, "not started: %s", strerror(-err));
+                mqfs_log(LOG_ERR, "not started: %s", mqfs_errstr(-err));
         }
         stop();
         mqfs_log_close();

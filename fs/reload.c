@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "grants.h"
 #include "log.h"
 #include "source_watch.h"
@@ -46,9 +47,7 @@ int mqfs_reload_new(const char *system_path, struct mqfs_reload **out)
         if (inotify_add_watch(r->fd, dir,
                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
                                   IN_ONLYDIR) < 0) {
-                err = -errno;
-                mqfs_log(LOG_ERR, "cannot watch %s for changes of %s: %s", dir, r->name,
-                         strerror(-err));
+                err = mqfs_log_errno(-errno, "cannot watch %s for changes of %s", dir, r->name);
                 close(r->fd);
                 goto fail;
         }
@@ -116,7 +115,7 @@ int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_gra
 
         if (err) {
                 mqfs_log(LOG_ERR, "%s: %s; the running policy stays in place", error ? error : path,
-                         error ? "not loaded" : strerror(-err));
+                         error ? "not loaded" : mqfs_errstr(-err));
                 free(error);
                 return err;
         }
@@ -143,7 +142,7 @@ int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_gra
                 mqfs_log(LOG_ERR,
                          "%s: cannot build the grants: %s; the running policy stays "
                          "in place",
-                         path, strerror(-err));
+                         path, mqfs_errstr(-err));
         if (!err && sources && mqfs_source_watch_set(sources, sys) < 0)
                 mqfs_log(LOG_WARNING, "out of memory: the snap.yaml files and snapd's state "
                                       "are watched as before this reload");

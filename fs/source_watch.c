@@ -10,6 +10,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "log.h"
 #include "system.h"
 
@@ -92,7 +93,7 @@ int mqfs_source_watch_set(struct mqfs_source_watch *w, const struct mqfs_system 
                         if (errno != ENOENT && errno != ENOTDIR)
                                 mqfs_log(LOG_WARNING,
                                          "cannot watch %s: %s; its changes need a SIGHUP", s->dir,
-                                         strerror(errno));
+                                         mqfs_errstr(errno));
                         continue;
                 }
                 v[n] = (struct entry){wd, strdup(s->dir), s->name ? strdup(s->name) : NULL,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aaparser.h"
+#include "escape.h"
 #include "qname.h"
 
 extern char **environ;

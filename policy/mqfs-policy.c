@@ -23,6 +23,7 @@
 #include "aaparser.h"
 #include "apparmor.h"
 #include "cli.h"
+#include "escape.h"
 #include "grants.h"
 #include "perm.h"
 #include "qname.h"

@@ -2,6 +2,7 @@
  * paths, in that order; the first failure is the entry's reason. */
 #include "posixmq.h"
 
+#include "escape.h"
 #include "perm.h"
 #include "qname.h"
 

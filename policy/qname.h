@@ -22,9 +22,3 @@ int mqfs_qname_check(const char *name);
 /* Like mqfs_qname_check, for a bare directory entry name as FUSE hands it over
  * ("name", without the "/"). */
 int mqfs_qname_check_entry(const char *entry);
-
-/* Escapes len bytes of s for a log line or report: printable ASCII stays, "\" becomes
- * "\\", \n \t \r become their C escapes, every other control byte, DEL and every byte
- * of an invalid UTF-8 sequence become \xHH; valid UTF-8 is kept. Returns a new
- * NUL-terminated string (free() it), or NULL when out of memory. */
-char *mqfs_escape(const char *s, size_t len);

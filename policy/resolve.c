@@ -4,6 +4,7 @@
  * that each plug finds its candidates by binary search among its own publisher's slots:
  * O(snaps log snaps + (plugs + slots) log slots), with small logarithms when
  * publishers have few snaps each. */
+#include "escape.h"
 #include "loader.h"
 
 #include "grants.h"

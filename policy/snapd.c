@@ -2,6 +2,7 @@
  * installed snaps and posix-mq connections (see snapd.h). Read-only. */
 #include "snapd.h"
 
+#include "escape.h"
 #include "loader.h"
 #include "qname.h"
 #include "yamlnode.h"

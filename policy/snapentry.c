@@ -1,6 +1,7 @@
 /* snapentry.c — one entry of system.yaml's snaps: (SPEC §2.3): checks it, reads its
  * snap.yaml (by path or inline), refuses super-privileged slots, and reports every
  * skipped entry with FILE:LINE and what to do. */
+#include "escape.h"
 #include "loader.h"
 
 #include "posixmq.h"

@@ -2,6 +2,7 @@
  * document, decides which entries are posix-mq, and hands each to posixmq.c. */
 #include "snapyaml.h"
 
+#include "escape.h"
 #include "posixmq.h"
 #include "qname.h"
 #include "yamlnode.h"

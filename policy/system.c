@@ -1,6 +1,7 @@
 /* system.c — loading the system state (SPEC §2.3): the snaps section, and lookups. */
 #include "system.h"
 
+#include "escape.h"
 #include "qname.h"
 #include "loader.h"
 #include "yamlnode.h"

@@ -1,5 +1,7 @@
 #include "attach.h"
 
+#include "errors.h"
+#include "fdio.h"
 #include "mountinfo.h"
 
 #include <errno.h>
@@ -64,7 +66,7 @@ int mqfs_host_open(struct mqfs_host *host, struct mqfs_msg *why)
         if (h.proc_fd < 0 || fstatfs(h.proc_fd, &sfs) < 0) {
                 rc = -errno;
                 say(why, "cannot open /proc: %s; mqfs-mount needs procfs mounted at /proc",
-                    strerror(-rc));
+                    mqfs_errstr(-rc));
                 goto fail;
         }
         if (sfs.f_type != PROC_SUPER_MAGIC) {
@@ -75,14 +77,14 @@ int mqfs_host_open(struct mqfs_host *host, struct mqfs_msg *why)
         if (fstatat(h.proc_fd, "self/ns/mnt", &st, 0) < 0) {
                 rc = -errno;
                 say(why, "cannot identify the helper's own mount namespace (/proc/self/ns/mnt): %s",
-                    strerror(-rc));
+                    mqfs_errstr(-rc));
                 goto fail;
         }
         h.ns_dev = st.st_dev;
         h.ns_ino = st.st_ino;
         rc = mqfs_shared_groups(h.proc_fd, &h.shared_groups, &h.nshared);
         if (rc < 0) {
-                say(why, "cannot read /proc/self/mountinfo: %s", strerror(-rc));
+                say(why, "cannot read /proc/self/mountinfo: %s", mqfs_errstr(-rc));
                 goto fail;
         }
         *host = h;
@@ -107,7 +109,7 @@ static int dead_daemon(struct mqfs_msg *why, const char *root, int err)
         say(why,
             "mqfsd at %s does not answer (%s): the daemon has died; restart it (systemctl "
             "restart mqfsd), then run 'mqfs-mount repair'",
-            root, strerror(err));
+            root, mqfs_errstr(err));
         return -err;
 }
 
@@ -123,7 +125,7 @@ static int check_daemon_mount(const struct mqfs_host *host, int root_fd, const c
                 rc = mqfs_mount_find(host->proc_fd, *mnt_id, &m);
         if (rc < 0) {
                 say(why, "cannot find the mount of %s in /proc/self/mountinfo: %s", root,
-                    strerror(-rc));
+                    mqfs_errstr(-rc));
                 return rc;
         }
         if (strcmp(m.fstype, MQFS_FUSE_FSTYPE) != 0) {
@@ -138,7 +140,7 @@ static int check_daemon_mount(const struct mqfs_host *host, int root_fd, const c
         ssize_t n = readlinkat(host->proc_fd, link, where, sizeof(where) - 1);
         if (n < 0 || (size_t)n >= sizeof(where) - 1) {
                 rc = n < 0 ? -errno : -ENAMETOOLONG;
-                say(why, "cannot resolve %s: %s", root, strerror(-rc));
+                say(why, "cannot resolve %s: %s", root, mqfs_errstr(-rc));
                 goto out;
         }
         where[n] = '\0';
@@ -181,7 +183,7 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
                 } else if (rc == -ENOTCONN) {
                         rc = dead_daemon(why, root, ENOTCONN);
                 } else {
-                        say(why, "cannot open %s: %s", root, strerror(-rc));
+                        say(why, "cannot open %s: %s", root, mqfs_errstr(-rc));
                 }
                 goto fail;
         }
@@ -201,13 +203,13 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
                 } else if (rc == -ENOTCONN) {
                         rc = dead_daemon(why, root, ENOTCONN);
                 } else {
-                        say(why, "cannot open the view %s/%s: %s", root, snap, strerror(-rc));
+                        say(why, "cannot open the view %s/%s: %s", root, snap, mqfs_errstr(-rc));
                 }
                 goto fail;
         }
         rc = mqfs_fd_mount_id(host->proc_fd, v.fd, &view_mnt);
         if (rc < 0) {
-                say(why, "cannot find the mount of %s/%s: %s", root, snap, strerror(-rc));
+                say(why, "cannot find the mount of %s/%s: %s", root, snap, mqfs_errstr(-rc));
                 goto fail;
         }
         if (view_mnt != root_mnt) {
@@ -224,7 +226,7 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
                 goto fail;
         }
         if (rc < 0) {
-                say(why, "cannot stat the view %s/%s: %s", root, snap, strerror(-rc));
+                say(why, "cannot stat the view %s/%s: %s", root, snap, mqfs_errstr(-rc));
                 goto fail;
         }
         *view = v;
@@ -287,12 +289,12 @@ int mqfs_ns_open(const struct mqfs_host *host, const char *path, struct mqfs_sna
                             "--pid PID, or a namespace file with --ns FILE",
                             path);
                 else
-                        say(why, "cannot open namespace file %s: %s", path, strerror(-rc));
+                        say(why, "cannot open namespace file %s: %s", path, mqfs_errstr(-rc));
                 goto fail;
         }
         if (fstatfs(n.fd, &sfs) < 0 || fstat(n.fd, &st) < 0) {
                 rc = -errno;
-                say(why, "cannot stat namespace file %s: %s", path, strerror(-rc));
+                say(why, "cannot stat namespace file %s: %s", path, mqfs_errstr(-rc));
                 goto fail;
         }
         if (sfs.f_type != NSFS_MAGIC) {
@@ -392,7 +394,7 @@ static int open_dev(const struct ns_job *job, int *dev_fd, struct mqfs_msg *why)
                     "rights",
                     job->ns->path);
         else
-                say(why, "cannot open /dev in namespace %s: %s", job->ns->path, strerror(-fd));
+                say(why, "cannot open /dev in namespace %s: %s", job->ns->path, mqfs_errstr(-fd));
         return fd;
 }
 
@@ -406,7 +408,7 @@ static int open_target(const struct ns_job *job, int dev_fd, bool create, int *t
                 if (mkdirat(dev_fd, "mqueue", 01777) < 0 && errno != EEXIST) {
                         int rc = -errno;
                         say(why, "cannot create " MQFS_TARGET " in namespace %s: %s", job->ns->path,
-                            strerror(-rc));
+                            mqfs_errstr(-rc));
                         return rc;
                 }
                 fd = open_dir_nofollow(dev_fd, "mqueue");
@@ -427,7 +429,7 @@ static int open_target(const struct ns_job *job, int dev_fd, bool create, int *t
                     job->ns->path);
         else if (fd != -ENOENT)
                 say(why, "cannot open " MQFS_TARGET " in namespace %s: %s", job->ns->path,
-                    strerror(-fd));
+                    mqfs_errstr(-fd));
         return fd;
 }
 
@@ -447,7 +449,7 @@ static int inspect_target(const struct ns_job *job, int target_fd, struct target
                 rc = mqfs_mount_find(job->host->proc_fd, mnt_id, &m);
         if (rc < 0) {
                 say(why, "cannot find the mount at " MQFS_TARGET " in namespace %s: %s",
-                    job->ns->path, strerror(-rc));
+                    job->ns->path, mqfs_errstr(-rc));
                 return rc;
         }
         *ts = (struct target_state){.shared_group = m.shared_group};
@@ -467,7 +469,7 @@ static int unmount_target(const struct ns_job *job, int dev_fd, struct mqfs_msg 
         if (fchdir(dev_fd) < 0 || umount2("mqueue", MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
                 int rc = -errno;
                 say(why, "cannot unmount the view at " MQFS_TARGET " in namespace %s: %s",
-                    job->ns->path, strerror(-rc));
+                    job->ns->path, mqfs_errstr(-rc));
                 return rc;
         }
         return 0;
@@ -533,7 +535,7 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                 rc = -errno;
                 say(&reply->why, "cannot mount %s/%s on " MQFS_TARGET " in namespace %s: %s",
-                    v->root, v->snap, job->ns->path, strerror(-rc));
+                    v->root, v->snap, job->ns->path, mqfs_errstr(-rc));
                 goto out;
         }
         /* Check the result through the path a snap would use. */
@@ -547,7 +549,7 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                     "mounted %s/%s on " MQFS_TARGET " in namespace %s, but it does not show there "
                     "(%s)",
                     v->root, v->snap, job->ns->path,
-                    ts.probe.view_errno ? strerror(ts.probe.view_errno) : "another file system");
+                    ts.probe.view_errno ? mqfs_errstr(ts.probe.view_errno) : "another file system");
                 rc = -EIO;
         }
         reply->outcome = replaced ? MQFS_REPLACED_BROKEN : MQFS_ATTACHED;
@@ -614,20 +616,6 @@ out:
         reply->rc = rc;
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-        size_t got = 0;
-        while (got < len) {
-                ssize_t n = read(fd, (char *)buf + got, len - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                got += (size_t)n;
-        }
-        return got == len ? 0 : -EIO;
-}
-
 /* Runs job->fn in a child that has entered the snap's namespace; the helper's own
  * namespace, root and cwd never change. */
 static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
@@ -639,14 +627,14 @@ static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
         *reply = (struct ns_reply){0};
         if (pipe2(pipe_fd, O_CLOEXEC) < 0) {
                 reply->rc = -errno;
-                say(&reply->why, "cannot create a pipe: %s", strerror(-reply->rc));
+                say(&reply->why, "cannot create a pipe: %s", mqfs_errstr(-reply->rc));
                 return reply->rc;
         }
         fflush(NULL);
         pid = fork();
         if (pid < 0) {
                 reply->rc = -errno;
-                say(&reply->why, "cannot fork: %s", strerror(-reply->rc));
+                say(&reply->why, "cannot fork: %s", mqfs_errstr(-reply->rc));
                 close(pipe_fd[0]);
                 close(pipe_fd[1]);
                 return reply->rc;
@@ -660,24 +648,15 @@ static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
                                 say(&r.why, "%s is not a mount namespace", job->ns->path);
                         else
                                 say(&r.why, "cannot enter the mount namespace %s: %s",
-                                    job->ns->path, strerror(-r.rc));
+                                    job->ns->path, mqfs_errstr(-r.rc));
                 } else {
                         umask(0);
                         job->fn(job, &r);
                 }
-                size_t off = 0;
-                while (off < sizeof(r)) {
-                        ssize_t n = write(pipe_fd[1], (char *)&r + off, sizeof(r) - off);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n <= 0)
-                                _exit(1);
-                        off += (size_t)n;
-                }
-                _exit(0);
+                _exit(mqfs_write_all(pipe_fd[1], &r, sizeof(r)) == 0 ? 0 : 1);
         }
         close(pipe_fd[1]);
-        int rc = read_full(pipe_fd[0], reply, sizeof(*reply));
+        int rc = mqfs_read_full(pipe_fd[0], reply, sizeof(*reply));
         close(pipe_fd[0]);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
@@ -703,7 +682,7 @@ int mqfs_attach(const struct mqfs_host *host, const struct mqfs_snap_ns *ns,
         if (job.tree_fd < 0) {
                 int rc = -errno;
                 say(why, "cannot make a copy of the view %s/%s to mount: %s%s", view->root,
-                    view->snap, strerror(-rc),
+                    view->snap, mqfs_errstr(-rc),
                     rc == -ENOSYS ? " (open_tree(2) needs Linux 5.2 or later)" : "");
                 return rc;
         }

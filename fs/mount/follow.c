@@ -2,6 +2,7 @@
 #include "follow.h"
 
 #include "attach.h"
+#include "errors.h"
 #include "record.h"
 #include "snapname.h"
 
@@ -82,7 +83,7 @@ static void record(struct follower *f, const char *snap, const struct mqfs_recor
         }
         if (rc < 0)
                 printf("snap \"%s\": cannot update " MQFS_RECORD_DIR "/%s: %s\n", snap, snap,
-                       strerror(-rc));
+                       mqfs_errstr(-rc));
         flock(f->records, LOCK_UN);
 }
 
@@ -219,7 +220,7 @@ int mqfs_follow(const char *root, const char *ns_dir)
             (f.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
                 rc = -errno;
                 fprintf(stderr, "mqfs-mount: cannot watch %s and the mount table: %s\n", ns_dir,
-                        strerror(-rc));
+                        mqfs_errstr(-rc));
                 goto out;
         }
         watch_dir(&f);
@@ -233,7 +234,7 @@ int mqfs_follow(const char *root, const char *ns_dir)
                         if (errno == EINTR)
                                 continue;
                         rc = -errno;
-                        fprintf(stderr, "mqfs-mount: poll: %s\n", strerror(-rc));
+                        fprintf(stderr, "mqfs-mount: poll: %s\n", mqfs_errstr(-rc));
                         break;
                 }
                 struct signalfd_siginfo si;

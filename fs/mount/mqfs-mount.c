@@ -2,12 +2,13 @@
  * (docs/design.md, "The mount helper"; mqfs-mount(8)). Exit status (cli.h): 0 done,
  * 1 failed, 2 bad usage. */
 #include "attach.h"
+#include "errors.h"
 #include "follow.h"
 #include "record.h"
 #include "snapname.h"
 
 #include "cli.h"
-#include "qname.h" /* mqfs_escape */
+#include "escape.h"
 
 #include <json.h>
 
@@ -236,7 +237,7 @@ static int check_pid(const struct options *o, const char *verb)
 
 static const char *errno_name(int err)
 {
-        const char *name = strerrorname_np(err);
+        const char *name = mqfs_errname(err);
         return name != NULL ? name : "error";
 }
 
@@ -269,7 +270,7 @@ static int cmd_attach(struct options *o)
         if (rc == 0)
                 rc = mqfs_records_lock(records);
         if (rc < 0) {
-                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s%s", strerror(-rc),
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s%s", mqfs_errstr(-rc),
                      rc == -EPERM ? " (it must be a directory owned by root, not writable by "
                                     "others)"
                                   : "");
@@ -302,7 +303,7 @@ static int cmd_attach(struct options *o)
         if (rc < 0) {
                 fail("attached, but cannot record it in " MQFS_RECORD_DIR "/%s: %s; list and "
                      "repair will not see this view unless it is in " SNAPD_NS_DIR,
-                     o->snap, strerror(-rc));
+                     o->snap, mqfs_errstr(-rc));
                 goto out;
         }
         status = EXIT_SUCCESS;
@@ -337,7 +338,7 @@ static int cmd_detach(struct options *o)
         if (rc == 0)
                 rc = mqfs_records_lock(records);
         if (rc < 0 && rc != -ENOENT) {
-                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", mqfs_errstr(-rc));
                 goto out;
         }
         if (mqfs_ns_open(&host, ns_path, &ns, &why) < 0 ||
@@ -356,7 +357,7 @@ static int cmd_detach(struct options *o)
                 rc = mqfs_record_drop(records, o->snap);
                 if (rc < 0) {
                         fail("detached, but cannot remove " MQFS_RECORD_DIR "/%s: %s", o->snap,
-                             strerror(-rc));
+                             mqfs_errstr(-rc));
                         goto out;
                 }
         }
@@ -440,7 +441,7 @@ static int add_recorded(const struct mqfs_host *host, int records, struct candid
         size_t nsnaps = 0;
         int rc = mqfs_record_snaps(records, &snaps, &nsnaps);
         if (rc < 0) {
-                fail("cannot read " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                fail("cannot read " MQFS_RECORD_DIR ": %s", mqfs_errstr(-rc));
                 return rc;
         }
         for (size_t i = 0; i < nsnaps && rc == 0; i++) {
@@ -536,7 +537,7 @@ static int survey_open(struct survey *s, bool lock)
         if (rc == 0 && lock)
                 rc = mqfs_records_lock(s->records);
         if (rc < 0 && rc != -ENOENT) {
-                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", strerror(-rc));
+                fail("cannot use the record directory " MQFS_RECORD_DIR ": %s", mqfs_errstr(-rc));
                 goto fail;
         }
         rc = s->records >= 0 ? add_recorded(&s->host, s->records, &s->c) : 0;

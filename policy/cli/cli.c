@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qname.h" /* mqfs_escape */
+#include "escape.h"
 
 #ifndef MQFS_VERSION
 #error "MQFS_VERSION must be defined (the project's version, from CMake)"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "apparmor.h"
+#include "escape.h"
 #include "fuzz_check.h"
 #include "qname.h"
 

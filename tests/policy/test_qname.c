@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "qname.h"
 
 static char *name_of_length(size_t n)
