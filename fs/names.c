@@ -14,6 +14,7 @@
 
 #include "aa_label.h"
 #include "perm.h"
+#include "budget.h"
 #include "view_internal.h"
 
 static struct mqfs_view_fs *fs_of(fuse_req_t req)
@@ -197,6 +198,19 @@ void mqfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t 
         struct mqfs_handle *h;
         struct caller_buf cb;
 
+        /* Past the caller's open-files budget (budget.h) nothing is created: EMFILE
+         * before the queue is made, as the kernel's open checks its descriptors first.
+         * (The loop is one thread: the check holds until mqfs_file_attach charges.) */
+        struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
+        if (fs->budget && dir && dir->snap) {
+                uid_t uid = fuse_req_ctx(req)->uid;
+                int err = mqfs_budget_take(fs->budget, MQFS_LIMIT_FILES, dir->snap, uid, 1);
+                if (err) {
+                        fuse_reply_err(req, -err);
+                        return;
+                }
+                mqfs_budget_give(fs->budget, MQFS_LIMIT_FILES, dir->snap, uid, 1);
+        }
         /* The groups are read only if the broker finds they could matter (broker.h). */
         mqfs_caller_lazy(req, &cb);
         int err = mqfs_do_create(fs, &cb, parent, name, mode, fi->flags, &h, &e);

@@ -58,10 +58,10 @@
         "[/a0, /a1, /a2, /a3, /b0, /b1, /b2, /b3, /b4, /b5, /b6, /b7, /b8, /b9, /b10, /b11, "      \
         "/b12, "                                                                                   \
         "/b13, /b14, /b15, /b16, /b17, /b18, /b19, /b20, /b21, /b22, /b23, /b24, /b25, /b26, "     \
-        "/b27, /b28, /b29, /b30, /b31, /b32, /b33, /b34, /b35, /b36, /b37, /b38, /b39]"
+        "/b27, /b28, /b29, /b30, /b31, /b32, /b33, /b34, /b35, /b36, /b37, /b38, /b39, /a0-new]"
 
 static const char *const SYSTEM =
-    LIMITS "snaps:\n" SNAP("atk", ATK_QUEUES) SNAP("vic", "[/v0, /v1, /v2, /v3]");
+    LIMITS "snaps:\n" SNAP("atk", ATK_QUEUES) SNAP("vic", "[/v0, /v1, /v2, /v3, /v0-new]");
 
 static struct e2e_snap atk_ns, vic_ns;
 static char out[8192];
@@ -369,6 +369,7 @@ static void another_snap_and_reloads_work_while_one_snap_is_at_its_budgets(void 
 struct opens_out {
         int opened;
         int err;
+        int create_err; /* of a create (touch) past the budget */
 };
 
 static int open_until_refused(void *arg, void *outp)
@@ -383,6 +384,9 @@ static int open_until_refused(void *arg, void *outp)
                 }
                 o->opened++;
         }
+        snprintf(path, sizeof(path), "/dev/mqueue/%s-new", (const char *)arg);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        o->create_err = fd < 0 ? errno : 0;
         return 0; /* exit closes them */
 }
 
@@ -395,6 +399,9 @@ static void open_files_past_the_budget_fail_for_the_offender_alone(void **state)
         assert_int_equal(hh_run(&ATK, open_until_refused, "a0", &o, sizeof(o)), 0);
         assert_int_equal(o.opened, FILES);
         assert_int_equal(o.err, EMFILE);
+        /* A create past the budget creates nothing, as the kernel's mq_open. */
+        assert_int_equal(o.create_err, EMFILE);
+        assert_int_equal(e2e_hq_count("a0-new"), -ENOENT);
         /* Given back on close: the same again. */
         assert_int_equal(hh_run(&ATK, open_until_refused, "a0", &o, sizeof(o)), 0);
         assert_int_equal(o.opened, FILES);
@@ -469,6 +476,42 @@ static void directories_and_listings_past_the_budget_fail_for_the_offender_alone
         assert_int_equal(o.listed, 3);
 }
 
+/* ---- setattr all or nothing (issue 15, finding 7) ---- */
+
+struct setattr_out {
+        int chmod_err, chown_err;
+        mode_t mode_after;
+        uid_t uid_after;
+};
+
+/* Creates /dev/mqueue/v2 (its own), chmod 6775, then chown 0: the kernel sends the
+ * setuid/setgid clearing with the chown in one SETATTR. */
+static int chmod_then_give_away(void *arg, void *outp)
+{
+        struct setattr_out *o = outp;
+        (void)arg;
+        int fd = open("/dev/mqueue/v2", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return 1;
+        close(fd);
+        o->chmod_err = chmod("/dev/mqueue/v2", 06775) == 0 ? 0 : errno;
+        o->chown_err = chown("/dev/mqueue/v2", 0, (gid_t)-1) == 0 ? 0 : errno;
+        return 0;
+}
+
+static void a_refused_chown_changes_nothing(void **state)
+{
+        (void)state;
+        struct setattr_out o;
+        assert_int_equal(hh_run(&VIC, chmod_then_give_away, NULL, &o, sizeof(o)), 0);
+        assert_int_equal(o.chmod_err, 0);
+        assert_int_equal(o.chown_err, EPERM);
+        struct stat st;
+        assert_int_equal(stat("/dev/mqueue/v2", &st), 0); /* the queue itself, on the host */
+        assert_int_equal(st.st_mode & 07777, 06775);
+        assert_int_equal(st.st_uid, VIC_UID);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -477,6 +520,7 @@ int main(void)
             T(open_files_past_the_budget_fail_for_the_offender_alone),
             T(directories_and_listings_past_the_budget_fail_for_the_offender_alone),
             T(another_snap_and_reloads_work_while_one_snap_is_at_its_budgets),
+            T(a_refused_chown_changes_nothing),
         };
 #undef T
         return hh_main("test_budgets", tests, sizeof(tests) / sizeof(tests[0]));
