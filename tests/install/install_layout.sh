@@ -38,6 +38,11 @@ $(cat "$unit")"
         ! grep -q 'sleep' "$unit" || fail "$prefix: the unit still polls"
         ! grep -q '@[A-Z_]*@' "$unit" || fail "$prefix: an unreplaced placeholder in the unit"
 
+        local follow=$stage$prefix/lib/systemd/system/mqfs-follow.service
+        [ -f "$follow" ] || fail "$prefix: no mqfs-follow.service"
+        grep -qxF "ExecStart=$sbin/mqfs-mount follow --root /run/mqfs" "$follow" ||
+                fail "$prefix: mqfs-follow.service does not run $sbin/mqfs-mount follow"
+
         local profile=${sbin#/}/mqfsd
         profile=$stage/etc/apparmor.d/${profile//\//.}
         [ -f "$profile" ] || fail "$prefix: no AppArmor profile at ${profile#"$stage"}"

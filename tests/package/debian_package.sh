@@ -78,12 +78,22 @@ for line in "Type=notify" "ExecStart=/usr/sbin/mqfsd --system /etc/mqfs/system.y
         "ExecStartPost=-/usr/sbin/mqfs-mount repair" "ExecReload=/bin/kill -HUP \$MAINPID"; do
         grep -qxF -- "$line" "$unit" || fail "the unit lacks '$line'"
 done
+follow=$root/lib/systemd/system/mqfs-follow.service
+grep -qxF "ExecStart=/usr/sbin/mqfs-mount follow --root /run/mqfs" "$follow" ||
+        fail "no mqfs-follow.service running /usr/sbin/mqfs-mount follow"
+# dh_installsystemd enables and starts both units.
+for u in mqfsd.service mqfs-follow.service; do
+        grep -q "deb-systemd-helper enable '$u'" "$root/var/lib/dpkg/info/mqfs.postinst" ||
+                fail "the postinst does not enable $u"
+done
 if command -v systemd-analyze >/dev/null; then
         # The unit as this machine's systemd reads it, with the package's programs taken
         # from the root (the root has no systemd of its own to verify against).
         mkdir "$scratch/unit"
-        sed "s|/usr/sbin/|$root/usr/sbin/|g" "$unit" >"$scratch/unit/mqfsd.service"
-        systemd-analyze verify --man=no "$scratch/unit/mqfsd.service" >"$scratch/verify.log" 2>&1 ||
+        for u in "$unit" "$follow"; do
+                sed "s|/usr/sbin/|$root/usr/sbin/|g" "$u" >"$scratch/unit/$(basename "$u")"
+        done
+        systemd-analyze verify --man=no "$scratch"/unit/*.service >"$scratch/verify.log" 2>&1 ||
                 { cat "$scratch/verify.log"; fail "systemd-analyze verify rejects the unit"; }
         [ ! -s "$scratch/verify.log" ] || { cat "$scratch/verify.log"; fail "systemd-analyze verify warns"; }
 fi
