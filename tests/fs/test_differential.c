@@ -30,7 +30,8 @@
  * first). zero_byte_write shows what the kernel does with an mq_send of 0 bytes.
  *
  * MQFS_DIFF_SEED=N runs random sequence N alone; MQFS_DIFF_SEEDS=K runs K seeds from N
- * (default 0, RANDOM_SEEDS seeds); MQFS_DIFF_VERBOSE=1 prints every step of both sides. */
+ * (default 0, RANDOM_SEEDS seeds); MQFS_DIFF_TIMED=1 compares times in every seed (about
+ * 30 s a seed), not only the first TIMED_SEEDS; MQFS_DIFF_VERBOSE=1 prints every step. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1170,7 +1171,7 @@ static void random_sequences(void **state)
                          seed);
                 s.name = name;
                 random_sequence(&s, seed);
-                s.timed = seed < TIMED_SEEDS;
+                s.timed = seed < TIMED_SEEDS || getenv("MQFS_DIFF_TIMED") != NULL;
                 failed += compare_runs(&s, false, repro);
                 failed += compare_runs(&s, true, repro);
         }
@@ -1219,12 +1220,17 @@ static int world_teardown(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(every_operation),  cmocka_unit_test(others_queue),
-            cmocka_unit_test(read_after_write), cmocka_unit_test(stat_moves_nothing_when_empty),
-            cmocka_unit_test(set_times),        cmocka_unit_test(fcalls_follow_the_open_queue),
+            cmocka_unit_test(every_operation),
+            cmocka_unit_test(others_queue),
+            cmocka_unit_test(read_after_write),
+            cmocka_unit_test(stat_moves_nothing_when_empty),
+            cmocka_unit_test(set_times),
+            cmocka_unit_test(fcalls_follow_the_open_queue),
             cmocka_unit_test(truncate_drops_setuid_setgid),
-            cmocka_unit_test(fsync_is_einval),  cmocka_unit_test(mknod_regular_creates),
-            cmocka_unit_test(zero_byte_write),  cmocka_unit_test(random_sequences),
+            cmocka_unit_test(fsync_is_einval),
+            cmocka_unit_test(mknod_regular_creates),
+            cmocka_unit_test(zero_byte_write),
+            cmocka_unit_test(random_sequences),
         };
         return e2e_run_group("test_differential", tests, sizeof(tests) / sizeof(tests[0]),
                              world_setup, world_teardown);
