@@ -576,6 +576,36 @@ static void a_refused_chown_leaves_the_mode_alone(void **state)
         assert_int_equal(st.st_gid, ALICE.gid);
 }
 
+/* fchmod, futimens and ftruncate act on the queue an open handle holds, also after its
+ * name was unlinked (issue 15): the kernel's f-calls answer from the open file. Times are
+ * set as utimensat sets them (explicit ones the owner's alone); a truncate by a
+ * non-root caller drops setuid and setgid as the kernel's does. */
+static void a_handle_change_acts_on_the_unlinked_queue(void **state)
+{
+        (void)state;
+        mqfs_broker_set_grants(broker, table("s", "/hc", ALL, NULL));
+        struct mqfs_handle *h = open_ok("s", &BOB, "/hc", O_RDWR | O_CREAT | O_EXCL);
+        assert_int_equal(mqfs_broker_unlink(broker, "s", &BOB, "/hc"), 0);
+        struct mqfs_change mode = {.what = MQFS_CHANGE_MODE, .mode = 06775};
+        struct stat st;
+        assert_int_equal(mqfs_broker_change(broker, "s", &BOB, "/hc", &mode, &st), -ENOENT);
+        assert_int_equal(mqfs_broker_handle_change(broker, h, &BOB, &mode, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 06775);
+        assert_int_equal(st.st_nlink, 0);
+        struct mqfs_change times = {.what = MQFS_CHANGE_ATIME | MQFS_CHANGE_MTIME,
+                                    .atime = {.tv_sec = 1000},
+                                    .mtime = {.tv_sec = 2000}};
+        assert_int_equal(mqfs_broker_handle_change(broker, h, &ALICE, &times, &st), -EPERM);
+        assert_int_equal(mqfs_broker_handle_change(broker, h, &BOB, &times, &st), 0);
+        assert_int_equal(st.st_atim.tv_sec, 1000);
+        assert_int_equal(st.st_mtim.tv_sec, 2000);
+        struct mqfs_change trunc = {.what = MQFS_CHANGE_SIZE, .through_file = true};
+        assert_int_equal(mqfs_broker_handle_change(broker, h, &BOB, &trunc, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0775);
+        assert_int_equal(st.st_atim.tv_sec, 1000); /* a truncate changes no time */
+        mqfs_handle_close(h);
+}
+
 /* A child with the given RLIMIT_MSGQUEUE that waits until its pipe closes. */
 static pid_t start_limited(rlim_t limit, int *go)
 {
@@ -1390,8 +1420,9 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(a_create_honours_the_callers_own_rlimit_msgqueue, setup,
                                             teardown),
-            cmocka_unit_test_setup_teardown(a_refused_chown_leaves_the_mode_alone, setup,
+            cmocka_unit_test_setup_teardown(a_handle_change_acts_on_the_unlinked_queue, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(a_refused_chown_leaves_the_mode_alone, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
