@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The repository stands alone: clones the source tree into an empty temporary directory
-# (nothing beside the clone, so no ../shared or any other sibling can be read), carries
+# (nothing beside the clone, so no sibling folder of the checkout can be read), carries
 # the working tree's uncommitted changes and new files over, and runs `scripts/test
 # --quick` there: configure, build and every ctest test of the clone.
 # The nested run does not register this test again (MQFS_CLONE_TEST_NESTED).
