@@ -323,27 +323,6 @@ static int read_name(struct door_reg *r, const struct seccomp_notif *req, uint64
         return mqfs_qname_check(name);
 }
 
-/* The caller's credentials as the kernel would judge its mq_* call. 0, -errno, or 1 when
- * the notification is gone. */
-static int read_caller(struct door_reg *r, const struct seccomp_notif *req,
-                       struct mqfs_target_creds *tc, struct mqfs_caller *c)
-{
-        int err = mqfs_target_creds(r->door->proc_fd, (pid_t)req->pid, tc);
-        if (!still_valid(r, req->id)) {
-                if (!err)
-                        mqfs_target_creds_clear(tc);
-                return 1;
-        }
-        if (err)
-                return err == -ESRCH ? 1 : err;
-        *c = (struct mqfs_caller){.uid = tc->fsuid,
-                                  .gid = tc->fsgid,
-                                  .pid = (pid_t)req->pid,
-                                  .ngroups = tc->ngroups,
-                                  .groups = tc->groups};
-        return 0;
-}
-
 /* What a named call (mq_open, mq_unlink) brings: its name, mq_open's attributes, and
  * the caller's credentials (release with mqfs_target_creds_clear on tc). */
 struct named_call {
@@ -352,13 +331,81 @@ struct named_call {
         struct mqfs_target_creds tc;
         struct mqfs_caller caller;
         struct mqfs_verdict verdict; /* the broker's, for the log (caller.verdict) */
+        struct door_reg *reg;
+        uint64_t id;
 };
+
+/* All of /proc/PID/status: fs ids, groups, umask. 0, -errno, or 1 when the notification
+ * is gone. */
+static int read_status(struct door_reg *r, uint64_t id, pid_t pid, struct mqfs_target_creds *tc)
+{
+        int err = mqfs_target_creds(r->door->proc_fd, pid, tc);
+        if (!still_valid(r, id)) {
+                if (!err)
+                        mqfs_target_creds_clear(tc);
+                return 1;
+        }
+        if (err)
+                return err == -ESRCH ? 1 : err;
+        return 0;
+}
+
+/* The broker asks for the groups only when they can decide (load_groups, broker.h). */
+static int load_groups(void *ctx)
+{
+        struct named_call *call = ctx;
+        int err = read_status(call->reg, call->id, call->caller.pid, &call->tc);
+        if (err)
+                return err == 1 ? -ESRCH : err;
+        if (call->tc.fsuid != call->caller.uid || call->tc.fsgid != call->caller.gid)
+                return -EAGAIN; /* the ids changed between the two reads: never mix them */
+        call->caller.ngroups = call->tc.ngroups;
+        call->caller.groups = call->tc.groups;
+        call->caller.load_groups = NULL;
+        return 0;
+}
+
+/* The caller's credentials as the kernel would judge its mq_* call. Without need_umask (no
+ * O_CREAT), the fs ids alone come from a pidfd where the kernel offers it, and the groups
+ * from /proc only if the broker needs them. 0, -errno, or 1 when the notification is gone. */
+static int read_caller(struct door_reg *r, const struct seccomp_notif *req, bool need_umask,
+                       struct named_call *call)
+{
+        pid_t pid = (pid_t)req->pid;
+        memset(&call->tc, 0, sizeof(call->tc));
+        call->reg = r;
+        call->id = req->id;
+        if (!need_umask) {
+                uid_t fsuid;
+                gid_t fsgid;
+                int err = mqfs_target_fsids(pid, &fsuid, &fsgid);
+                if (!still_valid(r, req->id) || err == -ESRCH)
+                        return 1;
+                if (err == 0) {
+                        call->caller = (struct mqfs_caller){.uid = fsuid,
+                                                            .gid = fsgid,
+                                                            .pid = pid,
+                                                            .load_groups = load_groups,
+                                                            .load_ctx = call};
+                        return 0;
+                }
+        }
+        int err = read_status(r, req->id, pid, &call->tc);
+        if (err)
+                return err;
+        call->caller = (struct mqfs_caller){.uid = call->tc.fsuid,
+                                            .gid = call->tc.fsgid,
+                                            .pid = pid,
+                                            .ngroups = call->tc.ngroups,
+                                            .groups = call->tc.groups};
+        return 0;
+}
 
 /* Reads everything in the kernel's order (name, then attr when attr_addr is not 0),
  * checking the notification after each read. 0, 1 when the notification is gone (no
  * answer possible), or -errno to answer. */
 static int read_named_call(struct door_reg *r, const struct seccomp_notif *req, uint64_t attr_addr,
-                           struct named_call *call)
+                           bool need_umask, struct named_call *call)
 {
         int err = read_name(r, req, req->data.args[0], call->name);
         if (err == 0 && attr_addr) {
@@ -369,7 +416,7 @@ static int read_named_call(struct door_reg *r, const struct seccomp_notif *req, 
         }
         if (err)
                 return err == -ESRCH ? 1 : err;
-        err = read_caller(r, req, &call->tc, &call->caller);
+        err = read_caller(r, req, need_umask, call);
         if (err < 0 && err != -ENOMEM)
                 err = -EPERM; /* a /proc we cannot read: refuse rather than guess */
         call->verdict = (struct mqfs_verdict){.perms = 0};
@@ -384,7 +431,7 @@ static void door_open(struct door_reg *r, const struct seccomp_notif *req)
         uint64_t attr_addr = req->data.args[3];
         struct named_call call;
 
-        int err = read_named_call(r, req, attr_addr, &call);
+        int err = read_named_call(r, req, attr_addr, (oflag & O_CREAT) != 0, &call);
         if (err) {
                 if (err < 0)
                         respond(r, req->id, err);
@@ -415,7 +462,7 @@ static void door_unlink(struct door_reg *r, const struct seccomp_notif *req)
 {
         struct named_call call;
 
-        int err = read_named_call(r, req, 0, &call);
+        int err = read_named_call(r, req, 0, false, &call);
         if (err) {
                 if (err < 0)
                         respond(r, req->id, err);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -187,6 +189,47 @@ int mqfs_target_creds(int proc_fd, pid_t pid, struct mqfs_target_creds *out)
         }
         free(text);
         return err;
+}
+
+/* <linux/pidfd.h> of Debian 12 predates these (Linux 6.9 and 6.13); the values are the
+ * kernel's ABI. Version 0 of struct pidfd_info is 64 bytes. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+struct door_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t spare0[1];
+};
+#define DOOR_PIDFD_GET_INFO   _IOWR(0xFF, 11, struct door_pidfd_info)
+#define DOOR_PIDFD_INFO_CREDS (1ULL << 1)
+
+int mqfs_target_fsids(pid_t tid, uid_t *fsuid, gid_t *fsgid)
+{
+        static bool unsupported;
+        if (unsupported)
+                return -EOPNOTSUPP;
+        int fd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+        if (fd < 0) {
+                if (errno == EINVAL || errno == ENOSYS)
+                        unsupported = true;
+                return errno == ESRCH ? -ESRCH : -EOPNOTSUPP;
+        }
+        struct door_pidfd_info info = {.mask = DOOR_PIDFD_INFO_CREDS};
+        int r = ioctl(fd, DOOR_PIDFD_GET_INFO, &info);
+        int err = r < 0 ? errno : 0;
+        close(fd);
+        if (r < 0) {
+                if (err == ENOTTY || err == EINVAL)
+                        unsupported = true;
+                return err == ESRCH ? -ESRCH : -EOPNOTSUPP;
+        }
+        if (!(info.mask & DOOR_PIDFD_INFO_CREDS))
+                return -EOPNOTSUPP;
+        *fsuid = (uid_t)info.fsuid;
+        *fsgid = (gid_t)info.fsgid;
+        return 0;
 }
 
 void mqfs_target_creds_clear(struct mqfs_target_creds *c)
