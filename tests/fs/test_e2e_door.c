@@ -30,8 +30,8 @@
 
 #include "e2e_harness.h"
 
-#define SNAP   "mq-plug"
-#define USER   1000
+#define SNAP "mq-plug"
+#define USER 1000
 /* Copies of the programs where uid 1000 may run them (the build tree may be a 0700
  * temporary directory); /run is the test's own tmpfs. */
 #define BIN_DIR "/run/door-bin"
@@ -330,16 +330,43 @@ static void name_rewritten_in_flight(void **state_)
         door(0, 022, "unlink:/test", NULL);
 }
 
-static int daemon_fds(void)
+/* The daemon's descriptors, and how many of them are seccomp listeners. */
+static int count_fds(int *listeners)
 {
-        char path[64];
+        char path[64], fd_path[340], target[128];
         snprintf(path, sizeof(path), "/proc/%d/fd", (int)e2e_daemon_pid());
         DIR *d = opendir(path);
         assert_non_null(d);
         int n = 0;
-        while (readdir(d))
+        struct dirent *de;
+        *listeners = 0;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
                 n++;
+                snprintf(fd_path, sizeof(fd_path), "%s/%s", path, de->d_name);
+                ssize_t len = readlink(fd_path, target, sizeof(target) - 1);
+                if (len > 0) {
+                        target[len] = '\0';
+                        *listeners += strcmp(target, "anon_inode:seccomp notify") == 0;
+                }
+        }
         closedir(d);
+        return n;
+}
+
+/* The daemon's descriptor count once it holds no registration: the last program has
+ * exited, but the daemon learns that from its listener's hang-up, a moment later. */
+static int daemon_fds(void)
+{
+        int listeners = 0, n = 0;
+        for (int i = 0; i < 1000; i++) { /* hang guard only */
+                n = count_fds(&listeners);
+                if (listeners == 0)
+                        return n;
+                usleep(10000);
+        }
+        fail_msg("the daemon still holds %d listeners of programs that have exited", listeners);
         return n;
 }
 
