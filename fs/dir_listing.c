@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "budget.h"
+#include "check.h"
 #include "view_internal.h"
 
 static struct mqfs_view_fs *fs_of(fuse_req_t req)
@@ -86,8 +87,10 @@ static int list_queue(void *ctx_, const char *name)
         const char *entry = name[0] == '/' ? name + 1 : name;
         char q[MQFS_QNAME_MAX + 2];
 
-        if (mqfs_queue_name(entry, q) != 0)
-                return 0; /* cannot happen for a name the kernel holds; skip it */
+        /* The kernel's mqueue filesystem holds only names its mq_open accepted. */
+        MQFS_CHECK(mqfs_queue_name(entry, q) == 0,
+                   "the backing mount lists a queue name the kernel refuses (%zu bytes)",
+                   strlen(entry));
         int err = mqfs_inode_enter(ctx->fs->inodes, ctx->snap, q, &in);
         if (err)
                 return err;

@@ -32,6 +32,7 @@
 
 #include "aa_label.h"
 #include "budget.h"
+#include "check.h"
 #include "errors.h"
 #include "log.h"
 #include "loop.h"
@@ -50,7 +51,10 @@ struct parked_write {
         char data[];
 };
 
+enum { MQFS_OPEN_FILE_MAGIC = 0x6d716f66 }; /* "mqof": what file_of checks */
+
 struct mqfs_open_file {
+        unsigned magic; /* MQFS_OPEN_FILE_MAGIC while attached */
         struct mqfs_view_fs *fs;
         uint64_t ino;                       /* the inode it was opened through */
         struct mqfs_open_file *prev, *next; /* fs->files */
@@ -67,9 +71,14 @@ struct mqfs_open_file {
         off_t next_off, read_off;
 };
 
+/* fi->fh of an open queue file (NULL when none was attached). Anything else there (a
+ * directory's listing, freed memory) is a handle of the wrong kind: abort. */
 static struct mqfs_open_file *file_of(struct fuse_file_info *fi)
 {
-        return (struct mqfs_open_file *)(uintptr_t)fi->fh;
+        struct mqfs_open_file *f = (struct mqfs_open_file *)(uintptr_t)fi->fh;
+        MQFS_CHECK(f == NULL || f->magic == MQFS_OPEN_FILE_MAGIC,
+                   "file handle %#llx is not an open queue file", (unsigned long long)fi->fh);
+        return f;
 }
 
 static struct mqfs_view_fs *fs_of(fuse_req_t req)
@@ -143,6 +152,7 @@ int mqfs_file_attach(struct mqfs_view_fs *fs, uint64_t ino, struct mqfs_handle *
                 mqfs_handle_close(h);
                 return -ENOMEM;
         }
+        f->magic = MQFS_OPEN_FILE_MAGIC;
         f->fs = fs;
         f->ino = ino;
         f->h = h;
@@ -283,6 +293,7 @@ static void file_free(struct mqfs_view_fs *fs, struct mqfs_open_file *f)
                 mqfs_budget_give(fs->budget, MQFS_LIMIT_FILES, mqfs_handle_snap(f->h),
                                  mqfs_handle_uid(f->h), 1);
         mqfs_handle_close(f->h);
+        f->magic = 0; /* a stale fi->fh then aborts in file_of */
         free(f);
 }
 
@@ -380,7 +391,7 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
         struct mqfs_view_fs *fs = fs_of(req);
         struct mqfs_open_file *f = file_of(fi);
-        char line[256];
+        char line[MQFS_STATUS_MAX];
 
         (void)ino;
         if (off < 0) {
@@ -393,8 +404,7 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 fuse_reply_err(req, -len);
                 return;
         }
-        if ((size_t)len >= sizeof(line))
-                len = sizeof(line) - 1;
+        MQFS_CHECK((size_t)len < sizeof(line), "a status line of %d bytes", len);
         if (off != f->next_off)
                 f->read_off = off; /* lseek or pread */
         size_t n = f->read_off < len ? (size_t)(len - f->read_off) : 0;

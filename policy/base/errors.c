@@ -1,9 +1,11 @@
 /* errors.c — see errors.h. */
 #include "errors.h"
+#include "check.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static mqfs_error_sink error_sink;
@@ -39,4 +41,19 @@ int mqfs_log_errno(int err, const char *fmt, ...)
         else
                 fprintf(stderr, "%s: %s\n", program_invocation_short_name, line);
         return err;
+}
+
+void mqfs_check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        char full[1024];
+        snprintf(full, sizeof(full), "%s:%d: impossible state (%s): %s", file, line, cond, msg);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, full);
+        if (error_sink)
+                error_sink(full);
+        abort();
 }
