@@ -753,3 +753,26 @@ long e2e_hq_count(const char *name)
         mq_close(m);
         return n;
 }
+
+int e2e_attached_start(const char *yaml, struct e2e_snap *s, const char *snap)
+{
+        char out[8192];
+
+        if (e2e_system_write(yaml) != 0 || e2e_daemon_start() != 0 || e2e_snap_start(s, snap) != 0)
+                return -1;
+        int rc = e2e_mount_helper(out, sizeof(out), "attach", snap, NULL);
+        if (rc != 0) {
+                fprintf(stderr, "mqfs-mount attach %s: exit %d\n%s", snap, rc, out);
+                return -1;
+        }
+        return 0;
+}
+
+int e2e_attached_stop(struct e2e_snap *s, const char *snap)
+{
+        char out[8192];
+
+        e2e_mount_helper(out, sizeof(out), "detach", snap, NULL);
+        e2e_snap_stop(s);
+        return e2e_daemon_stop_clean();
+}

@@ -102,6 +102,13 @@ void e2e_snap_stop(struct e2e_snap *s);
  * open_tree(2)); MQFS_TEST_VERBOSE echoes each run. */
 int e2e_mount_helper(char *out, size_t size, const char *arg, ...) __attribute__((sentinel));
 
+/* The usual world of a view test: system.yaml written from yaml, the daemon started, a
+ * snap namespace for snap and its view attached over /dev/mqueue there. 0, or -1 with
+ * what failed on stderr. e2e_attached_stop undoes it (also after a partial start) and
+ * returns e2e_daemon_stop_clean's answer. */
+int e2e_attached_start(const char *yaml, struct e2e_snap *s, const char *snap);
+int e2e_attached_stop(struct e2e_snap *s, const char *snap);
+
 /* The mount table of pid's mount namespace (a snap's s->pid, or getpid() for the host),
  * one "MOUNT_POINT FSTYPE SOURCE ID" line per mount, as /proc/PID/mountinfo gives it; 0 or
  * -errno. Two equal snapshots mean the same mounts at the same places (an id is not

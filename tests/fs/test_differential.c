@@ -167,7 +167,6 @@ struct sequence {
 };
 
 static struct e2e_snap snap_ns;
-static char out[8192];
 static bool verbose;
 static unsigned long checks, sanctioned_seen[SANCTION_COUNT], runs;
 
@@ -1196,25 +1195,14 @@ static int world_setup(void **state)
 {
         (void)state;
         verbose = getenv("MQFS_DIFF_VERBOSE") != NULL;
-        if (e2e_system_write(SYSTEM) != 0 || e2e_daemon_start() != 0)
-                return -1;
-        if (e2e_snap_start(&snap_ns, SNAP) != 0)
-                return -1;
-        int rc = e2e_mount_helper(out, sizeof(out), "attach", SNAP, NULL);
-        if (rc != 0) {
-                fprintf(stderr, "mqfs-mount attach " SNAP ": exit %d\n%s", rc, out);
-                return -1;
-        }
-        return 0;
+        return e2e_attached_start(SYSTEM, &snap_ns, SNAP);
 }
 
 static int world_teardown(void **state)
 {
         (void)state;
         print_summary("test_differential");
-        e2e_mount_helper(out, sizeof(out), "detach", SNAP, NULL);
-        e2e_snap_stop(&snap_ns);
-        return e2e_daemon_stop_clean();
+        return e2e_attached_stop(&snap_ns, SNAP);
 }
 
 int main(void)

@@ -542,24 +542,13 @@ static int world_setup(void **state_)
             copy_program(MQFS_BIN_DIR "/mqfs-exec", EXEC) ||
             copy_program(MQFS_BIN_DIR "/door_client", CLIENT))
                 return -1;
-        if (e2e_system_write(state(0)) != 0 || e2e_daemon_start() != 0)
-                return -1;
-        if (e2e_snap_start(&plug_ns, SNAP) != 0)
-                return -1;
-        int rc = e2e_mount_helper(out, sizeof(out), "attach", SNAP, NULL);
-        if (rc != 0) {
-                fprintf(stderr, "mqfs-mount attach " SNAP ": exit %d\n%s", rc, out);
-                return -1;
-        }
-        return 0;
+        return e2e_attached_start(state(0), &plug_ns, SNAP);
 }
 
 static int world_teardown(void **state_)
 {
         (void)state_;
-        e2e_mount_helper(out, sizeof(out), "detach", SNAP, NULL);
-        e2e_snap_stop(&plug_ns);
-        return e2e_daemon_stop_clean();
+        return e2e_attached_stop(&plug_ns, SNAP);
 }
 
 int main(void)

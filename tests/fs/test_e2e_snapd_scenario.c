@@ -66,7 +66,6 @@ static const char *const slot_names[] = {"can-create", "can-delete", "can-open",
                                          "can-write"};
 
 static struct e2e_snap plug_ns;
-static char out[8192];
 static const char *step = "setup"; /* named in every failure */
 
 /* The system state with the plug connected to the given slots. */
@@ -287,8 +286,9 @@ static void snapd_posix_mq_scenario(void **state_)
         assert_listing("test");
         assert_getattr_and_status(0000, 5);
         /* Not so for a non-root caller: without read the view shows no r bits, and mqfsd
-         * refuses the open for reading by them, as the kernel would. SPEC §4 says status needs any grant, §5 narrows the mode to the grant;
-         * for non-root callers the narrowing wins. Its stat still works. */
+         * refuses the open for reading by them, as the kernel would. SPEC §4 says status needs any
+         * grant, §5 narrows the mode to the grant; for non-root callers the narrowing wins. Its
+         * stat still works. */
         op_as(USER, E2E_STATUS, NULL, EACCES, 0);
         op_as(USER, E2E_STAT, NULL, 0, 0);
         op(E2E_SEND, "more", EACCES, 0); /* no write: the open for writing is refused */
@@ -361,24 +361,13 @@ static void host_untouched_by_the_scenario(void **state_)
 static int world_setup(void **state_)
 {
         (void)state_;
-        if (e2e_system_write(state(0)) != 0 || e2e_daemon_start() != 0)
-                return -1;
-        if (e2e_snap_start(&plug_ns, SNAP) != 0)
-                return -1;
-        int rc = e2e_mount_helper(out, sizeof(out), "attach", SNAP, NULL);
-        if (rc != 0) {
-                fprintf(stderr, "mqfs-mount attach " SNAP ": exit %d\n%s", rc, out);
-                return -1;
-        }
-        return 0;
+        return e2e_attached_start(state(0), &plug_ns, SNAP);
 }
 
 static int world_teardown(void **state_)
 {
         (void)state_;
-        e2e_mount_helper(out, sizeof(out), "detach", SNAP, NULL);
-        e2e_snap_stop(&plug_ns);
-        return e2e_daemon_stop_clean();
+        return e2e_attached_stop(&plug_ns, SNAP);
 }
 
 int main(void)
