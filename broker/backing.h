@@ -1,4 +1,4 @@
-/* backing.h — the daemon's private view of its IPC namespace's message queues.
+/* backing.h — the backing mount: the daemon's private mount of its IPC namespace's queues.
  *
  * The broker lists, stats, chmods and reads the status of queues through a mqueue
  * filesystem of the IPC namespace it runs in. Rather than trusting whatever happens to

@@ -97,7 +97,7 @@ unsigned mqfs_broker_perms(struct mqfs_broker *b, const char *snap, const char *
         struct mqfs_grants *g = mqfs_broker_grants(b);
         if (g == NULL)
                 return 0;
-        unsigned perms = mqfs_view_perms(mqfs_grants_view(g, snap), name);
+        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, snap), name);
         mqfs_grants_unref(g);
         return perms;
 }
@@ -151,7 +151,7 @@ const char *mqfs_handle_denial(int err, unsigned needed)
 bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap)
 {
         struct mqfs_grants *g = mqfs_broker_grants(b);
-        bool installed = g != NULL && mqfs_grants_view(g, snap) != NULL;
+        bool installed = g != NULL && mqfs_grants_set_of(g, snap) != NULL;
         mqfs_grants_unref(g);
         return installed;
 }
@@ -161,7 +161,7 @@ int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx)
         struct mqfs_grants *g = mqfs_broker_grants(b);
         int err = 0;
         for (size_t i = 0, n = g ? mqfs_grants_snap_count(g) : 0; i < n && err == 0; i++)
-                err = fn(ctx, mqfs_view_snap(mqfs_grants_view_at(g, i)));
+                err = fn(ctx, mqfs_grant_set_snap(mqfs_grants_set_at(g, i)));
         mqfs_grants_unref(g);
         return err;
 }

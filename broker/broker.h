@@ -1,6 +1,6 @@
 /* broker.h — mediated POSIX message-queue operations (SPEC §4).
  *
- * Every operation names the snap whose view is used, the caller, and a queue. The
+ * Every operation names the snap whose grant set is used, the caller, and a queue. The
  * broker looks the snap's grant up afresh in the current grant table (never cached
  * across calls, so a disconnection takes effect at once, also on open handles),
  * checks the permission the operation needs, and then performs the real mq_* call
@@ -135,7 +135,7 @@ enum mqfs_open_option {
 };
 
 struct mqfs_open_req {
-        const char *snap;                 /* whose view (grants) */
+        const char *snap;                 /* whose grant set is used */
         const struct mqfs_caller *caller; /* who asks; its verdict is filled */
         const char *name;                 /* "/name" */
         int oflag;                        /* mq_open's: access mode, O_CREAT, O_EXCL, O_NONBLOCK */

@@ -150,12 +150,13 @@ static int list_one(int backing_fd, const char *name, unsigned perms, bool seen,
 }
 
 /* Few grants, many queues: probe each granted name. Grants come sorted. */
-static int list_by_grants(int backing_fd, const struct mqfs_view *v, const struct list_out *out)
+static int list_by_grants(int backing_fd, const struct mqfs_grant_set *set,
+                          const struct list_out *out)
 {
-        size_t n = mqfs_view_count(v);
+        size_t n = mqfs_grant_set_count(set);
         for (size_t i = 0; i < n; i++) {
                 unsigned perms;
-                const char *name = mqfs_view_queue_at(v, i, &perms);
+                const char *name = mqfs_grant_set_queue_at(set, i, &perms);
                 int ret = list_one(backing_fd, name, perms, false, out);
                 if (ret != 0)
                         return ret;
@@ -174,7 +175,7 @@ static int compare_listed(const void *a, const void *b)
 }
 
 /* Reads the backing directory and keeps the granted names. */
-static int collect_granted(int backing_fd, const struct mqfs_view *v, struct listed **out,
+static int collect_granted(int backing_fd, const struct mqfs_grant_set *set, struct listed **out,
                            size_t *count)
 {
         *out = NULL;
@@ -197,7 +198,7 @@ static int collect_granted(int backing_fd, const struct mqfs_view *v, struct lis
                 if (mqfs_qname_check_entry(de->d_name) != 0)
                         continue;              /* ".", ".." */
                 strcpy(qname + 1, de->d_name); /* fits: checked <= MQFS_QNAME_MAX */
-                unsigned perms = mqfs_view_perms(v, qname);
+                unsigned perms = mqfs_grant_set_perms(set, qname);
                 if (perms == 0)
                         continue;
                 if (n == cap) {
@@ -237,11 +238,12 @@ fail:
 }
 
 /* Many grants, few queues: read the directory once and keep what is granted. */
-static int list_by_directory(int backing_fd, const struct mqfs_view *v, const struct list_out *out)
+static int list_by_directory(int backing_fd, const struct mqfs_grant_set *set,
+                             const struct list_out *out)
 {
         struct listed *items;
         size_t n;
-        int ret = collect_granted(backing_fd, v, &items, &n);
+        int ret = collect_granted(backing_fd, set, &items, &n);
         if (ret < 0)
                 return ret;
         for (size_t i = 0; i < n && ret == 0; i++)
@@ -255,9 +257,9 @@ static int list_by_directory(int backing_fd, const struct mqfs_view *v, const st
 static int list(struct mqfs_broker *b, const char *snap, const struct list_out *out)
 {
         struct mqfs_grants *g = mqfs_broker_grants(b);
-        const struct mqfs_view *v = g != NULL ? mqfs_grants_view(g, snap) : NULL;
+        const struct mqfs_grant_set *set = g != NULL ? mqfs_grants_set_of(g, snap) : NULL;
         int ret;
-        if (v == NULL) {
+        if (set == NULL) {
                 ret = -ENOENT;
                 goto out;
         }
@@ -267,10 +269,10 @@ static int list(struct mqfs_broker *b, const char *snap, const struct list_out *
                 goto out;
         }
         long long queues = (long long)dir.st_size / MQUEUE_DIRENT_SIZE - 2;
-        if ((long long)mqfs_view_count(v) * PROBE_COST_IN_DIRENTS <= queues)
-                ret = list_by_grants(b->backing_fd, v, out);
+        if ((long long)mqfs_grant_set_count(set) * PROBE_COST_IN_DIRENTS <= queues)
+                ret = list_by_grants(b->backing_fd, set, out);
         else
-                ret = list_by_directory(b->backing_fd, v, out);
+                ret = list_by_directory(b->backing_fd, set, out);
 out:
         mqfs_grants_unref(g);
         return ret;

@@ -6,12 +6,12 @@
 
 #include "view_internal.h"
 
-static struct mqfs_view_fs *fs_of(fuse_req_t req)
+static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {
         return fuse_req_userdata(req);
 }
 
-int mqfs_do_getattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_getattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct mqfs_handle *h, struct stat *st, double *timeout)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
@@ -72,7 +72,7 @@ void mqfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 /* access(2), chdir: the kernel asks us, as it leaves mode checks to the daemon. A queue:
  * its grant, then the kernel's own judgement of the caller against the real queue
  * (broker.h). The views are 1777, so they allow everything; the root is 0700, root's. */
-int mqfs_do_access(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int mask)
+int mqfs_do_access(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, int mask)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
 
@@ -135,7 +135,7 @@ static const unsigned judged_changes = MQFS_CHANGE_MODE | MQFS_CHANGE_UID | MQFS
  * of an O_TRUNC open), which the kernel has checked allows writing; it acts on that
  * file's queue. fchmod, fchown and futimens come without their file: on an inode whose
  * name is gone they act on the queue its open files hold, as the kernel's do. */
-int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_setattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     const struct stat *attr, int to_set, struct mqfs_handle *h, struct stat *st)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);

@@ -12,7 +12,7 @@
 #include "check.h"
 #include "view_internal.h"
 
-static struct mqfs_view_fs *fs_of(fuse_req_t req)
+static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {
         return fuse_req_userdata(req);
 }
@@ -75,7 +75,7 @@ static int listing_add(struct dir_listing *l, uint64_t ino, mode_t type, const c
 }
 
 struct list_ctx {
-        struct mqfs_view_fs *fs;
+        struct mqfs_filesystem *fs;
         struct dir_listing *l;
         const char *snap;
 };
@@ -98,7 +98,7 @@ static int list_queue(void *ctx_, const char *name)
 }
 
 struct snap_list_ctx {
-        struct mqfs_view_fs *fs;
+        struct mqfs_filesystem *fs;
         struct dir_listing *l;
 };
 
@@ -110,7 +110,7 @@ static int list_snap(void *ctx_, const char *snap)
         return err ? err : listing_add(ctx->l, in->ino, S_IFDIR, snap);
 }
 
-static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
+static int fill_listing(struct mqfs_filesystem *fs, const struct mqfs_inode *dir,
                         struct dir_listing *l)
 {
         int err;
@@ -134,7 +134,7 @@ static int fill_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
 }
 
 /* fill_listing, then the names' addresses (the block may have moved while growing). */
-static int take_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
+static int take_listing(struct mqfs_filesystem *fs, const struct mqfs_inode *dir,
                         struct dir_listing *l)
 {
         int err = fill_listing(fs, dir, l);
@@ -147,7 +147,7 @@ static int take_listing(struct mqfs_view_fs *fs, const struct mqfs_inode *dir,
         return 0;
 }
 
-int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_opendir(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct dir_listing **out)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
@@ -200,7 +200,7 @@ void mqfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         }
 }
 
-int mqfs_do_readdir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, off_t off,
+int mqfs_do_readdir(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, off_t off,
                     struct dir_listing *l)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);

@@ -57,7 +57,7 @@ struct door_reg {
 struct mqfs_door {
         struct mqfs_loop *loop;
         struct mqfs_broker *broker;
-        struct mqfs_view_fs *fs;
+        struct mqfs_filesystem *fs;
         char *path;
         int proc_fd;
         struct mqfs_loop_source listen_src;
@@ -133,7 +133,7 @@ static const char *view_snap(struct mqfs_door *door, int fd, const char **why)
                 return NULL;
         }
         uint64_t dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-        const char *snap = mqfs_view_fs_root_snap(door->fs, dev, stx.stx_ino);
+        const char *snap = mqfs_filesystem_root_snap(door->fs, dev, stx.stx_ino);
         if (!snap)
                 *why = "the view descriptor is not a view root of this mqfsd's mount";
         return snap;
@@ -504,7 +504,7 @@ static void on_listener(struct mqfs_loop_source *src, uint32_t events)
 
 /* ---- life cycle ---- */
 
-int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_view_fs *fs,
+int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_filesystem *fs,
                   struct mqfs_loop *loop, struct mqfs_door **out)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -21,7 +21,7 @@
 
 struct mqfs_broker;
 struct mqfs_loop;
-struct mqfs_view_fs;
+struct mqfs_filesystem;
 struct mqfs_door;
 
 enum {
@@ -31,9 +31,9 @@ enum {
 };
 
 /* Binds the socket at path (replacing what is there: /run is root's alone) and serves it
- * in loop. fs: the view filesystem whose view roots identify snaps (its mount_dev must be
+ * in loop. fs: the filesystem whose view roots identify snaps (its mount_dev must be
  * set). 0 or -errno after logging why. */
-int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_view_fs *fs,
+int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_filesystem *fs,
                   struct mqfs_loop *loop, struct mqfs_door **out);
 /* Closes every registration (their processes' mq_open then fail with ENOSYS) and removes
  * the socket. */

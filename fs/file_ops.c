@@ -55,7 +55,7 @@ enum { MQFS_OPEN_FILE_MAGIC = 0x6d716f66 }; /* "mqof": what file_of checks */
 
 struct mqfs_open_file {
         unsigned magic; /* MQFS_OPEN_FILE_MAGIC while attached */
-        struct mqfs_view_fs *fs;
+        struct mqfs_filesystem *fs;
         uint64_t ino;                       /* the inode it was opened through */
         struct mqfs_open_file *prev, *next; /* fs->files */
         struct mqfs_handle *h;
@@ -81,7 +81,7 @@ static struct mqfs_open_file *file_of(struct fuse_file_info *fi)
         return f;
 }
 
-static struct mqfs_view_fs *fs_of(fuse_req_t req)
+static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {
         return fuse_req_userdata(req);
 }
@@ -129,7 +129,7 @@ static void update_interest(struct mqfs_open_file *f)
         mqfs_loop_remove(f->fs->loop, &f->src);
 }
 
-int mqfs_file_attach(struct mqfs_view_fs *fs, uint64_t ino, struct mqfs_handle *h,
+int mqfs_file_attach(struct mqfs_filesystem *fs, uint64_t ino, struct mqfs_handle *h,
                      struct fuse_file_info *fi)
 {
         /* Each open file holds a descriptor of the daemon's: charged to the snap and the
@@ -269,7 +269,7 @@ static void file_ready(struct mqfs_loop_source *src, uint32_t events)
         update_interest(f);
 }
 
-static void file_free(struct mqfs_view_fs *fs, struct mqfs_open_file *f)
+static void file_free(struct mqfs_filesystem *fs, struct mqfs_open_file *f)
 {
         while (f->parked) {
                 struct parked_write *pw = f->parked;
@@ -304,7 +304,7 @@ struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi)
         return f ? f->h : NULL;
 }
 
-struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, uint64_t ino)
+struct mqfs_handle *mqfs_files_find(struct mqfs_filesystem *fs, uint64_t ino)
 {
         for (struct mqfs_open_file *f = fs->files; f; f = f->next)
                 if (f->ino == ino)
@@ -312,7 +312,7 @@ struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, uint64_t ino)
         return NULL;
 }
 
-void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
+void mqfs_file_detach(struct mqfs_filesystem *fs, struct fuse_file_info *fi)
 {
         struct mqfs_open_file *f = file_of(fi);
 
@@ -321,13 +321,13 @@ void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi)
         fi->fh = 0;
 }
 
-void mqfs_files_free(struct mqfs_view_fs *fs)
+void mqfs_files_free(struct mqfs_filesystem *fs)
 {
         while (fs->files)
                 file_free(fs, fs->files);
 }
 
-int mqfs_do_open(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
+int mqfs_do_open(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
                  struct mqfs_handle **h)
 {
         struct mqfs_inode *in = mqfs_inode_get(fs->inodes, ino);
@@ -366,7 +366,7 @@ int mqfs_do_open(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
 
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct mqfs_handle *h;
         struct caller_buf cb;
 
@@ -389,7 +389,7 @@ void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct mqfs_open_file *f = file_of(fi);
         char line[MQFS_STATUS_MAX];
 
@@ -417,7 +417,7 @@ void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct mqfs_open_file *f = file_of(fi);
         bool nonblock = fi->flags & O_NONBLOCK;
         int r = -EAGAIN;
@@ -501,7 +501,7 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 void mqfs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                     struct fuse_pollhandle *ph)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct mqfs_open_file *f = file_of(fi);
         short revents = 0, possible = 0;
 
@@ -552,7 +552,7 @@ void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_err(req, 0);
 }
 
-void mqfs_files_recheck(struct mqfs_view_fs *fs)
+void mqfs_files_recheck(struct mqfs_filesystem *fs)
 {
         for (struct mqfs_open_file *f = fs->files; f; f = f->next) {
                 retry_parked(f);
@@ -562,7 +562,7 @@ void mqfs_files_recheck(struct mqfs_view_fs *fs)
         }
 }
 
-void mqfs_files_cancel(struct mqfs_view_fs *fs, int err)
+void mqfs_files_cancel(struct mqfs_filesystem *fs, int err)
 {
         for (struct mqfs_open_file *f = fs->files; f; f = f->next) {
                 while (f->parked) {

@@ -12,7 +12,7 @@
 
 /* Remembers an unlink through view (see own_unlinks in view_ops.h). When the list is
  * full the event invalidates as usual: one needless round trip, nothing wrong. */
-void mqfs_own_unlink_note(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+void mqfs_own_unlink_note(struct mqfs_filesystem *fs, uint64_t view, const char *q)
 {
         size_t max = sizeof(fs->own_unlinks) / sizeof(fs->own_unlinks[0]);
 
@@ -26,7 +26,7 @@ void mqfs_own_unlink_note(struct mqfs_view_fs *fs, uint64_t view, const char *q)
 
 /* Whether the removal of q seen now was an unlink through view; forgets it if so (each
  * unlink makes one event, and events come in order). */
-static bool was_own_unlink(struct mqfs_view_fs *fs, uint64_t view, const char *q)
+static bool was_own_unlink(struct mqfs_filesystem *fs, uint64_t view, const char *q)
 {
         for (size_t i = 0; i < fs->nown_unlinks; i++) {
                 if (fs->own_unlinks[i].view != view || strcmp(fs->own_unlinks[i].name, q) != 0)
@@ -37,7 +37,7 @@ static bool was_own_unlink(struct mqfs_view_fs *fs, uint64_t view, const char *q
         return false;
 }
 
-static void inval_entry(struct mqfs_view_fs *fs, uint64_t parent, const char *name)
+static void inval_entry(struct mqfs_filesystem *fs, uint64_t parent, const char *name)
 {
         if (fs->notifier)
                 (void)mqfs_notifier_inval_entry(fs->notifier, parent, name);
@@ -46,7 +46,7 @@ static void inval_entry(struct mqfs_view_fs *fs, uint64_t parent, const char *na
 static void on_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
                             unsigned new_perms)
 {
-        struct mqfs_view_fs *fs = ctx;
+        struct mqfs_filesystem *fs = ctx;
 
         (void)new_perms;
         if (!queue) {
@@ -69,15 +69,15 @@ struct prune_ctx {
 static bool still_granted(void *ctx_, const struct mqfs_inode *in)
 {
         struct prune_ctx *ctx = ctx_;
-        const struct mqfs_view *v = ctx->g ? mqfs_grants_view(ctx->g, in->snap) : NULL;
+        const struct mqfs_grant_set *set = ctx->g ? mqfs_grants_set_of(ctx->g, in->snap) : NULL;
 
         if (in->kind == MQFS_INODE_VIEW)
-                return v != NULL;
-        return mqfs_view_perms(v, in->queue) != 0;
+                return set != NULL;
+        return mqfs_grant_set_perms(set, in->queue) != 0;
 }
 
-void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_grants *old,
-                                 const struct mqfs_grants *new)
+void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grants *old,
+                                    const struct mqfs_grants *new)
 {
         mqfs_grants_diff(old, new, on_grant_change, fs);
         /* A view that lost the grant gets no event for its unlinks: forget them all
@@ -88,7 +88,7 @@ void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_gran
         mqfs_files_recheck(fs);
 }
 
-void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name)
+void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
 {
         struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
         size_t n = g ? mqfs_grants_snap_count(g) : 0;
@@ -97,17 +97,18 @@ void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name)
                 fs->nown_unlinks = 0; /* events lost: which are ours is unknown */
 
         for (size_t i = 0; i < n; i++) {
-                const struct mqfs_view *v = mqfs_grants_view_at(g, i);
-                struct mqfs_inode *view = mqfs_inode_find(fs->inodes, mqfs_view_snap(v), NULL);
+                const struct mqfs_grant_set *set = mqfs_grants_set_at(g, i);
+                struct mqfs_inode *view =
+                    mqfs_inode_find(fs->inodes, mqfs_grant_set_snap(set), NULL);
                 if (!view)
                         continue; /* the kernel holds nothing under it */
                 if (name) {
-                        if (mqfs_view_perms(v, name) && !was_own_unlink(fs, view->ino, name))
+                        if (mqfs_grant_set_perms(set, name) && !was_own_unlink(fs, view->ino, name))
                                 inval_entry(fs, view->ino, name + 1);
                         continue;
                 }
-                for (size_t j = 0, m = mqfs_view_count(v); j < m; j++)
-                        inval_entry(fs, view->ino, mqfs_view_queue_at(v, j, NULL) + 1);
+                for (size_t j = 0, m = mqfs_grant_set_count(set); j < m; j++)
+                        inval_entry(fs, view->ino, mqfs_grant_set_queue_at(set, j, NULL) + 1);
         }
         if (g)
                 mqfs_grants_unref(g);

@@ -89,7 +89,7 @@ struct daemon {
         char *system_path; /* absolute */
         struct mqfs_loop *loop;
         struct mqfs_broker *broker;
-        struct mqfs_view_fs fs;
+        struct mqfs_filesystem fs;
         bool fs_ready;
         struct mqfs_budget *budget; /* per-caller budgets (budget.h) */
         struct fuse_session *se;
@@ -307,7 +307,7 @@ static void begin_stop(int exit_code)
         d.exit_code = exit_code;
         tell_manager(mqfs_sd_notify("STOPPING=1"));
         /* Blocked writers learn that the daemon is going away. */
-        mqfs_view_fs_close(&d.fs, ENOTCONN);
+        mqfs_filesystem_close(&d.fs, ENOTCONN);
         /* The notifier may be waiting in the kernel for a directory lock that a request
          * still queued in /dev/fuse holds: keep serving until it has finished. */
         mqfs_notifier_finish(d.notifier);
@@ -346,7 +346,7 @@ static void log_grant_change(void *ctx, const char *snap, const char *queue, uns
         char was[64], now[64];
 
         if (!queue) {
-                bool installed = mqfs_grants_view(fresh, snap) != NULL;
+                bool installed = mqfs_grants_set_of(fresh, snap) != NULL;
                 mqfs_log(LOG_NOTICE, "snap %s %s", snap,
                          installed ? "is new: its view appears" : "is gone: its view goes");
                 return;
@@ -375,7 +375,7 @@ static void load_policy(const char *why)
         mqfs_budget_set_limits(d.budget, &limits);
         struct mqfs_grants *old = mqfs_broker_grants(d.broker);
         mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
-        mqfs_view_fs_grants_changed(&d.fs, old, fresh);
+        mqfs_filesystem_grants_changed(&d.fs, old, fresh);
         mqfs_grants_diff(old, fresh, log_grant_change, fresh);
         mqfs_log(LOG_NOTICE, "policy reloaded from %s: %zu snaps", d.system_path,
                  mqfs_grants_snap_count(fresh));
@@ -431,9 +431,9 @@ static void queue_event(void *ctx, enum mqfs_queue_event ev, const char *name)
         (void)ctx;
         /* A created queue needs nothing: misses are not cached (view_ops.c). */
         if (ev == MQFS_QUEUE_DELETED)
-                mqfs_view_fs_queue_changed(&d.fs, name);
+                mqfs_filesystem_queue_changed(&d.fs, name);
         else if (ev == MQFS_QUEUE_LOST)
-                mqfs_view_fs_queue_changed(&d.fs, NULL);
+                mqfs_filesystem_queue_changed(&d.fs, NULL);
 }
 
 static void on_queue_event(struct mqfs_loop_source *src, uint32_t events)
@@ -473,12 +473,12 @@ static int block_signals(void)
         return 0;
 }
 
-/* The view's operations, with init noting that the mount is about to answer. */
+/* The filesystem's operations, with init noting that the mount is about to answer. */
 static struct fuse_lowlevel_ops ops;
 
 static void on_init(void *userdata, struct fuse_conn_info *conn)
 {
-        mqfs_view_ops()->init(userdata, conn);
+        mqfs_filesystem_ops()->init(userdata, conn);
         d.initialized = true;
 }
 
@@ -500,7 +500,7 @@ static int start_session(void)
                 argv[argc++] = "-d";
         argv[argc] = NULL;
         struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-        ops = *mqfs_view_ops();
+        ops = *mqfs_filesystem_ops();
         ops.init = on_init;
         d.se = fuse_session_new(&args, &ops, sizeof(ops), &d.fs);
         fuse_opt_free_args(&args);
@@ -556,7 +556,7 @@ static int start(void)
         err = mqfs_loop_new(&d.loop);
         if (err)
                 return err;
-        err = mqfs_view_fs_init(&d.fs, d.broker, d.loop);
+        err = mqfs_filesystem_init(&d.fs, d.broker, d.loop);
         if (err)
                 return err;
         d.fs.budget = d.budget;
@@ -642,7 +642,7 @@ static void stop(void)
         }
         if (d.se) {
                 if (d.fs_ready)
-                        mqfs_view_fs_close(&d.fs, ENOTCONN);
+                        mqfs_filesystem_close(&d.fs, ENOTCONN);
                 /* Unmounts (lazily) when still mounted, and closes /dev/fuse. */
                 fuse_session_unmount(d.se);
                 fuse_session_destroy(d.se);
@@ -653,7 +653,7 @@ static void stop(void)
         mqfs_reload_free(d.reload);
         mqfs_source_watch_free(d.sources);
         if (d.fs_ready)
-                mqfs_view_fs_destroy(&d.fs);
+                mqfs_filesystem_destroy(&d.fs);
         mqfs_loop_free(d.loop);
         mqfs_broker_free(d.broker);
         mqfs_budget_free(d.budget);

@@ -17,7 +17,7 @@
 #include "budget.h"
 #include "view_internal.h"
 
-static struct mqfs_view_fs *fs_of(fuse_req_t req)
+static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {
         return fuse_req_userdata(req);
 }
@@ -33,7 +33,7 @@ int mqfs_queue_name(const char *entry, char out[MQFS_QNAME_MAX + 2])
         return 0;
 }
 
-void mqfs_dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in, struct stat *st)
+void mqfs_dir_attr(const struct mqfs_filesystem *fs, const struct mqfs_inode *in, struct stat *st)
 {
         memset(st, 0, sizeof(*st));
         st->st_ino = in->ino;
@@ -44,7 +44,7 @@ void mqfs_dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in, s
         st->st_atim = st->st_mtim = st->st_ctim = fs->born;
 }
 
-int mqfs_do_lookup(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_lookup(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name, struct fuse_entry_param *e)
 {
         struct mqfs_inode *dir = mqfs_inode_get(fs->inodes, parent);
@@ -96,7 +96,7 @@ int mqfs_do_lookup(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t pa
 
 void mqfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct fuse_entry_param e;
         struct caller_buf cb;
 
@@ -116,7 +116,7 @@ void mqfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 
 void mqfs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
 
         for (size_t i = 0; i < count; i++)
                 mqfs_inode_forget(fs->inodes, forgets[i].ino, forgets[i].nlookup);
@@ -126,7 +126,7 @@ void mqfs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data 
 /* What a create and an unlink in a view check before the broker: the parent is a view
  * (the root holds views only), the name is a queue name, and the caller's AppArmor label
  * fits the view. 0 with *dir and q filled in, or -errno. */
-static int prepare_entry_change(struct mqfs_view_fs *fs, const struct caller_buf *cb,
+static int prepare_entry_change(struct mqfs_filesystem *fs, const struct caller_buf *cb,
                                 fuse_ino_t parent, const char *name, const char *op,
                                 struct mqfs_inode **dir, char q[MQFS_QNAME_MAX + 2])
 {
@@ -149,7 +149,7 @@ static int prepare_entry_change(struct mqfs_view_fs *fs, const struct caller_buf
         return 0;
 }
 
-int mqfs_do_create(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_create(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name, mode_t mode, int flags, struct mqfs_handle **h,
                    struct fuse_entry_param *e)
 {
@@ -193,7 +193,7 @@ int mqfs_do_create(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t pa
 void mqfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                     struct fuse_file_info *fi)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct fuse_entry_param e;
         struct mqfs_handle *h;
         struct caller_buf cb;
@@ -228,7 +228,7 @@ void mqfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t 
         mqfs_caller_release(&cb);
 }
 
-int mqfs_do_unlink(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_unlink(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name)
 {
         struct mqfs_inode *dir = NULL;
@@ -271,7 +271,7 @@ void mqfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
  * /dev/mqueue. */
 void mqfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-        struct mqfs_view_fs *fs = fs_of(req);
+        struct mqfs_filesystem *fs = fs_of(req);
         struct fuse_entry_param e;
         struct mqfs_handle *h;
         struct caller_buf cb;

@@ -38,7 +38,7 @@
  *   root in alpha's namespace, given its own /dev/mqueue as the mount, opened beta's
  *   view and beta's queue (and read its status) by numbers 3 and 4. A random
  *   generation per inode would make that a 2^32 guess, not a stop. */
-int mqfs_root_guard(struct mqfs_view_fs *fs, const struct mqfs_caller *c, const char *name)
+int mqfs_root_guard(struct mqfs_filesystem *fs, const struct mqfs_caller *c, const char *name)
 {
         char reason[160];
         const char *op = name ? "lookup in the mount root" : "listing of the mount root";

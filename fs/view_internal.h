@@ -52,23 +52,23 @@ void mqfs_note_denial(const struct caller_buf *cb, const char *snap, const char 
 
 /* root_guard.c: who may use the mount root (root, in the host's mount namespace);
  * 0, or -EACCES (logged). name: the snap looked up, NULL for a listing. */
-int mqfs_root_guard(struct mqfs_view_fs *fs, const struct mqfs_caller *c, const char *name);
+int mqfs_root_guard(struct mqfs_filesystem *fs, const struct mqfs_caller *c, const char *name);
 
 /* names.c: lookup, forget, create, unlink, and what /dev/mqueue refuses */
 
 /* "/" + entry, checked as the kernel would check the name. */
 int mqfs_queue_name(const char *entry, char out[MQFS_QNAME_MAX + 2]);
 /* The attributes of the mount root or of a view (a directory). */
-void mqfs_dir_attr(const struct mqfs_view_fs *fs, const struct mqfs_inode *in, struct stat *st);
+void mqfs_dir_attr(const struct mqfs_filesystem *fs, const struct mqfs_inode *in, struct stat *st);
 /* Fills e and counts one kernel lookup on its inode. */
-int mqfs_do_lookup(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_lookup(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name, struct fuse_entry_param *e);
 /* Creates (or opens, without O_EXCL) the queue: *h the open handle, e its entry, one
  * kernel lookup counted. flags: the open(2) flags. */
-int mqfs_do_create(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_create(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name, mode_t mode, int flags, struct mqfs_handle **h,
                    struct fuse_entry_param *e);
-int mqfs_do_unlink(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t parent,
+int mqfs_do_unlink(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name);
 void mqfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void mqfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
@@ -88,12 +88,12 @@ void mqfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const ch
 
 /* h: the open file's handle when FUSE passed one (fstat), else NULL. *timeout: how long
  * the kernel may keep the attributes. */
-int mqfs_do_getattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_getattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct mqfs_handle *h, struct stat *st, double *timeout);
-int mqfs_do_access(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int mask);
+int mqfs_do_access(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, int mask);
 /* to_set: FUSE_SET_ATTR_* bits; h: the open file's handle when FUSE passed one
  * (ftruncate), else NULL; st: the attributes after. */
-int mqfs_do_setattr(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_setattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     const struct stat *attr, int to_set, struct mqfs_handle *h, struct stat *st);
 void mqfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mqfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask);
@@ -127,10 +127,10 @@ struct dir_listing {
 
 /* *out: a new empty listing for the open directory, charged to the caller's
  * open-directories budget (-EMFILE past it). */
-int mqfs_do_opendir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino,
+int mqfs_do_opendir(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino,
                     struct dir_listing **out);
 /* At offset 0, (re)takes the listing into l; other offsets read the one taken. */
-int mqfs_do_readdir(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, off_t off,
+int mqfs_do_readdir(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, off_t off,
                     struct dir_listing *l);
 void mqfs_dir_listing_free(struct dir_listing *l);
 void mqfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
@@ -142,12 +142,12 @@ void mqfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 
 /* Remembers an unlink made through view (inode number) of queue q, so that its inotify
  * event does not invalidate the entry again (see own_unlinks in view_ops.h). */
-void mqfs_own_unlink_note(struct mqfs_view_fs *fs, uint64_t view, const char *q);
+void mqfs_own_unlink_note(struct mqfs_filesystem *fs, uint64_t view, const char *q);
 
 /* file_ops.c: open queues */
 
 /* Opens the queue of inode ino with the open(2) flags: *h the handle. */
-int mqfs_do_open(struct mqfs_view_fs *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
+int mqfs_do_open(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t ino, int flags,
                  struct mqfs_handle **h);
 void mqfs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void mqfs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -160,19 +160,19 @@ void mqfs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 void mqfs_file_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 /* Wraps a handle the broker just opened (taking it) into an open file; sets fi->fh
  * and the open flags. 0 or -ENOMEM (h is then closed). */
-int mqfs_file_attach(struct mqfs_view_fs *fs, uint64_t ino, struct mqfs_handle *h,
+int mqfs_file_attach(struct mqfs_filesystem *fs, uint64_t ino, struct mqfs_handle *h,
                      struct fuse_file_info *fi);
 /* The broker handle of an open queue file (fi of a queue's open or create). */
 struct mqfs_handle *mqfs_file_handle(struct fuse_file_info *fi);
 /* The handle of some open file opened through inode ino, or NULL when none is open. A
  * scan of the open files: for the f-calls that come without their file (fstat, fchmod,
  * fchown, futimens) on a queue whose name is gone. */
-struct mqfs_handle *mqfs_files_find(struct mqfs_view_fs *fs, uint64_t ino);
+struct mqfs_handle *mqfs_files_find(struct mqfs_filesystem *fs, uint64_t ino);
 /* Undoes mqfs_file_attach when the reply to open/create could not be delivered. */
-void mqfs_file_detach(struct mqfs_view_fs *fs, struct fuse_file_info *fi);
+void mqfs_file_detach(struct mqfs_filesystem *fs, struct fuse_file_info *fi);
 /* Retries every blocked write and wakes every poller (after a policy change). */
-void mqfs_files_recheck(struct mqfs_view_fs *fs);
+void mqfs_files_recheck(struct mqfs_filesystem *fs);
 /* Answers every blocked write with err (shutdown). */
-void mqfs_files_cancel(struct mqfs_view_fs *fs, int err);
+void mqfs_files_cancel(struct mqfs_filesystem *fs, int err);
 /* Frees every open file (the session is gone: no release will come). */
-void mqfs_files_free(struct mqfs_view_fs *fs);
+void mqfs_files_free(struct mqfs_filesystem *fs);

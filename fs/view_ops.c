@@ -7,9 +7,9 @@
  * Caching, chosen deliberately:
  * - Positive entries of queues in a view are cached for MQFS_ENTRY_TIMEOUT. They are
  *   invalidated when they become wrong: a grant withdrawn or a snap removed
- *   (mqfs_view_fs_grants_changed, diffing the old and new grant tables), a queue
+ *   (mqfs_filesystem_grants_changed, diffing the old and new grant tables), a queue
  *   removed outside the view (inotify on the backing mount,
- *   mqfs_view_fs_queue_changed), or lost inotify events (all granted names). Until the
+ *   mqfs_filesystem_queue_changed), or lost inotify events (all granted names). Until the
  *   invalidation lands, a stale entry is harmless: every operation on a queue asks the
  *   broker, which re-reads the grants; getattr and open then answer ESTALE rather than
  *   ENOENT, so that the kernel looks the name up again and retries (a create right
@@ -45,7 +45,7 @@
 #include "aa_label.h"
 #include "view_internal.h"
 
-const char *mqfs_view_fs_root_snap(struct mqfs_view_fs *fs, uint64_t dev, uint64_t ino)
+const char *mqfs_filesystem_root_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino)
 {
         if (fs->mount_dev == 0 || dev != fs->mount_dev)
                 return NULL;
@@ -87,12 +87,13 @@ static const struct fuse_lowlevel_ops view_ops = {
     .poll = mqfs_file_poll,
 };
 
-const struct fuse_lowlevel_ops *mqfs_view_ops(void)
+const struct fuse_lowlevel_ops *mqfs_filesystem_ops(void)
 {
         return &view_ops;
 }
 
-int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop)
+int mqfs_filesystem_init(struct mqfs_filesystem *fs, struct mqfs_broker *broker,
+                         struct mqfs_loop *loop)
 {
         memset(fs, 0, sizeof(*fs));
         fs->broker = broker;
@@ -108,7 +109,7 @@ int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struc
         return err;
 }
 
-void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
+void mqfs_filesystem_destroy(struct mqfs_filesystem *fs)
 {
         mqfs_files_free(fs);
         mqfs_inode_table_free(fs->inodes);
@@ -116,7 +117,7 @@ void mqfs_view_fs_destroy(struct mqfs_view_fs *fs)
         mqfs_caller_ns_close(&fs->host);
 }
 
-void mqfs_view_fs_close(struct mqfs_view_fs *fs, int err)
+void mqfs_filesystem_close(struct mqfs_filesystem *fs, int err)
 {
         fs->closing = true;
         mqfs_files_cancel(fs, err);

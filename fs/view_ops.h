@@ -56,7 +56,7 @@ enum {
         MQFS_PARKED_BYTES_MAX = 64 << 20,
 };
 
-struct mqfs_view_fs {
+struct mqfs_filesystem {
         struct mqfs_broker *broker;      /* not owned */
         struct mqfs_loop *loop;          /* not owned */
         struct mqfs_notifier *notifier;  /* not owned; NULL until the session exists */
@@ -81,25 +81,26 @@ struct mqfs_view_fs {
 };
 
 /* 0, or -errno after logging why (no /proc, no memory). */
-int mqfs_view_fs_init(struct mqfs_view_fs *fs, struct mqfs_broker *broker, struct mqfs_loop *loop);
+int mqfs_filesystem_init(struct mqfs_filesystem *fs, struct mqfs_broker *broker,
+                         struct mqfs_loop *loop);
 /* Frees what the filesystem owns, open files included; call after the session is
  * destroyed (no request can come any more). */
-void mqfs_view_fs_destroy(struct mqfs_view_fs *fs);
+void mqfs_filesystem_destroy(struct mqfs_filesystem *fs);
 
-const struct fuse_lowlevel_ops *mqfs_view_ops(void);
+const struct fuse_lowlevel_ops *mqfs_filesystem_ops(void);
 
 /* After a new grant table is in place: invalidates the kernel's entries that the
  * change makes wrong, drops inodes nobody holds, and retries blocked writes (which
  * now fail if their grant went away). old and new may be NULL. */
-void mqfs_view_fs_grants_changed(struct mqfs_view_fs *fs, const struct mqfs_grants *old,
-                                 const struct mqfs_grants *new);
+void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grants *old,
+                                    const struct mqfs_grants *new);
 /* A queue appeared in or vanished from the backing filesystem (name "/q"), or, with
  * name NULL, events were lost: invalidate what the kernel may have cached. */
-void mqfs_view_fs_queue_changed(struct mqfs_view_fs *fs, const char *name);
+void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name);
 /* The snap whose view root is the directory (dev, ino) (as statx gives them for an open
  * descriptor), or NULL when that is not a view root of this mount (another file system,
  * the mount root, a queue). The string lives until the view's inode is forgotten: copy it.
  * The syscall door identifies a registering snap by it (door.h). */
-const char *mqfs_view_fs_root_snap(struct mqfs_view_fs *fs, uint64_t dev, uint64_t ino);
+const char *mqfs_filesystem_root_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino);
 /* Shutdown: answers every blocked write with err and stops parking new ones. */
-void mqfs_view_fs_close(struct mqfs_view_fs *fs, int err);
+void mqfs_filesystem_close(struct mqfs_filesystem *fs, int err);

@@ -296,40 +296,40 @@ int mqfs_apparmor_snap_rules(const struct mqfs_system *sys, const char *snap, ch
         return text_close(&t, 0, out);
 }
 
-static int check_view(const struct mqfs_view *view)
+static int check_names(const struct mqfs_grant_set *set)
 {
-        size_t n = view ? mqfs_view_count(view) : 0;
+        size_t n = set ? mqfs_grant_set_count(set) : 0;
         for (size_t i = 0; i < n; i++) {
                 unsigned perms;
-                if (!mqfs_apparmor_name_ok(mqfs_view_queue_at(view, i, &perms)))
+                if (!mqfs_apparmor_name_ok(mqfs_grant_set_queue_at(set, i, &perms)))
                         return -EINVAL;
         }
         return 0;
 }
 
-static void put_view_rules(FILE *f, const struct mqfs_view *view)
+static void put_view_rules(FILE *f, const struct mqfs_grant_set *set)
 {
         const unsigned writes = MQFS_PERM_WRITE | MQFS_PERM_CREATE | MQFS_PERM_DELETE;
         fputs("  /dev/mqueue/ r,\n", f);
-        size_t n = view ? mqfs_view_count(view) : 0;
+        size_t n = set ? mqfs_grant_set_count(set) : 0;
         for (size_t i = 0; i < n; i++) {
                 unsigned perms = 0;
-                const char *q = mqfs_view_queue_at(view, i, &perms);
+                const char *q = mqfs_grant_set_queue_at(set, i, &perms);
                 /* q is "/name"; the file is /dev/mqueue/name. */
                 fprintf(f, "  \"/dev/mqueue%s\" %s,\n", q, (perms & writes) ? "rw" : "r");
         }
 }
 
-int mqfs_apparmor_view_rules(const struct mqfs_view *view, char **out)
+int mqfs_apparmor_view_rules(const struct mqfs_grant_set *set, char **out)
 {
-        int rc = check_view(view);
+        int rc = check_names(set);
         if (rc)
                 return rc;
         struct text t;
         rc = text_open(&t);
         if (rc)
                 return rc;
-        put_view_rules(t.f, view);
+        put_view_rules(t.f, set);
         return text_close(&t, 0, out);
 }
 
@@ -462,8 +462,8 @@ int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_
         rc = find_snap(sys, snap, &ss, &conns, &nconns);
         if (rc)
                 return rc;
-        const struct mqfs_view *view = grants ? mqfs_grants_view(grants, snap) : NULL;
-        rc = check_view(view);
+        const struct mqfs_grant_set *set = grants ? mqfs_grants_set_of(grants, snap) : NULL;
+        rc = check_names(set);
         if (rc)
                 return rc;
 
@@ -484,7 +484,7 @@ int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_
         else
                 fputs(no_mqueue_comment, f);
         fputs("\n  # The view the mount helper puts over /dev/mqueue: the granted queues.\n", f);
-        put_view_rules(f, view);
+        put_view_rules(f, set);
         fputs("\n", f);
         put_door_rules(f, r.mount_point);
         fputs("}\n", f);

@@ -57,9 +57,9 @@ int mqfs_apparmor_plug_lines(const struct mqfs_plug *plug, const struct mqfs_slo
 int mqfs_apparmor_snap_rules(const struct mqfs_system *sys, const char *snap, char **out);
 
 /* SPEC §3.2, the snap's apps: `/dev/mqueue/ r,` and per granted queue
- * `"/dev/mqueue/NAME" r,` (any grant) or `rw,` (write, create or delete granted). view
- * may be NULL (no grants: only the directory line). */
-int mqfs_apparmor_view_rules(const struct mqfs_view *view, char **out);
+ * `"/dev/mqueue/NAME" r,` (any grant) or `rw,` (write, create or delete granted). set
+ * (the snap's grant set) may be NULL (no grants: only the directory line). */
+int mqfs_apparmor_view_rules(const struct mqfs_grant_set *set, char **out);
 
 /* SPEC §3.2, the mount helper (snap-update-ns.SNAP):
  * `mount options=(rw, bind) MOUNT_POINT/SNAP/ -> /dev/mqueue/,` and `umount /dev/mqueue/,`. */

@@ -12,13 +12,13 @@
 #include <string.h>
 
 /* One (snap, queue) grant. Before freezing, entries pile up unsorted with duplicates;
- * freezing sorts them by (snap, queue) and folds duplicates together, so that a view
- * is one contiguous run of entries. A snap declared without grants has one entry with
- * queue == NULL, which freezing keeps only as the view's name.
+ * freezing sorts them by (snap, queue) and folds duplicates together, so that a grant
+ * set is one contiguous run of entries. A snap declared without grants has one entry with
+ * queue == NULL, which freezing keeps only as the grant set's name.
  *
  * Strings live in the table's arena, not one malloc each: a daemon keeps the table of
  * 10,000 snaps and some 200,000 grants for its whole life. Freezing copies the strings
- * it keeps into a fresh arena, each view's snap name once, so that the frozen table is
+ * it keeps into a fresh arena, each grant set's snap name once, so that the frozen table is
  * a few dense blocks. */
 struct grant_entry {
         const char *snap;
@@ -26,7 +26,7 @@ struct grant_entry {
         unsigned perms;
 };
 
-struct mqfs_view {
+struct mqfs_grant_set {
         const char *snap;
         const struct grant_entry *entries;
         size_t count;
@@ -37,14 +37,14 @@ struct mqfs_grants {
         bool frozen;
         struct grant_entry *entries;
         size_t count, capacity;
-        struct mqfs_view *views;
-        size_t view_count;
-        /* Views by snap name: open addressing, slot = view number + 1 (0: empty), so
-         * that finding a view costs the same whatever the number of snaps. */
+        struct mqfs_grant_set *sets;
+        size_t set_count;
+        /* Grant sets by snap name: open addressing, slot = set number + 1 (0: empty),
+         * so that finding a grant set costs the same whatever the number of snaps. */
         uint32_t *index;
         size_t index_mask;
         struct mqfs_arena strings;
-        /* Snap lookups answered (mqfs_grants_view): one relaxed add each, so that tests
+        /* Snap lookups answered (mqfs_grants_set_of): one relaxed add each, so that tests
          * can count how often an operation reads the table (mqfs_grants_lookups). */
         atomic_ulong lookups;
 };
@@ -62,7 +62,7 @@ int mqfs_grants_new(struct mqfs_grants **out)
 static void grants_free(struct mqfs_grants *g)
 {
         free(g->entries);
-        free(g->views);
+        free(g->sets);
         free(g->index);
         mqfs_arena_clear(&g->strings);
         free(g);
@@ -147,52 +147,52 @@ static uint64_t name_hash(const char *s)
         return h;
 }
 
-/* Copies the kept strings into a fresh arena (a view's name once) and builds the views
+/* Copies the kept strings into a fresh arena (a snap's name once) and builds the grant sets
  * and their index; on -ENOMEM nothing of the table has changed. */
 static int pack(struct mqfs_grants *g, size_t snaps)
 {
         struct mqfs_arena packed = {0};
-        struct mqfs_view *views = calloc(snaps ? snaps : 1, sizeof(*views));
+        struct mqfs_grant_set *sets = calloc(snaps ? snaps : 1, sizeof(*sets));
         size_t slots = 2;
         while (slots < 2 * snaps)
                 slots *= 2;
         uint32_t *index = snaps <= UINT32_MAX / 2 ? calloc(slots, sizeof(*index)) : NULL;
         const char **snap_names = calloc(g->count ? g->count : 1, sizeof(*snap_names));
         const char **queue_names = calloc(g->count ? g->count : 1, sizeof(*queue_names));
-        if (views == NULL || index == NULL || snap_names == NULL || queue_names == NULL)
+        if (sets == NULL || index == NULL || snap_names == NULL || queue_names == NULL)
                 goto fail;
 
-        size_t v = 0;
+        size_t n = 0;
         for (size_t i = 0; i < g->count; i++) {
                 const struct grant_entry *e = &g->entries[i];
                 /* Sorted: a new snap is one unlike the previous entry's. */
-                if (v == 0 || !same_snap(&g->entries[i - 1], e)) {
+                if (n == 0 || !same_snap(&g->entries[i - 1], e)) {
                         const char *name = mqfs_arena_strndup(&packed, e->snap, strlen(e->snap));
                         if (name == NULL)
                                 goto fail;
-                        views[v++] = (struct mqfs_view){name, NULL, 0};
+                        sets[n++] = (struct mqfs_grant_set){name, NULL, 0};
                 }
-                snap_names[i] = views[v - 1].snap;
+                snap_names[i] = sets[n - 1].snap;
                 if (e->queue != NULL && (queue_names[i] = mqfs_arena_strndup(
                                              &packed, e->queue, strlen(e->queue))) == NULL)
                         goto fail;
         }
         /* Nothing fails from here on. */
-        v = 0;
+        n = 0;
         for (size_t i = 0; i < g->count; i++) {
                 struct grant_entry *e = &g->entries[i];
                 e->snap = snap_names[i];
                 e->queue = queue_names[i];
-                if (v == 0 || views[v - 1].snap != e->snap)
-                        v++;
+                if (n == 0 || sets[n - 1].snap != e->snap)
+                        n++;
                 if (e->queue != NULL) {
-                        if (views[v - 1].entries == NULL)
-                                views[v - 1].entries = e;
-                        views[v - 1].count++;
+                        if (sets[n - 1].entries == NULL)
+                                sets[n - 1].entries = e;
+                        sets[n - 1].count++;
                 }
         }
-        for (size_t i = 0; i < v; i++) {
-                size_t slot = (size_t)name_hash(views[i].snap) & (slots - 1);
+        for (size_t i = 0; i < n; i++) {
+                size_t slot = (size_t)name_hash(sets[i].snap) & (slots - 1);
                 while (index[slot] != 0)
                         slot = (slot + 1) & (slots - 1);
                 index[slot] = (uint32_t)(i + 1);
@@ -201,13 +201,13 @@ static int pack(struct mqfs_grants *g, size_t snaps)
         free(queue_names);
         mqfs_arena_clear(&g->strings);
         g->strings = packed;
-        g->views = views;
-        g->view_count = v;
+        g->sets = sets;
+        g->set_count = n;
         g->index = index;
         g->index_mask = slots - 1;
         return 0;
 fail:
-        free(views);
+        free(sets);
         free(index);
         free(snap_names);
         free(queue_names);
@@ -283,7 +283,7 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
         return 0;
 }
 
-const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char *snap)
+const struct mqfs_grant_set *mqfs_grants_set_of(const struct mqfs_grants *g, const char *snap)
 {
         /* The counter is the one field a lookup writes; the table itself stays frozen
          * (the object was allocated writable, so the cast is sound). */
@@ -292,9 +292,9 @@ const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char
                 return NULL;
         for (size_t slot = (size_t)name_hash(snap) & g->index_mask; g->index[slot] != 0;
              slot = (slot + 1) & g->index_mask) {
-                const struct mqfs_view *v = &g->views[g->index[slot] - 1];
-                if (strcmp(v->snap, snap) == 0)
-                        return v;
+                const struct mqfs_grant_set *set = &g->sets[g->index[slot] - 1];
+                if (strcmp(set->snap, snap) == 0)
+                        return set;
         }
         return NULL;
 }
@@ -306,29 +306,29 @@ unsigned long mqfs_grants_lookups(const struct mqfs_grants *g)
 
 size_t mqfs_grants_snap_count(const struct mqfs_grants *g)
 {
-        return g->view_count;
+        return g->set_count;
 }
 
-const struct mqfs_view *mqfs_grants_view_at(const struct mqfs_grants *g, size_t i)
+const struct mqfs_grant_set *mqfs_grants_set_at(const struct mqfs_grants *g, size_t i)
 {
-        return i < g->view_count ? &g->views[i] : NULL;
+        return i < g->set_count ? &g->sets[i] : NULL;
 }
 
-const char *mqfs_view_snap(const struct mqfs_view *v)
+const char *mqfs_grant_set_snap(const struct mqfs_grant_set *set)
 {
-        return v->snap;
+        return set->snap;
 }
 
-unsigned mqfs_view_perms(const struct mqfs_view *v, const char *queue)
+unsigned mqfs_grant_set_perms(const struct mqfs_grant_set *set, const char *queue)
 {
-        if (v == NULL || queue == NULL)
+        if (set == NULL || queue == NULL)
                 return 0;
-        size_t lo = 0, hi = v->count;
+        size_t lo = 0, hi = set->count;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(queue, v->entries[mid].queue);
+                int c = strcmp(queue, set->entries[mid].queue);
                 if (c == 0)
-                        return v->entries[mid].perms;
+                        return set->entries[mid].perms;
                 if (c < 0)
                         hi = mid;
                 else
@@ -337,18 +337,18 @@ unsigned mqfs_view_perms(const struct mqfs_view *v, const char *queue)
         return 0;
 }
 
-size_t mqfs_view_count(const struct mqfs_view *v)
+size_t mqfs_grant_set_count(const struct mqfs_grant_set *set)
 {
-        return v ? v->count : 0;
+        return set ? set->count : 0;
 }
 
-const char *mqfs_view_queue_at(const struct mqfs_view *v, size_t i, unsigned *perms)
+const char *mqfs_grant_set_queue_at(const struct mqfs_grant_set *set, size_t i, unsigned *perms)
 {
-        if (v == NULL || i >= v->count)
+        if (set == NULL || i >= set->count)
                 return NULL;
         if (perms != NULL)
-                *perms = v->entries[i].perms;
-        return v->entries[i].queue;
+                *perms = set->entries[i].perms;
+        return set->entries[i].queue;
 }
 
 static size_t snap_count(const struct mqfs_grants *g)
@@ -356,17 +356,17 @@ static size_t snap_count(const struct mqfs_grants *g)
         return g ? mqfs_grants_snap_count(g) : 0;
 }
 
-/* Both views' queues, merged by name. Either view may be NULL. */
-static void diff_view(const struct mqfs_view *a, const struct mqfs_view *b, const char *snap,
-                      mqfs_grants_change_fn fn, void *ctx)
+/* Both grant sets' queues, merged by name. Either may be NULL. */
+static void diff_set(const struct mqfs_grant_set *a, const struct mqfs_grant_set *b,
+                     const char *snap, mqfs_grants_change_fn fn, void *ctx)
 {
-        size_t na = a ? mqfs_view_count(a) : 0, nb = b ? mqfs_view_count(b) : 0;
+        size_t na = a ? mqfs_grant_set_count(a) : 0, nb = b ? mqfs_grant_set_count(b) : 0;
         size_t i = 0, j = 0;
 
         while (i < na || j < nb) {
                 unsigned pa = 0, pb = 0;
-                const char *qa = i < na ? mqfs_view_queue_at(a, i, &pa) : NULL;
-                const char *qb = j < nb ? mqfs_view_queue_at(b, j, &pb) : NULL;
+                const char *qa = i < na ? mqfs_grant_set_queue_at(a, i, &pa) : NULL;
+                const char *qb = j < nb ? mqfs_grant_set_queue_at(b, j, &pb) : NULL;
                 int c = !qa ? 1 : !qb ? -1 : strcmp(qa, qb);
                 if (c < 0) {
                         fn(ctx, snap, qa, pa, 0);
@@ -390,19 +390,21 @@ void mqfs_grants_diff(const struct mqfs_grants *old, const struct mqfs_grants *n
         size_t i = 0, j = 0;
 
         while (i < na || j < nb) {
-                const struct mqfs_view *va = i < na ? mqfs_grants_view_at(old, i) : NULL;
-                const struct mqfs_view *vb = j < nb ? mqfs_grants_view_at(new, j) : NULL;
-                int c = !va ? 1 : !vb ? -1 : strcmp(mqfs_view_snap(va), mqfs_view_snap(vb));
+                const struct mqfs_grant_set *sa = i < na ? mqfs_grants_set_at(old, i) : NULL;
+                const struct mqfs_grant_set *sb = j < nb ? mqfs_grants_set_at(new, j) : NULL;
+                int c = !sa   ? 1
+                        : !sb ? -1
+                              : strcmp(mqfs_grant_set_snap(sa), mqfs_grant_set_snap(sb));
                 if (c < 0) {
-                        fn(ctx, mqfs_view_snap(va), NULL, 0, 0);
-                        diff_view(va, NULL, mqfs_view_snap(va), fn, ctx);
+                        fn(ctx, mqfs_grant_set_snap(sa), NULL, 0, 0);
+                        diff_set(sa, NULL, mqfs_grant_set_snap(sa), fn, ctx);
                         i++;
                 } else if (c > 0) {
-                        fn(ctx, mqfs_view_snap(vb), NULL, 0, 0);
-                        diff_view(NULL, vb, mqfs_view_snap(vb), fn, ctx);
+                        fn(ctx, mqfs_grant_set_snap(sb), NULL, 0, 0);
+                        diff_set(NULL, sb, mqfs_grant_set_snap(sb), fn, ctx);
                         j++;
                 } else {
-                        diff_view(va, vb, mqfs_view_snap(va), fn, ctx);
+                        diff_set(sa, sb, mqfs_grant_set_snap(sa), fn, ctx);
                         i++;
                         j++;
                 }

@@ -10,12 +10,12 @@
 #include <stddef.h>
 
 struct mqfs_grants;
-struct mqfs_view;
+struct mqfs_grant_set;
 
 /* A new, empty, unfrozen table with one reference. 0 or -ENOMEM. */
 int mqfs_grants_new(struct mqfs_grants **out);
 
-/* Declares snap installed: it gets a view even when it holds no grant.
+/* Declares snap installed: it gets a grant set (and so a view), empty if it holds no grant.
  * 0, -ENOMEM, -EINVAL (empty name), or -EBUSY once frozen. */
 int mqfs_grants_add_snap(struct mqfs_grants *g, const char *snap);
 
@@ -34,21 +34,21 @@ void mqfs_grants_unref(struct mqfs_grants *g);
 
 /* Lookups, on a frozen table only. */
 
-/* The view of an installed snap, or NULL. Valid as long as the table is. */
-const struct mqfs_view *mqfs_grants_view(const struct mqfs_grants *g, const char *snap);
-/* How many mqfs_grants_view lookups the table has answered: the cost model of the one
+/* The grant set of an installed snap, or NULL. Valid as long as the table is. */
+const struct mqfs_grant_set *mqfs_grants_set_of(const struct mqfs_grants *g, const char *snap);
+/* How many mqfs_grants_set_of lookups the table has answered: the cost model of the one
  * judge (SPEC §4), which reads the table once per operation; tests count with it. */
 unsigned long mqfs_grants_lookups(const struct mqfs_grants *g);
 /* Installed snaps, sorted by name. */
 size_t mqfs_grants_snap_count(const struct mqfs_grants *g);
-const struct mqfs_view *mqfs_grants_view_at(const struct mqfs_grants *g, size_t i);
+const struct mqfs_grant_set *mqfs_grants_set_at(const struct mqfs_grants *g, size_t i);
 
-const char *mqfs_view_snap(const struct mqfs_view *v);
-/* The permission set snap holds on queue ("/name"), 0 when none. v may be NULL (0). */
-unsigned mqfs_view_perms(const struct mqfs_view *v, const char *queue);
+const char *mqfs_grant_set_snap(const struct mqfs_grant_set *set);
+/* The permission set snap holds on queue ("/name"), 0 when none. set may be NULL (0). */
+unsigned mqfs_grant_set_perms(const struct mqfs_grant_set *set, const char *queue);
 /* The granted queues, sorted by name (strcmp order), with their permission sets. */
-size_t mqfs_view_count(const struct mqfs_view *v);
-const char *mqfs_view_queue_at(const struct mqfs_view *v, size_t i, unsigned *perms);
+size_t mqfs_grant_set_count(const struct mqfs_grant_set *set);
+const char *mqfs_grant_set_queue_at(const struct mqfs_grant_set *set, size_t i, unsigned *perms);
 
 /* What changed between two grant tables (either may be NULL: empty). fn is called with
  * queue == NULL for every snap installed in one table and not the other, and with a

@@ -65,7 +65,7 @@ static const char usage_text[] =
     "Options:\n"
     "  --system FILE       the system state (default " MQFS_SYSTEM_DEFAULT ")\n"
     "  --json              with connections and grants: the answer as JSON\n"
-    "  --mount-point DIR   where mqfsd mounts the views (default /run/mqfs)\n"
+    "  --mount-point DIR   where mqfsd mounts its filesystem (default /run/mqfs)\n"
     "  --only KINDS        with --profile: a comma-separated list of apps, mount, daemon\n"
     "                      (default: all three)\n"
     "  --daemon-path PATH  with --profile: mqfsd's binary (default /usr/local/sbin/mqfsd)\n"
@@ -602,17 +602,17 @@ fail:
 }
 
 /* {"snap": SNAP, "queues": [{"name": "/q", "permissions": ["open", ...]}, ...]}. */
-static int print_grants_json(const char *snap, const struct mqfs_view *view)
+static int print_grants_json(const char *snap, const struct mqfs_grant_set *set)
 {
         json_object *doc = json_object_new_object(), *list = json_object_new_array();
         bool ok = doc && list && json_put(doc, "snap", json_object_new_string(snap), false) &&
                   json_object_object_add(doc, "queues", list) == 0;
         if (!ok)
                 json_object_put(list); /* not attached to doc */
-        size_t n = view ? mqfs_view_count(view) : 0;
+        size_t n = set ? mqfs_grant_set_count(set) : 0;
         for (size_t i = 0; ok && i < n; i++) {
                 unsigned perms = 0;
-                const char *q = mqfs_view_queue_at(view, i, &perms);
+                const char *q = mqfs_grant_set_queue_at(set, i, &perms);
                 json_object *o = json_object_new_object(), *words = json_object_new_array();
                 ok = o && json_object_array_add(list, o) == 0;
                 if (!ok) {
@@ -641,13 +641,13 @@ static int cmd_grants(const struct options *o)
         int rc = load_for_snap(o, &sys, &grants);
         if (rc)
                 return rc;
-        const struct mqfs_view *view = mqfs_grants_view(grants, o->args[0]);
-        size_t n = view && !o->json ? mqfs_view_count(view) : 0;
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(grants, o->args[0]);
+        size_t n = set && !o->json ? mqfs_grant_set_count(set) : 0;
         if (o->json)
-                rc = print_grants_json(o->args[0], view);
+                rc = print_grants_json(o->args[0], set);
         for (size_t i = 0; i < n && rc == 0; i++) {
                 unsigned perms = 0;
-                const char *q = mqfs_view_queue_at(view, i, &perms);
+                const char *q = mqfs_grant_set_queue_at(set, i, &perms);
                 char words[64];
                 char *name = mqfs_escape(q, strlen(q));
                 if (!name || mqfs_perm_format(perms, words, sizeof(words)) < 0) {
@@ -727,7 +727,7 @@ static int cmd_apparmor_snippets(const struct options *o)
         char *rules = NULL, *view = NULL, *mount = NULL, *door = NULL;
         int err = mqfs_apparmor_snap_rules(sys, snap, &rules);
         if (!err)
-                err = mqfs_apparmor_view_rules(mqfs_grants_view(grants, snap), &view);
+                err = mqfs_apparmor_view_rules(mqfs_grants_set_of(grants, snap), &view);
         if (!err)
                 err = mqfs_apparmor_door_rules(mp, &door);
         if (!err)
@@ -738,8 +738,8 @@ static int cmd_apparmor_snippets(const struct options *o)
                 printf("# snap.%s.* (the snap's apps): posix-mq rules\n%s", snap, rules);
                 printf("# snap.%s.* (the snap's apps): the mqfs view of /dev/mqueue\n%s", snap,
                        view);
-                printf("# snap.%s.* (the snap's apps): under mqfs-exec, the syscall door\n%s",
-                       snap, door);
+                printf("# snap.%s.* (the snap's apps): under mqfs-exec, the syscall door\n%s", snap,
+                       door);
                 printf("# snap-update-ns.%s (the mount helper): the view over /dev/mqueue\n%s",
                        snap, mount);
         }

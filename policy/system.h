@@ -131,5 +131,5 @@ const struct mqfs_system_snap *mqfs_system_snap(const struct mqfs_system *sys, c
 const struct mqfs_connection *mqfs_system_plug_conns(const struct mqfs_system *sys,
                                                      const char *snap, size_t *count);
 
-/* Builds the frozen grant table of SPEC §2.4 (every installed snap has a view). */
+/* Builds the frozen grant table of SPEC §2.4 (every installed snap has a grant set). */
 int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out);

@@ -166,9 +166,9 @@ out:
 }
 
 int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *snap,
-                   struct mqfs_view_dir *view, struct mqfs_msg *why)
+                   struct mqfs_view *view, struct mqfs_msg *why)
 {
-        struct mqfs_view_dir v = {.root_fd = -1, .fd = -1, .root = root, .snap = snap};
+        struct mqfs_view v = {.root_fd = -1, .fd = -1, .root = root, .snap = snap};
         int root_mnt, view_mnt, rc;
 
         v.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -237,7 +237,7 @@ fail:
         return rc;
 }
 
-void mqfs_view_close(struct mqfs_view_dir *view)
+void mqfs_view_close(struct mqfs_view *view)
 {
         close_fd(&view->fd);
         close_fd(&view->root_fd);
@@ -350,8 +350,8 @@ struct ns_reply {
 struct ns_job {
         const struct mqfs_host *host;
         const struct mqfs_snap_ns *ns;
-        const struct mqfs_view_dir *view; /* attach only */
-        int tree_fd;                      /* attach only: a detached copy of the view */
+        const struct mqfs_view *view; /* attach only */
+        int tree_fd;                  /* attach only: a detached copy of the view */
         void (*fn)(const struct ns_job *job, struct ns_reply *reply);
 };
 
@@ -477,7 +477,7 @@ static int unmount_target(const struct ns_job *job, int dev_fd, struct mqfs_msg 
 
 static void attach_job(const struct ns_job *job, struct ns_reply *reply)
 {
-        const struct mqfs_view_dir *v = job->view;
+        const struct mqfs_view *v = job->view;
         struct target_state ts = {0};
         int dev_fd = -1, target_fd = -1;
         int rc = open_dev(job, &dev_fd, &reply->why);
@@ -669,7 +669,7 @@ static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
 }
 
 int mqfs_attach(const struct mqfs_host *host, const struct mqfs_snap_ns *ns,
-                const struct mqfs_view_dir *view, enum mqfs_attach_outcome *outcome,
+                const struct mqfs_view *view, enum mqfs_attach_outcome *outcome,
                 struct mqfs_msg *why)
 {
         struct ns_reply reply;

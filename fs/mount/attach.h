@@ -1,5 +1,5 @@
-/* attach.h — a snap's mqfs view over /dev/mqueue inside the snap's mount namespace
- * (SPEC §6).
+/* attach.h — attachments: a snap's view bind-mounted over /dev/mqueue inside the
+ * snap's mount namespace (SPEC §6).
  *
  * Everything that names a file on the host (the daemon's mount, the view, the
  * namespace file) is opened here, in the helper's own namespace, before anything else
@@ -38,7 +38,7 @@ int mqfs_host_open(struct mqfs_host *host, struct mqfs_msg *why);
 void mqfs_host_close(struct mqfs_host *host);
 
 /* A snap's view on the daemon's mount, MOUNTPOINT/SNAP. */
-struct mqfs_view_dir {
+struct mqfs_view {
         int root_fd; /* O_PATH: MOUNTPOINT, the root of a fuse.mqfs mount */
         int fd;      /* O_PATH|O_DIRECTORY: MOUNTPOINT/SNAP */
         dev_t dev;   /* identity of the view's root directory */
@@ -55,8 +55,8 @@ struct mqfs_view_dir {
  * -ENOENT     the daemon does not know the snap;
  * -EBUSY      something else is mounted over the view. */
 int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *snap,
-                   struct mqfs_view_dir *view, struct mqfs_msg *why);
-void mqfs_view_close(struct mqfs_view_dir *view);
+                   struct mqfs_view *view, struct mqfs_msg *why);
+void mqfs_view_close(struct mqfs_view *view);
 
 /* A snap's mount namespace. */
 struct mqfs_snap_ns {
@@ -77,21 +77,21 @@ void mqfs_ns_close(struct mqfs_snap_ns *ns);
 enum mqfs_attach_outcome {
         MQFS_ATTACHED,         /* the view now covers /dev/mqueue */
         MQFS_ALREADY_ATTACHED, /* it already did: nothing changed */
-        MQFS_REPLACED_BROKEN,  /* a view that no longer answered was taken off first */
+        MQFS_REPLACED_BROKEN,  /* an attachment that no longer answered was taken off first */
 };
 
 /* Attaches view over /dev/mqueue in ns, creating /dev/mqueue (01777) when missing.
- * Idempotent. A view there whose daemon is gone (ENOTCONN) is unmounted first; a live
- * view of something else is left alone (-EBUSY). Refuses (-EXDEV) when the mount that
+ * Idempotent. An attachment there whose daemon is gone (ENOTCONN) is unmounted first; a live
+ * attachment of something else is left alone (-EBUSY). Refuses (-EXDEV) when the mount that
  * would hold the view shares mount events with the host's namespace. -ELOOP for a
  * symlink at /dev or /dev/mqueue. */
 int mqfs_attach(const struct mqfs_host *host, const struct mqfs_snap_ns *ns,
-                const struct mqfs_view_dir *view, enum mqfs_attach_outcome *outcome,
+                const struct mqfs_view *view, enum mqfs_attach_outcome *outcome,
                 struct mqfs_msg *why);
 
 enum mqfs_detach_outcome {
         MQFS_DETACHED,
-        MQFS_NOT_ATTACHED, /* /dev/mqueue there is not an mqfs view: nothing changed */
+        MQFS_NOT_ATTACHED, /* /dev/mqueue there is not an attachment: nothing changed */
 };
 
 /* Unmounts (lazily, so a dead daemon's view goes too) the mqfs view at /dev/mqueue in

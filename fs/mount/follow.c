@@ -90,7 +90,7 @@ static void record(struct follower *f, const char *snap, const struct mqfs_recor
 static void attach_one(struct follower *f, struct followed *e, const char *path,
                        const struct mqfs_snap_ns *ns)
 {
-        struct mqfs_view_dir view = {.root_fd = -1, .fd = -1};
+        struct mqfs_view view = {.root_fd = -1, .fd = -1};
         struct mqfs_msg why = {{0}};
         enum mqfs_attach_outcome outcome;
         bool rebuilt = e->dev != 0;

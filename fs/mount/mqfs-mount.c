@@ -247,7 +247,7 @@ static int cmd_attach(struct options *o)
 {
         struct mqfs_host host = {.proc_fd = -1};
         struct mqfs_snap_ns ns = {.fd = -1};
-        struct mqfs_view_dir view = {.root_fd = -1, .fd = -1};
+        struct mqfs_view view = {.root_fd = -1, .fd = -1};
         struct mqfs_msg why = {{0}};
         enum mqfs_attach_outcome outcome;
         char default_ns[PATH_MAX], *root_abs = NULL;
@@ -637,7 +637,7 @@ static int cmd_list(const struct options *o)
 /* Re-attaches one view that no longer answers. */
 static int repair_one(const struct mqfs_host *host, struct candidate *k)
 {
-        struct mqfs_view_dir view = {.root_fd = -1, .fd = -1};
+        struct mqfs_view view = {.root_fd = -1, .fd = -1};
         struct mqfs_msg why = {{0}};
         enum mqfs_attach_outcome outcome;
         int rc = mqfs_view_open(host, k->root, k->snap, &view, &why);

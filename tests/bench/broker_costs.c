@@ -47,7 +47,7 @@ static int step_syscall(void)
 static int step_lookup(void)
 {
         struct mqfs_grants *g = mqfs_broker_grants(broker);
-        unsigned perms = mqfs_view_perms(mqfs_grants_view(g, "s"), "/bq");
+        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, "s"), "/bq");
         mqfs_grants_unref(g);
         return perms ? 0 : -ENOENT;
 }

@@ -297,7 +297,7 @@ int main(int argc, char **argv)
                         size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
                         snprintf(snap, sizeof(snap), "snap-%zu", s);
                         snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
-                        found += mqfs_view_perms(mqfs_grants_view(grants, snap), queue) != 0;
+                        found += mqfs_grant_set_perms(mqfs_grants_set_of(grants, snap), queue) != 0;
                 }
                 double t5 = now();
                 x = 88172645463325252ull;

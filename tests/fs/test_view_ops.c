@@ -25,7 +25,7 @@ static const struct mq_attr SMALL = {.mq_maxmsg = 4, .mq_msgsize = 64};
 
 static struct mqfs_broker *broker;
 static struct mqfs_grants *grants; /* the installed table, one reference of ours */
-static struct mqfs_view_fs fs;
+static struct mqfs_filesystem fs;
 
 static int setup(void **state)
 {
@@ -38,13 +38,13 @@ static int setup(void **state)
                 return -1;
         grants = mqfs_grants_ref(g);
         mqfs_broker_set_grants(broker, g);
-        return mqfs_view_fs_init(&fs, broker, NULL);
+        return mqfs_filesystem_init(&fs, broker, NULL);
 }
 
 static int teardown(void **state)
 {
         (void)state;
-        mqfs_view_fs_destroy(&fs);
+        mqfs_filesystem_destroy(&fs);
         mqfs_broker_free(broker);
         mqfs_grants_unref(grants);
         mqfs_test_remove_all_queues();

@@ -21,13 +21,13 @@
 #include "system.h"
 
 static void check_generated(const char *generator, const char *snap, enum text_kind kind,
-                            const struct mqfs_view *view, int rc, char *text)
+                            const struct mqfs_grant_set *set, int rc, char *text)
 {
         FUZZ_CHECK(rc == 0 && text != NULL, "%s for installed snap \"%s\" failed: %d", generator,
                    snap, rc);
         char what[128];
         snprintf(what, sizeof(what), "%s(\"%s\")", generator, snap);
-        struct text_ctx t = {.what = what, .kind = kind, .view = view};
+        struct text_ctx t = {.what = what, .kind = kind, .set = set};
         fuzz_check_rules(&t, text);
         free(text);
 }
@@ -36,11 +36,11 @@ static void check_generated(const char *generator, const char *snap, enum text_k
 static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_grants *g,
                             const struct mqfs_system_snap *ss)
 {
-        const struct mqfs_view *view = mqfs_grants_view(g, ss->name);
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, ss->name);
         for (size_t i = 0; ss->yaml && i < ss->yaml->nslots; i++) {
                 char *text = NULL;
                 int rc = mqfs_apparmor_slot_lines(&ss->yaml->slots[i], &text);
-                check_generated("mqfs_apparmor_slot_lines", ss->name, SNIPPET_MQUEUE, view, rc,
+                check_generated("mqfs_apparmor_slot_lines", ss->name, SNIPPET_MQUEUE, set, rc,
                                 text);
         }
         size_t n = 0;
@@ -48,7 +48,7 @@ static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_gra
         for (size_t i = 0; i < n; i++) {
                 char *text = NULL;
                 int rc = mqfs_apparmor_plug_lines(c[i].plug, c[i].slot, &text);
-                check_generated("mqfs_apparmor_plug_lines", ss->name, SNIPPET_MQUEUE, view, rc,
+                check_generated("mqfs_apparmor_plug_lines", ss->name, SNIPPET_MQUEUE, set, rc,
                                 text);
                 /* The words alone: what goes between the parentheses, "open" always there. */
                 char *words = NULL;
@@ -58,8 +58,7 @@ static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_gra
                 FUZZ_CHECK(asprintf(&line, "  mqueue (%s) type=posix \"%s\",\n", words,
                                     c[i].slot->paths[0]) > 0,
                            "out of memory");
-                check_generated("mqfs_apparmor_plug_words", ss->name, SNIPPET_MQUEUE, view, 0,
-                                line);
+                check_generated("mqfs_apparmor_plug_words", ss->name, SNIPPET_MQUEUE, set, 0, line);
                 FUZZ_CHECK(strcmp(words, "open") == 0 || strncmp(words, "open ", 5) == 0 ||
                                strstr(words, " open") != NULL,
                            "plug words without open: %s", words);
@@ -70,30 +69,30 @@ static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_gra
 static void generate_for(const struct mqfs_system *sys, const struct mqfs_grants *g,
                          const char *snap)
 {
-        const struct mqfs_view *view = mqfs_grants_view(g, snap);
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
         char *text = NULL;
         int rc = mqfs_apparmor_snap_rules(sys, snap, &text);
-        check_generated("mqfs_apparmor_snap_rules", snap, SNIPPET_MQUEUE, view, rc, text);
+        check_generated("mqfs_apparmor_snap_rules", snap, SNIPPET_MQUEUE, set, rc, text);
 
         text = NULL;
-        rc = mqfs_apparmor_view_rules(view, &text);
-        check_generated("mqfs_apparmor_view_rules", snap, SNIPPET_VIEW, view, rc, text);
+        rc = mqfs_apparmor_view_rules(set, &text);
+        check_generated("mqfs_apparmor_view_rules", snap, SNIPPET_VIEW, set, rc, text);
 
         text = NULL;
         rc = mqfs_apparmor_mount_rules(snap, "/run/mqfs", &text);
-        check_generated("mqfs_apparmor_mount_rules", snap, SNIPPET_MOUNT, view, rc, text);
+        check_generated("mqfs_apparmor_mount_rules", snap, SNIPPET_MOUNT, set, rc, text);
 
         for (int with_mqueue = 0; with_mqueue <= 1; with_mqueue++) {
                 struct mqfs_apparmor_options opts = {.mqueue_rules = with_mqueue,
                                                      .origin = "fuzz-system.yaml"};
                 text = NULL;
                 rc = mqfs_apparmor_snap_profile(sys, g, snap, &opts, &text);
-                check_generated("mqfs_apparmor_snap_profile", snap, PROFILE, view, rc, text);
+                check_generated("mqfs_apparmor_snap_profile", snap, PROFILE, set, rc, text);
         }
 
         text = NULL;
         rc = mqfs_apparmor_mount_profile(snap, NULL, &text);
-        check_generated("mqfs_apparmor_mount_profile", snap, PROFILE, view, rc, text);
+        check_generated("mqfs_apparmor_mount_profile", snap, PROFILE, set, rc, text);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -326,13 +326,15 @@ static void check_view(const struct mqfs_system *sys, const struct mqfs_grants *
                 if (sys->conns[j].plug_snap == s)
                         expect_slot(&e, sys->conns[j].slot, sys->conns[j].slot->perms);
 
-        const struct mqfs_view *v = mqfs_grants_view(g, s->name);
-        FUZZ_CHECK(v != NULL, "snap \"%s\" has no view", s->name);
-        FUZZ_CHECK(strcmp(mqfs_view_snap(v), s->name) == 0, "view of \"%s\" is another's", s->name);
-        FUZZ_CHECK(mqfs_view_count(v) == e.n, "snap \"%s\": %zu granted queues, SPEC gives %zu",
-                   s->name, mqfs_view_count(v), e.n);
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, s->name);
+        FUZZ_CHECK(set != NULL, "snap \"%s\" has no grant set", s->name);
+        FUZZ_CHECK(strcmp(mqfs_grant_set_snap(set), s->name) == 0,
+                   "grant set of \"%s\" is another's", s->name);
+        FUZZ_CHECK(mqfs_grant_set_count(set) == e.n,
+                   "snap \"%s\": %zu granted queues, SPEC gives %zu", s->name,
+                   mqfs_grant_set_count(set), e.n);
         for (size_t j = 0; j < e.n; j++) {
-                unsigned got = mqfs_view_perms(v, e.queue[j]);
+                unsigned got = mqfs_grant_set_perms(set, e.queue[j]);
                 FUZZ_CHECK(got == e.perms[j], "snap \"%s\" queue %zu: perms 0x%x, SPEC gives 0x%x",
                            s->name, j, got, e.perms[j]);
         }
@@ -345,7 +347,7 @@ struct mqfs_grants *fuzz_system_grants(const struct mqfs_system *sys)
         struct mqfs_grants *g = NULL;
         int rc = mqfs_system_grants(sys, &g);
         FUZZ_CHECK(rc == 0 && g != NULL, "mqfs_system_grants failed: %d", rc);
-        FUZZ_CHECK(mqfs_grants_snap_count(g) == sys->nsnaps, "%zu views for %zu snaps",
+        FUZZ_CHECK(mqfs_grants_snap_count(g) == sys->nsnaps, "%zu grant sets for %zu snaps",
                    mqfs_grants_snap_count(g), sys->nsnaps);
         for (size_t i = 0; i < sys->nsnaps; i++)
                 check_view(sys, g, i);

@@ -66,8 +66,8 @@ static void check_mqueue_rule(const struct text_ctx *t, const char *r, size_t le
                 FUZZ_CHECK(wlen == 7 && memcmp(words, "getattr", 7) == 0,
                            "%s: \"/\" gets more than getattr: %.*s", t->what, (int)len, r);
         else
-                FUZZ_CHECK(mqfs_view_perms(t->view, q) != 0, "%s: rule for an ungranted queue: %s",
-                           t->what, q);
+                FUZZ_CHECK(mqfs_grant_set_perms(t->set, q) != 0,
+                           "%s: rule for an ungranted queue: %s", t->what, q);
         free(q);
 }
 
@@ -77,7 +77,7 @@ static void check_view_rule(const struct text_ctx *t, const char *r, size_t len)
         const char *end = memchr(name, '"', len - (size_t)(name - r));
         FUZZ_CHECK(end != NULL, "%s: unterminated view rule", t->what);
         char *q = queue_copy(name, (size_t)(end - name));
-        unsigned perms = mqfs_view_perms(t->view, q);
+        unsigned perms = mqfs_grant_set_perms(t->set, q);
         FUZZ_CHECK(perms != 0, "%s: view rule for an ungranted queue %s", t->what, q);
         const unsigned writes = MQFS_PERM_WRITE | MQFS_PERM_CREATE | MQFS_PERM_DELETE;
         const char *want = (perms & writes) ? "\" rw," : "\" r,";

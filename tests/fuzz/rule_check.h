@@ -26,7 +26,7 @@
  *    create or delete is granted. Nothing ungranted ever appears in a snap's rules. */
 #pragma once
 
-struct mqfs_view;
+struct mqfs_grant_set;
 
 enum text_kind {
         SNIPPET_MQUEUE, /* mqfs_apparmor_snap_rules: comments and mqueue rules only */
@@ -38,7 +38,7 @@ enum text_kind {
 struct text_ctx {
         const char *what; /* for messages: the generator and snap */
         enum text_kind kind;
-        const struct mqfs_view *view; /* the snap's grants; NULL for none */
+        const struct mqfs_grant_set *set; /* the snap's grant set; NULL for none */
 };
 
 /* Checks text as described above; aborts through FUZZ_CHECK on the first violation. */

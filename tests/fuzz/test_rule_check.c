@@ -19,7 +19,7 @@
 #include "rule_check.h"
 
 static struct mqfs_grants *grants;
-static const struct mqfs_view *view;
+static const struct mqfs_grant_set *set;
 
 static int setup(void **state)
 {
@@ -30,8 +30,8 @@ static int setup(void **state)
             mqfs_grants_add(grants, "s", "/del", MQFS_PERM_DELETE) != 0 ||
             mqfs_grants_freeze(grants) != 0)
                 return -1;
-        view = mqfs_grants_view(grants, "s");
-        return view ? 0 : -1;
+        set = mqfs_grants_set_of(grants, "s");
+        return set ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -50,7 +50,7 @@ static bool rejected(enum text_kind kind, const char *text)
                 int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
                 if (null >= 0)
                         dup2(null, STDERR_FILENO); /* the expected complaint */
-                struct text_ctx t = {.what = "test", .kind = kind, .view = view};
+                struct text_ctx t = {.what = "test", .kind = kind, .set = set};
                 fuzz_check_rules(&t, text);
                 _exit(0);
         }
@@ -86,7 +86,7 @@ static void accepts_generated_texts(void **state)
                       "  \"/dev/mqueue/ro\" r,\n}\n"},
         };
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-                struct text_ctx t = {.what = "test", .kind = good[i].kind, .view = view};
+                struct text_ctx t = {.what = "test", .kind = good[i].kind, .set = set};
                 fuzz_check_rules(&t, good[i].text); /* aborts the test if it disagrees */
         }
 }

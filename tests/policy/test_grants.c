@@ -23,26 +23,26 @@ static void lookups_answer_what_was_granted(void **state)
         assert_int_equal(mqfs_grants_freeze(g), 0);
 
         assert_int_equal(mqfs_grants_snap_count(g), 2);
-        const struct mqfs_view *v = mqfs_grants_view(g, "consumer");
-        assert_non_null(v);
-        assert_string_equal(mqfs_view_snap(v), "consumer");
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, "consumer");
+        assert_non_null(set);
+        assert_string_equal(mqfs_grant_set_snap(set), "consumer");
         /* Union of the two grants on /b, and open always present. */
-        assert_int_equal(mqfs_view_perms(v, "/b"),
+        assert_int_equal(mqfs_grant_set_perms(set, "/b"),
                          MQFS_PERM_OPEN | MQFS_PERM_READ | MQFS_PERM_DELETE);
-        assert_int_equal(mqfs_view_perms(v, "/a"), MQFS_PERM_OPEN | MQFS_PERM_WRITE);
-        assert_int_equal(mqfs_view_perms(v, "/c"), 0);
-        assert_int_equal(mqfs_view_count(v), 2);
+        assert_int_equal(mqfs_grant_set_perms(set, "/a"), MQFS_PERM_OPEN | MQFS_PERM_WRITE);
+        assert_int_equal(mqfs_grant_set_perms(set, "/c"), 0);
+        assert_int_equal(mqfs_grant_set_count(set), 2);
         unsigned perms;
-        assert_string_equal(mqfs_view_queue_at(v, 0, &perms), "/a");
-        assert_string_equal(mqfs_view_queue_at(v, 1, &perms), "/b");
-        assert_null(mqfs_view_queue_at(v, 2, &perms));
+        assert_string_equal(mqfs_grant_set_queue_at(set, 0, &perms), "/a");
+        assert_string_equal(mqfs_grant_set_queue_at(set, 1, &perms), "/b");
+        assert_null(mqfs_grant_set_queue_at(set, 2, &perms));
 
-        const struct mqfs_view *lonely = mqfs_grants_view(g, "lonely");
+        const struct mqfs_grant_set *lonely = mqfs_grants_set_of(g, "lonely");
         assert_non_null(lonely);
-        assert_int_equal(mqfs_view_count(lonely), 0);
-        assert_int_equal(mqfs_view_perms(lonely, "/a"), 0);
-        assert_null(mqfs_grants_view(g, "stranger"));
-        assert_int_equal(mqfs_view_perms(NULL, "/a"), 0);
+        assert_int_equal(mqfs_grant_set_count(lonely), 0);
+        assert_int_equal(mqfs_grant_set_perms(lonely, "/a"), 0);
+        assert_null(mqfs_grants_set_of(g, "stranger"));
+        assert_int_equal(mqfs_grant_set_perms(NULL, "/a"), 0);
 
         assert_int_equal(mqfs_grants_add(g, "late", "/x", MQFS_PERM_READ), -EBUSY);
         mqfs_grants_unref(g);
@@ -60,7 +60,7 @@ static void bad_grants_are_refused(void **state)
         assert_int_equal(mqfs_grants_add_snap(g, ""), -EINVAL);
         assert_int_equal(mqfs_grants_freeze(g), 0);
         assert_int_equal(mqfs_grants_snap_count(g), 0);
-        assert_null(mqfs_grants_view(g, "s"));
+        assert_null(mqfs_grants_set_of(g, "s"));
         mqfs_grants_unref(g);
 }
 
@@ -74,7 +74,7 @@ static void references_keep_the_table_alive(void **state)
         struct mqfs_grants *second = mqfs_grants_ref(g);
         mqfs_grants_unref(g);
         /* Still readable through the second reference (ASan/valgrind would object otherwise). */
-        assert_int_equal(mqfs_view_perms(mqfs_grants_view(second, "s"), "/q"),
+        assert_int_equal(mqfs_grant_set_perms(mqfs_grants_set_of(second, "s"), "/q"),
                          MQFS_PERM_OPEN | MQFS_PERM_READ);
         mqfs_grants_unref(second);
 }
@@ -97,12 +97,12 @@ static void many_snaps_sort_and_find(void **state)
         for (int i = 0; i < 1000; i += 37) {
                 snprintf(snap, sizeof(snap), "snap-%04d", i);
                 snprintf(queue, sizeof(queue), "/q-%d-7", i);
-                const struct mqfs_view *v = mqfs_grants_view(g, snap);
-                assert_non_null(v);
-                assert_int_equal(mqfs_view_count(v), 10);
-                assert_int_equal(mqfs_view_perms(v, queue), MQFS_PERM_OPEN | MQFS_PERM_READ);
+                const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+                assert_non_null(set);
+                assert_int_equal(mqfs_grant_set_count(set), 10);
+                assert_int_equal(mqfs_grant_set_perms(set, queue), MQFS_PERM_OPEN | MQFS_PERM_READ);
                 snprintf(queue, sizeof(queue), "/q-%d-7", i + 1);
-                assert_int_equal(mqfs_view_perms(v, queue), 0);
+                assert_int_equal(mqfs_grant_set_perms(set, queue), 0);
         }
         mqfs_grants_unref(g);
 }
@@ -110,10 +110,10 @@ static void many_snaps_sort_and_find(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(lookups_answer_what_was_granted),
-                cmocka_unit_test(bad_grants_are_refused),
-                cmocka_unit_test(references_keep_the_table_alive),
-                cmocka_unit_test(many_snaps_sort_and_find),
+            cmocka_unit_test(lookups_answer_what_was_granted),
+            cmocka_unit_test(bad_grants_are_refused),
+            cmocka_unit_test(references_keep_the_table_alive),
+            cmocka_unit_test(many_snaps_sort_and_find),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,10 +205,10 @@ static unsigned perms(const struct mqfs_system *sys, const char *snap, const cha
 {
         struct mqfs_grants *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        const struct mqfs_view *v = mqfs_grants_view(g, snap);
-        if (v == NULL)
-                fail_msg("snap %s has no view", snap);
-        unsigned p = mqfs_view_perms(v, queue);
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+        if (set == NULL)
+                fail_msg("snap %s has no grant set", snap);
+        unsigned p = mqfs_grant_set_perms(set, queue);
         mqfs_grants_unref(g);
         return p;
 }
@@ -217,9 +217,9 @@ static size_t queue_count(const struct mqfs_system *sys, const char *snap)
 {
         struct mqfs_grants *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        const struct mqfs_view *v = mqfs_grants_view(g, snap);
-        assert_non_null(v);
-        size_t n = mqfs_view_count(v);
+        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+        assert_non_null(set);
+        size_t n = mqfs_grant_set_count(set);
         mqfs_grants_unref(g);
         return n;
 }
@@ -309,7 +309,7 @@ static void test_self_resolution_where_snapd_has_none(void **state)
         assert_int_equal(perms(sys, "localtool", "/shared"), MQFS_PERM_ALL);
         assert_int_equal(conn(sys, "extra", "mq")->source, MQFS_CONN_AUTO);
         assert_int_equal(perms(sys, "extra", "/other"), RW);
-        /* Own slots; a snap of type os has a view and nothing else. */
+        /* Own slots; a snap of type os has an empty grant set and nothing else. */
         assert_int_equal(perms(sys, "provider", "/shared"), MQFS_PERM_ALL);
         assert_int_equal(perms(sys, "pc", "/gadget"), MQFS_PERM_ALL);
         assert_int_equal(queue_count(sys, "core"), 0);

@@ -90,7 +90,7 @@ static unsigned perms_of(const struct mqfs_system *sys, const char *snap, const 
 {
         struct mqfs_grants *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        unsigned perms = mqfs_view_perms(mqfs_grants_view(g, snap), queue);
+        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, snap), queue);
         mqfs_grants_unref(g);
         return perms;
 }
@@ -335,8 +335,8 @@ static void test_slot_refused_without_slots_allowed(void **state)
         assert_int_equal(perms_of(sys, "provider", "/q"), 0);
         struct mqfs_grants *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        assert_non_null(mqfs_grants_view(g, "provider"));
-        assert_non_null(mqfs_grants_view(g, "consumer"));
+        assert_non_null(mqfs_grants_set_of(g, "provider"));
+        assert_non_null(mqfs_grants_set_of(g, "consumer"));
         assert_int_equal(mqfs_grants_snap_count(g), 2);
         mqfs_grants_unref(g);
         mqfs_system_free(sys);
@@ -730,8 +730,8 @@ static void test_lookups(void **state)
         struct mqfs_grants *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
         assert_int_equal(mqfs_grants_snap_count(g), 4);
-        assert_int_equal(mqfs_view_count(mqfs_grants_view(g, "lonely")), 0);
-        assert_int_equal(mqfs_view_perms(mqfs_grants_view(g, "alpha"), "/n"),
+        assert_int_equal(mqfs_grant_set_count(mqfs_grants_set_of(g, "lonely")), 0);
+        assert_int_equal(mqfs_grant_set_perms(mqfs_grants_set_of(g, "alpha"), "/n"),
                          MQFS_PERM_OPEN | MQFS_PERM_READ | MQFS_PERM_WRITE);
         mqfs_grants_unref(g);
         mqfs_system_free(sys);
