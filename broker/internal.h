@@ -8,7 +8,7 @@
 #include "broker.h"
 
 struct mqfs_broker {
-        int backing_fd; /* O_PATH directory on the private mqueue mount; owned */
+        int backing_fd; /* O_PATH directory on the backing mount; owned */
         /* Guards only the pointer swap and the reference taken on it; held for a few
          * instructions, never across a system call. */
         pthread_mutex_t grants_lock;

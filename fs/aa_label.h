@@ -2,7 +2,7 @@
  * snap whose view it is using?
  *
  * A snap reaches only its own view through /dev/mqueue, but a view can be reached by
- * other ways (view_ops.c lists them: /proc/PID/root, a passed descriptor,
+ * other ways (filesystem.c lists them: /proc/PID/root, a passed descriptor,
  * open_by_handle_at). snapd confines each app as "snap.SNAP.APP" (hooks
  * "snap.SNAP.hook.NAME") and snap-update-ns as "snap-update-ns.SNAP", so a caller whose
  * label names another snap is refused. Unconfined callers and labels that are not a

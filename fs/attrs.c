@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "log.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 void mqfs_caller_init(struct caller_buf *cb, fuse_req_t req, uid_t uid, gid_t gid, pid_t pid)
 {

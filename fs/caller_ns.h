@@ -4,7 +4,7 @@
  * The daemon's mount root (MOUNTPOINT, with one directory per snap) is meant for the
  * host: the administrator, and mqfs-mount, which opens MOUNTPOINT/SNAP there and moves a
  * copy of it over /dev/mqueue in the snap's namespace. Snap namespaces see the mount too
- * (they share the host's /run), so view_ops.c answers names in the mount root only for
+ * (they share the host's /run), so filesystem.c answers names in the mount root only for
  * callers of the daemon's own namespace; see the comment at that check for what this
  * does and does not stop.
  *

@@ -10,7 +10,7 @@
 
 #include "budget.h"
 #include "check.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {

@@ -31,8 +31,8 @@
 #include "log.h"
 #include "loop.h"
 #include "qname.h"
-#include "view_internal.h"
-#include "view_ops.h"
+#include "filesystem_internal.h"
+#include "filesystem.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 

@@ -37,7 +37,7 @@
 #include "log.h"
 #include "loop.h"
 #include "perm.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 struct parked_write {
         struct parked_write *next;

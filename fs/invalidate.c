@@ -8,9 +8,9 @@
 
 #include "grants.h"
 #include "notify.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
-/* Remembers an unlink through view (see own_unlinks in view_ops.h). When the list is
+/* Remembers an unlink through view (see own_unlinks in filesystem.h). When the list is
  * full the event invalidates as usual: one needless round trip, nothing wrong. */
 void mqfs_own_unlink_note(struct mqfs_filesystem *fs, uint64_t view, const char *q)
 {

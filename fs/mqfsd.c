@@ -6,7 +6,7 @@
  *   single-threaded against 130 µs with libfuse's multithreaded loop (open+read+close:
  *   60 µs against 245 µs), whatever clone_fd and the idle-thread settings; the
  *   high-level API adds path building and a lock on top. (Figures measured by the lead
- *   with a do-nothing filesystem; mqfsd's own are in the comment atop view_ops.c:
+ *   with a do-nothing filesystem; mqfsd's own are in the comment atop filesystem.c:
  *   a stat of a queue is one request, 27-37 µs, i.e. at that floor.)
  * - Blocking writes need no thread. The only operation that can wait is a write to a
  *   full queue. The low-level API lets us keep the request and reply later: such a
@@ -30,7 +30,7 @@
  * third of an open+read+close). The checks it made are all made here, each with two
  * independent judges, the grant (the broker) and the kernel's own check of the caller's
  * credentials against the real queue: open, create and unlink run as the caller in the
- * broker; access(2) asks us (view_ops.c, op_access); truncate and utime by name, and
+ * broker; access(2) asks us (filesystem.c, op_access); truncate and utime by name, and
  * O_TRUNC, are checked like the kernel's (op_setattr, mqfs_file_open); chmod and chown
  * run as the caller after an owner check; the root's 0700 is enforced on its lookups and
  * listings (check_root_caller); the views are 1777, so allow every directory access,
@@ -70,7 +70,7 @@
 #include "sd_notify.h"
 #include "source_watch.h"
 #include "budget.h"
-#include "view_ops.h"
+#include "filesystem.h"
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
 enum { FUSE_BATCH = 64 };
@@ -429,7 +429,7 @@ static void on_sources_event(struct mqfs_loop_source *src, uint32_t events)
 static void queue_event(void *ctx, enum mqfs_queue_event ev, const char *name)
 {
         (void)ctx;
-        /* A created queue needs nothing: misses are not cached (view_ops.c). */
+        /* A created queue needs nothing: misses are not cached (filesystem.c). */
         if (ev == MQFS_QUEUE_DELETED)
                 mqfs_filesystem_queue_changed(&d.fs, name);
         else if (ev == MQFS_QUEUE_LOST)
@@ -548,7 +548,8 @@ static int start(void)
         int backing = mqfs_backing_open();
         if (backing < 0) {
                 mqfs_grants_unref(grants);
-                return mqfs_log_errno(backing, "cannot mount the private mqueue instance");
+                return mqfs_log_errno(backing,
+                                      "cannot make the backing mount (a private mqueue mount)");
         }
         err = mqfs_broker_new(backing, grants, &d.broker); /* takes both */
         if (err)
@@ -601,7 +602,7 @@ static int start(void)
         err = mqfs_queue_watch_new(mqfs_broker_backing_fd(d.broker), &d.qwatch);
         if (!err)
                 err = add_source(&d.qwatch_src, mqfs_queue_watch_fd(d.qwatch), on_queue_event,
-                                 "the backing mqueue mount");
+                                 "the backing mount");
         if (err)
                 mqfs_log(LOG_WARNING,
                          "queues removed outside the views may stay visible by "

@@ -15,7 +15,7 @@
 #include "aa_label.h"
 #include "perm.h"
 #include "budget.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 static struct mqfs_filesystem *fs_of(fuse_req_t req)
 {

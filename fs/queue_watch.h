@@ -1,4 +1,4 @@
-/* queue_watch.h — queues created or removed in the backing mqueue filesystem.
+/* queue_watch.h — queues created or removed in the backing mount.
  *
  * mqueuefs reports IN_CREATE and IN_DELETE on its root for mq_open(O_CREAT) and
  * mq_unlink by anyone in the IPC namespace (checked on this kernel: a watch on a

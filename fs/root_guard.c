@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 /* Who may use the mount root (look a snap up in it, list it): root (the root's mode is
  * 0700), and only in the daemon's own mount namespace, i.e. the host. 0, or -EACCES

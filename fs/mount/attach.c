@@ -502,7 +502,7 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                                 goto out;
                         }
                         say(&reply->why,
-                            MQFS_TARGET " in namespace %s already shows another live mqfs view "
+                            MQFS_TARGET " in namespace %s already holds another live attachment "
                                         "(not %s/%s): run 'mqfs-mount detach' first",
                             job->ns->path, v->root, v->snap);
                         rc = -EBUSY;
@@ -510,7 +510,7 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                 }
                 if (round == 8) {
                         say(&reply->why,
-                            "too many dead mqfs views are stacked at " MQFS_TARGET
+                            "too many dead attachments are stacked at " MQFS_TARGET
                             " in namespace %s",
                             job->ns->path);
                         rc = -ELOOP;

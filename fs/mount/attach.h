@@ -94,14 +94,14 @@ enum mqfs_detach_outcome {
         MQFS_NOT_ATTACHED, /* /dev/mqueue there is not an attachment: nothing changed */
 };
 
-/* Unmounts (lazily, so a dead daemon's view goes too) the mqfs view at /dev/mqueue in
+/* Unmounts (lazily, so a dead daemon's view goes too) the attachment at /dev/mqueue in
  * ns, uncovering whatever was below it. Only a fuse.mqfs mount is ever unmounted. */
 int mqfs_detach(const struct mqfs_host *host, const struct mqfs_snap_ns *ns,
                 enum mqfs_detach_outcome *outcome, struct mqfs_msg *why);
 
 /* What /dev/mqueue in a namespace is. */
 struct mqfs_probe {
-        bool attached;  /* an mqfs view is mounted there */
+        bool attached;  /* an attachment (fuse.mqfs) is there */
         int view_errno; /* 0 when it answers (stat works), else the errno, e.g. ENOTCONN */
         dev_t dev;      /* identity of the view when it answers */
         ino_t ino;

@@ -8,7 +8,7 @@
 # install runs with).
 include(GNUInstallDirs)
 
-set(MQFS_MOUNT_POINT "/run/mqfs" CACHE PATH "Where mqfsd mounts the views")
+set(MQFS_MOUNT_POINT "/run/mqfs" CACHE PATH "Where mqfsd mounts its filesystem")
 set(MQFS_SYSTEM_YAML "/etc/mqfs/system.yaml" CACHE FILEPATH "The system state mqfsd serves")
 set(MQFS_SYSTEMD_UNIT_DIR "lib/systemd/system" CACHE STRING
     "Where the systemd unit goes: relative to the install prefix, or absolute (systemd reads /lib, /usr/lib and /usr/local/lib/systemd/system)")

@@ -52,7 +52,7 @@ static const char usage_text[] =
     "  --ns FILE           the snap's mount namespace, an nsfs file (default\n"
     "                      " SNAPD_NS_DIR "/SNAP.mnt)\n"
     "  --pid PID           the mount namespace of PID, a process of the snap\n"
-    "  --root MOUNTPOINT   where mqfsd serves the views (default " DEFAULT_ROOT ")\n"
+    "  --root MOUNTPOINT   where mqfsd mounts its filesystem (default " DEFAULT_ROOT ")\n"
     "  --ns-dir DIR        with follow: snapd's namespace directory (default " SNAPD_NS_DIR ")\n"
     "  --json              with list: the answer as JSON\n"
     "  -h, --help          show this help\n"
@@ -350,7 +350,7 @@ static int cmd_detach(struct options *o)
                 printf("detached the view of snap \"%s\" from " MQFS_TARGET " in %s\n", o->snap,
                        ns_path);
         else
-                printf("no mqfs view at " MQFS_TARGET " in %s; nothing changed\n", ns_path);
+                printf("no attachment at " MQFS_TARGET " in %s; nothing changed\n", ns_path);
         /* Forget the record only when it is about this namespace. */
         if (records >= 0 && mqfs_record_load(records, o->snap, &rec) == 0 && rec.ns_dev == ns.dev &&
             rec.ns_ino == ns.ino) {

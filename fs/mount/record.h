@@ -1,4 +1,4 @@
-/* record.h — what mqfs-mount remembers about the views it attached.
+/* record.h — what mqfs-mount remembers about the attachments it made.
  *
  * One file per snap in a root-only directory (MQFS_RECORD_DIR, /run/mqfs-mount: on
  * tmpfs, so a reboot forgets it, as it forgets the namespaces), written on every attach

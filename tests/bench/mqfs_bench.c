@@ -212,7 +212,7 @@ static bool wanted(const struct options *o, const char *op)
 struct bench {
         struct options opt;
         struct world w;
-        char floor_mnt[160], view_mnt[160], snapview[160], sys[160], log[160];
+        char floor_mnt[160], fs_mnt[160], attached[160], sys[160], log[160];
         pid_t floor_pid, daemon_pid;
         /* Per target: the directory holding the queues, and the paths used. */
         char dir[NTARGETS][160];
@@ -260,7 +260,7 @@ static void set_paths(struct bench *b)
 {
         snprintf(b->dir[KERNEL], sizeof(b->dir[0]), "%s", b->w.kernel);
         snprintf(b->dir[FLOOR], sizeof(b->dir[0]), "%s", b->floor_mnt);
-        snprintf(b->dir[VIEW], sizeof(b->dir[0]), "%s", b->snapview);
+        snprintf(b->dir[VIEW], sizeof(b->dir[0]), "%s", b->attached);
         for (int t = 0; t < NTARGETS; t++) {
                 snprintf(b->q_stat[t], sizeof(b->q_stat[0]), "%s/bq", b->dir[t]);
                 /* c-1: never created, and in the view not granted either */
@@ -279,12 +279,12 @@ static int setup(struct bench *b, const char *bindir)
         if (err)
                 return err;
         snprintf(b->floor_mnt, sizeof(b->floor_mnt), "%s/floor", b->w.dir);
-        snprintf(b->view_mnt, sizeof(b->view_mnt), "%s/mqfs", b->w.dir);
-        snprintf(b->snapview, sizeof(b->snapview), "%s/snap-mqueue", b->w.dir);
+        snprintf(b->fs_mnt, sizeof(b->fs_mnt), "%s/mqfs", b->w.dir);
+        snprintf(b->attached, sizeof(b->attached), "%s/snap-mqueue", b->w.dir);
         snprintf(b->sys, sizeof(b->sys), "%s/system.yaml", b->w.dir);
         snprintf(b->log, sizeof(b->log), "%s/daemons.log", b->w.dir);
         set_paths(b);
-        if (mkdir(b->floor_mnt, 0755) != 0 || mkdir(b->view_mnt, 0755) != 0)
+        if (mkdir(b->floor_mnt, 0755) != 0 || mkdir(b->fs_mnt, 0755) != 0)
                 return -errno;
         size_t list_max = 0;
         for (size_t i = 0; i < b->opt.nlists; i++)
@@ -304,18 +304,18 @@ static int setup(struct bench *b, const char *bindir)
         snprintf(floor_bin, sizeof(floor_bin), "%s/mqfs_bench_floor", b->w.bindir);
         snprintf(mqfsd_bin, sizeof(mqfsd_bin), "%s/mqfsd", b->w.bindir);
         char *floor_argv[] = {floor_bin, b->floor_mnt, NULL};
-        char *mqfsd_argv[] = {mqfsd_bin, "-f", "--system", b->sys, b->view_mnt, NULL};
+        char *mqfsd_argv[] = {mqfsd_bin, "-f", "--system", b->sys, b->fs_mnt, NULL};
         double ready;
         err = world_start_fuse(floor_argv, false, b->floor_mnt, b->log, 10, &b->floor_pid, &ready);
         if (!err)
-                err = world_start_fuse(mqfsd_argv, true, b->view_mnt, b->log, 60, &b->daemon_pid,
+                err = world_start_fuse(mqfsd_argv, true, b->fs_mnt, b->log, 60, &b->daemon_pid,
                                        &ready);
         if (err)
                 return err;
         /* What mqfs-mount does in a snap's namespace: the view over its /dev/mqueue. */
         char src[200];
-        snprintf(src, sizeof(src), "%s/bench", b->view_mnt);
-        return world_bind(src, b->snapview);
+        snprintf(src, sizeof(src), "%s/bench", b->fs_mnt);
+        return world_bind(src, b->attached);
 }
 
 static void teardown(struct bench *b)
@@ -327,7 +327,7 @@ static void teardown(struct bench *b)
                 mq_close(b->drain);
         world_become_root();
         if (b->w.entered) {
-                world_unmount(b->snapview);
+                world_unmount(b->attached);
                 if (b->daemon_pid > 0 && world_stop(b->daemon_pid, 10) != 0)
                         fprintf(stderr, "mqfs_bench: mqfsd did not exit cleanly; its log: %s\n",
                                 b->log);

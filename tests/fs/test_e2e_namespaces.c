@@ -211,7 +211,7 @@ static void two_snaps_cannot_see_or_reach_each_other(void **state)
  * lookups and listings in its mount root only to callers of its own mount namespace
  * (EACCES otherwise), and never lets the kernel cache the root's entries, so every walk
  * is asked. The host keeps its way in (mqfs-mount attach, above, walks it). (What is
- * left, such as /proc/PID/root of a beta process, is written down in fs/view_ops.c and
+ * left, such as /proc/PID/root of a beta process, is written down in fs/filesystem.c and
  * tests/fs/test_hostile.c.) */
 static void root_in_a_snap_cannot_reach_another_view(void **state)
 {

@@ -21,7 +21,7 @@
  * - The daemon's mount root /run/mqfs is 0700 root: a non-root process cannot walk
  *   into /run/mqfs/OTHER. Nor can a ROOT process inside a snap (snap namespaces share
  *   the host's /run): mqfsd answers lookups in its mount root only to callers in its
- *   own mount namespace (EACCES otherwise; fs/view_ops.c, check_root_caller).
+ *   own mount namespace (EACCES otherwise; fs/filesystem.c, check_root_caller).
  * - /proc/PID/root of a process in another snap's namespace leads into that snap's
  *   view when the kernel's ptrace-read check allows it: same uid and the target
  *   dumpable (or root). The prober then acts with the other snap's grants. Stopping
@@ -35,7 +35,7 @@
  * - Root with the capabilities snapd's profiles withhold from snaps has more ways in:
  *   setns(2) into the host's mount namespace, or open_by_handle_at(2) with a handle
  *   naming another view's inode number (written down at check_root_caller in
- *   fs/view_ops.c). */
+ *   fs/filesystem.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

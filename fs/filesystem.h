@@ -1,4 +1,4 @@
-/* view_ops.h — the filesystem: FUSE low-level operations over the broker (SPEC §5).
+/* filesystem.h — the filesystem: FUSE low-level operations over the broker (SPEC §5).
  *
  * The tree: inode 1 is the mount root (0700 root:root) with one directory per
  * installed snap (01777 root:root, as /dev/mqueue); in each, the queues that exist
@@ -8,9 +8,9 @@
  * unlink, chmod, chown), never for lookup, stat or readdir.
  *
  * Only callers in the daemon's own mount namespace (the host) may look names up in or
- * list the mount root; snaps use their view through /dev/mqueue (view_ops.c says why).
+ * list the mount root; snaps use their view through /dev/mqueue (filesystem.c says why).
  *
- * Caching (see the comment in view_ops.c for the figures): positive entries of queues
+ * Caching (see the comment in filesystem.c for the figures): positive entries of queues
  * are cached for MQFS_ENTRY_TIMEOUT and invalidated when a grant or a queue changes;
  * entries of views in the root and negative entries are not cached; queue attributes
  * are never cached (QSIZE and the times change with every message); directory

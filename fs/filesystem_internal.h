@@ -1,4 +1,4 @@
-/* view_internal.h — what the files of the filesystem share (view_ops.c lists them), one
+/* filesystem_internal.h — what the files of the filesystem share (filesystem.c lists them), one
  * section per file. Not a public interface.
  *
  * The operations come in pairs: mqfs_do_X(fs, caller, ...) checks, makes the one broker
@@ -12,7 +12,7 @@
 
 #include "broker.h"
 #include "inode.h"
-#include "view_ops.h"
+#include "filesystem.h"
 
 /* The caller of a request, with room for its supplementary groups, and the verdict
  * the broker gives on its call (c.verdict points at v). */
@@ -138,10 +138,10 @@ void mqfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi);
 void mqfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 
-/* invalidate.c (the rest of it: view_ops.h) */
+/* invalidate.c (the rest of it: filesystem.h) */
 
 /* Remembers an unlink made through view (inode number) of queue q, so that its inotify
- * event does not invalidate the entry again (see own_unlinks in view_ops.h). */
+ * event does not invalidate the entry again (see own_unlinks in filesystem.h). */
 void mqfs_own_unlink_note(struct mqfs_filesystem *fs, uint64_t view, const char *q);
 
 /* file_ops.c: open queues */

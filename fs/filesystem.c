@@ -1,4 +1,4 @@
-/* view_ops.c — the filesystem assembled: its FUSE operations table, its life cycle,
+/* filesystem.c — the filesystem assembled: its FUSE operations table, its life cycle,
  * and the caching it asks of the kernel (SPEC §5). The operations live by job:
  * caller.c (who asks), root_guard.c (the mount root), names.c (lookup, create, unlink),
  * attrs.c (stat, access, setattr), dir_listing.c (directories), file_ops.c (open
@@ -43,7 +43,7 @@
 #include <time.h>
 
 #include "aa_label.h"
-#include "view_internal.h"
+#include "filesystem_internal.h"
 
 const char *mqfs_filesystem_root_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino)
 {
@@ -60,7 +60,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
         conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
-static const struct fuse_lowlevel_ops view_ops = {
+static const struct fuse_lowlevel_ops ops = {
     .init = op_init,
     .lookup = mqfs_op_lookup,
     .forget = mqfs_op_forget,
@@ -89,7 +89,7 @@ static const struct fuse_lowlevel_ops view_ops = {
 
 const struct fuse_lowlevel_ops *mqfs_filesystem_ops(void)
 {
-        return &view_ops;
+        return &ops;
 }
 
 int mqfs_filesystem_init(struct mqfs_filesystem *fs, struct mqfs_broker *broker,
