@@ -25,7 +25,7 @@
  * removing the queue between our open and our create; each round is two syscalls. */
 enum { OPEN_OR_CREATE_ROUNDS = 16 };
 
-int mqfs_broker_new(int backing_dirfd, struct mqfs_grants *grants, struct mqfs_broker **out)
+int mqfs_broker_new(int backing_dirfd, struct mqfs_grant_table *grants, struct mqfs_broker **out)
 {
         int err;
         struct mqfs_broker *b = NULL;
@@ -55,7 +55,7 @@ fail:
         free(b);
         if (backing_dirfd >= 0)
                 close(backing_dirfd);
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         return err;
 }
 
@@ -63,7 +63,7 @@ void mqfs_broker_free(struct mqfs_broker *b)
 {
         if (b == NULL)
                 return;
-        mqfs_grants_unref(b->grants);
+        mqfs_grant_table_unref(b->grants);
         pthread_mutex_destroy(&b->grants_lock);
         close(b->backing_fd);
         free(b);
@@ -74,31 +74,31 @@ int mqfs_broker_backing_fd(const struct mqfs_broker *b)
         return b->backing_fd;
 }
 
-void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants)
+void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grant_table *grants)
 {
         pthread_mutex_lock(&b->grants_lock);
-        struct mqfs_grants *old = b->grants;
+        struct mqfs_grant_table *old = b->grants;
         b->grants = grants;
         pthread_mutex_unlock(&b->grants_lock);
         /* Calls still holding a reference keep the old table alive until they finish. */
-        mqfs_grants_unref(old);
+        mqfs_grant_table_unref(old);
 }
 
-struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b)
+struct mqfs_grant_table *mqfs_broker_grants(struct mqfs_broker *b)
 {
         pthread_mutex_lock(&b->grants_lock);
-        struct mqfs_grants *g = b->grants != NULL ? mqfs_grants_ref(b->grants) : NULL;
+        struct mqfs_grant_table *g = b->grants != NULL ? mqfs_grant_table_ref(b->grants) : NULL;
         pthread_mutex_unlock(&b->grants_lock);
         return g;
 }
 
 unsigned mqfs_broker_perms(struct mqfs_broker *b, const char *snap, const char *name)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grants(b);
         if (g == NULL)
                 return 0;
-        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, snap), name);
-        mqfs_grants_unref(g);
+        unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, snap), name);
+        mqfs_grant_table_unref(g);
         return perms;
 }
 
@@ -150,19 +150,19 @@ const char *mqfs_handle_denial(int err, unsigned needed)
 
 bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(b);
-        bool installed = g != NULL && mqfs_grants_set_of(g, snap) != NULL;
-        mqfs_grants_unref(g);
+        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        bool installed = g != NULL && mqfs_grant_table_set_of(g, snap) != NULL;
+        mqfs_grant_table_unref(g);
         return installed;
 }
 
 int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grants(b);
         int err = 0;
-        for (size_t i = 0, n = g ? mqfs_grants_snap_count(g) : 0; i < n && err == 0; i++)
-                err = fn(ctx, mqfs_grant_set_snap(mqfs_grants_set_at(g, i)));
-        mqfs_grants_unref(g);
+        for (size_t i = 0, n = g ? mqfs_grant_table_snap_count(g) : 0; i < n && err == 0; i++)
+                err = fn(ctx, mqfs_grant_set_snap(mqfs_grant_table_set_at(g, i)));
+        mqfs_grant_table_unref(g);
         return err;
 }
 

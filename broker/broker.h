@@ -30,7 +30,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-struct mqfs_grants;
+struct mqfs_grant_table;
 
 /* What the broker decided on one call, for the front end's log (and for the errno a
  * front end translates, e.g. mq_unlink's EACCES into unlink(2)'s EPERM).
@@ -84,7 +84,7 @@ struct mqfs_handle;
  * mqfs_broker_free, or at once when mqfs_broker_new fails).
  * grants: the first grant table (the broker takes this reference in every case), may
  * be NULL for none. -EINVAL when backing_dirfd is not a mqueue directory. */
-int mqfs_broker_new(int backing_dirfd, struct mqfs_grants *grants, struct mqfs_broker **out);
+int mqfs_broker_new(int backing_dirfd, struct mqfs_grant_table *grants, struct mqfs_broker **out);
 void mqfs_broker_free(struct mqfs_broker *b);
 /* The backing directory descriptor (owned by the broker), e.g. to watch it with inotify
  * through /proc/self/fd/N. */
@@ -92,9 +92,9 @@ int mqfs_broker_backing_fd(const struct mqfs_broker *b);
 
 /* Installs a new frozen grant table, taking the caller's reference. Calls already
  * running finish with the table they started with. */
-void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grants *grants);
-/* A new reference to the current table (release with mqfs_grants_unref), or NULL. */
-struct mqfs_grants *mqfs_broker_grants(struct mqfs_broker *b);
+void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grant_table *grants);
+/* A new reference to the current table (release with mqfs_grant_table_unref), or NULL. */
+struct mqfs_grant_table *mqfs_broker_grants(struct mqfs_broker *b);
 
 /* Opens queue name ("/name") for snap. oflag: O_RDONLY, O_WRONLY or O_RDWR, with
  * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open (other bits are ignored).

@@ -12,7 +12,7 @@ struct mqfs_broker {
         /* Guards only the pointer swap and the reference taken on it; held for a few
          * instructions, never across a system call. */
         pthread_mutex_t grants_lock;
-        struct mqfs_grants *grants; /* current table, one reference owned; may be NULL */
+        struct mqfs_grant_table *grants; /* current table, one reference owned; may be NULL */
 };
 
 struct mqfs_handle {

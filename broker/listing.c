@@ -256,8 +256,8 @@ static int list_by_directory(int backing_fd, const struct mqfs_grant_set *set,
 
 static int list(struct mqfs_broker *b, const char *snap, const struct list_out *out)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(b);
-        const struct mqfs_grant_set *set = g != NULL ? mqfs_grants_set_of(g, snap) : NULL;
+        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        const struct mqfs_grant_set *set = g != NULL ? mqfs_grant_table_set_of(g, snap) : NULL;
         int ret;
         if (set == NULL) {
                 ret = -ENOENT;
@@ -274,7 +274,7 @@ static int list(struct mqfs_broker *b, const char *snap, const struct list_out *
         else
                 ret = list_by_directory(b->backing_fd, set, out);
 out:
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         return ret;
 }
 

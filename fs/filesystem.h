@@ -31,7 +31,7 @@
 struct fuse_session;
 struct fuse_lowlevel_ops;
 struct mqfs_broker;
-struct mqfs_grants;
+struct mqfs_grant_table;
 struct mqfs_loop;
 struct mqfs_notifier;
 struct mqfs_inode_table;
@@ -92,8 +92,8 @@ const struct fuse_lowlevel_ops *mqfs_filesystem_ops(void);
 /* After a new grant table is in place: invalidates the kernel's entries that the
  * change makes wrong, drops inodes nobody holds, and retries blocked writes (which
  * now fail if their grant went away). old and new may be NULL. */
-void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grants *old,
-                                    const struct mqfs_grants *new);
+void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grant_table *old,
+                                    const struct mqfs_grant_table *new);
 /* A queue appeared in or vanished from the backing filesystem (name "/q"), or, with
  * name NULL, events were lost: invalidate what the kernel may have cached. */
 void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name);

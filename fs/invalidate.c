@@ -63,23 +63,24 @@ static void on_grant_change(void *ctx, const char *snap, const char *queue, unsi
 }
 
 struct prune_ctx {
-        const struct mqfs_grants *g;
+        const struct mqfs_grant_table *g;
 };
 
 static bool still_granted(void *ctx_, const struct mqfs_inode *in)
 {
         struct prune_ctx *ctx = ctx_;
-        const struct mqfs_grant_set *set = ctx->g ? mqfs_grants_set_of(ctx->g, in->snap) : NULL;
+        const struct mqfs_grant_set *set =
+            ctx->g ? mqfs_grant_table_set_of(ctx->g, in->snap) : NULL;
 
         if (in->kind == MQFS_INODE_VIEW)
                 return set != NULL;
         return mqfs_grant_set_perms(set, in->queue) != 0;
 }
 
-void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grants *old,
-                                    const struct mqfs_grants *new)
+void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grant_table *old,
+                                    const struct mqfs_grant_table *new)
 {
-        mqfs_grants_diff(old, new, on_grant_change, fs);
+        mqfs_grant_table_diff(old, new, on_grant_change, fs);
         /* A view that lost the grant gets no event for its unlinks: forget them all
          * (the events then invalidate, which is never wrong). */
         fs->nown_unlinks = 0;
@@ -90,14 +91,14 @@ void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqf
 
 void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(fs->broker);
-        size_t n = g ? mqfs_grants_snap_count(g) : 0;
+        struct mqfs_grant_table *g = mqfs_broker_grants(fs->broker);
+        size_t n = g ? mqfs_grant_table_snap_count(g) : 0;
 
         if (!name)
                 fs->nown_unlinks = 0; /* events lost: which are ours is unknown */
 
         for (size_t i = 0; i < n; i++) {
-                const struct mqfs_grant_set *set = mqfs_grants_set_at(g, i);
+                const struct mqfs_grant_set *set = mqfs_grant_table_set_at(g, i);
                 struct mqfs_inode *view =
                     mqfs_inode_find(fs->inodes, mqfs_grant_set_snap(set), NULL);
                 if (!view)
@@ -111,5 +112,5 @@ void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
                         inval_entry(fs, view->ino, mqfs_grant_set_queue_at(set, j, NULL) + 1);
         }
         if (g)
-                mqfs_grants_unref(g);
+                mqfs_grant_table_unref(g);
 }

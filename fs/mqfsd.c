@@ -291,10 +291,10 @@ static void tell_manager(int err)
 static void tell_ready(void)
 {
         char state[PATH_MAX + 64];
-        struct mqfs_grants *g = mqfs_broker_grants(d.broker); /* a reference of our own */
+        struct mqfs_grant_table *g = mqfs_broker_grants(d.broker); /* a reference of our own */
         snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu snaps from %s",
-                 g ? mqfs_grants_snap_count(g) : 0, d.system_path);
-        mqfs_grants_unref(g);
+                 g ? mqfs_grant_table_snap_count(g) : 0, d.system_path);
+        mqfs_grant_table_unref(g);
         tell_manager(mqfs_sd_notify(state));
         d.ready_told = true;
 }
@@ -342,11 +342,11 @@ static void on_fuse(struct mqfs_loop_source *src, uint32_t events)
 static void log_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
                              unsigned new_perms)
 {
-        const struct mqfs_grants *fresh = ctx;
+        const struct mqfs_grant_table *fresh = ctx;
         char was[64], now[64];
 
         if (!queue) {
-                bool installed = mqfs_grants_set_of(fresh, snap) != NULL;
+                bool installed = mqfs_grant_table_set_of(fresh, snap) != NULL;
                 mqfs_log(LOG_NOTICE, "snap %s %s", snap,
                          installed ? "is new: its view appears" : "is gone: its view goes");
                 return;
@@ -365,7 +365,7 @@ static void log_grant_change(void *ctx, const char *snap, const char *queue, uns
 
 static void load_policy(const char *why)
 {
-        struct mqfs_grants *fresh = NULL;
+        struct mqfs_grant_table *fresh = NULL;
         struct mqfs_limits limits;
 
         mqfs_log(LOG_INFO, "reloading %s (%s)", d.system_path, why);
@@ -373,15 +373,15 @@ static void load_policy(const char *why)
             0)
                 return; /* logged; the old grants keep serving */
         mqfs_budget_set_limits(d.budget, &limits);
-        struct mqfs_grants *old = mqfs_broker_grants(d.broker);
-        mqfs_broker_set_grants(d.broker, mqfs_grants_ref(fresh));
+        struct mqfs_grant_table *old = mqfs_broker_grants(d.broker);
+        mqfs_broker_set_grants(d.broker, mqfs_grant_table_ref(fresh));
         mqfs_filesystem_grants_changed(&d.fs, old, fresh);
-        mqfs_grants_diff(old, fresh, log_grant_change, fresh);
+        mqfs_grant_table_diff(old, fresh, log_grant_change, fresh);
         mqfs_log(LOG_NOTICE, "policy reloaded from %s: %zu snaps", d.system_path,
-                 mqfs_grants_snap_count(fresh));
+                 mqfs_grant_table_snap_count(fresh));
         if (old)
-                mqfs_grants_unref(old);
-        mqfs_grants_unref(fresh);
+                mqfs_grant_table_unref(old);
+        mqfs_grant_table_unref(fresh);
 }
 
 /* RELOADING=1 ... READY=1 around the reload, whether it took or not. */
@@ -524,7 +524,7 @@ static int start_session(void)
 
 static int start(void)
 {
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         struct mqfs_limits limits;
         int err;
 
@@ -542,12 +542,12 @@ static int start(void)
         }
         err = mqfs_budget_new(&limits, 0, &d.budget) /* after raise_fd_limit */;
         if (err) {
-                mqfs_grants_unref(grants);
+                mqfs_grant_table_unref(grants);
                 return err;
         }
         int backing = mqfs_backing_open();
         if (backing < 0) {
-                mqfs_grants_unref(grants);
+                mqfs_grant_table_unref(grants);
                 return mqfs_log_errno(backing,
                                       "cannot make the backing mount (a private mqueue mount)");
         }

@@ -106,7 +106,7 @@ bool mqfs_reload_changed(struct mqfs_reload *r)
         return changed;
 }
 
-int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
+int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grant_table **out,
                      struct mqfs_limits *limits, struct mqfs_source_watch *sources)
 {
         struct mqfs_system *sys = NULL;

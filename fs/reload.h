@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-struct mqfs_grants;
+struct mqfs_grant_table;
 struct mqfs_reload;
 
 int mqfs_reload_new(const char *system_path, struct mqfs_reload **out);
@@ -39,5 +39,5 @@ enum mqfs_load_mode {
  * MQFS_LOAD_ALL_OR_NOTHING). */
 struct mqfs_limits;
 struct mqfs_source_watch;
-int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grants **out,
+int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_grant_table **out,
                      struct mqfs_limits *limits, struct mqfs_source_watch *sources);

@@ -448,7 +448,7 @@ static const char *const no_mqueue_comment =
     "  # ipc/posix_mqueue mediation). The mqfs broker enforces the same permissions\n"
     "  # on every queue operation made through the view.\n";
 
-int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_grants *grants,
+int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_grant_table *grants,
                                const char *snap, const struct mqfs_apparmor_options *opts,
                                char **out)
 {
@@ -462,7 +462,7 @@ int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_
         rc = find_snap(sys, snap, &ss, &conns, &nconns);
         if (rc)
                 return rc;
-        const struct mqfs_grant_set *set = grants ? mqfs_grants_set_of(grants, snap) : NULL;
+        const struct mqfs_grant_set *set = grants ? mqfs_grant_table_set_of(grants, snap) : NULL;
         rc = check_names(set);
         if (rc)
                 return rc;

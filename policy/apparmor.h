@@ -89,7 +89,7 @@ struct mqfs_apparmor_options {
 
 /* `profile snap.SNAP.mqfs { ... }`: the snap's §3.1 rules (or the comment saying why
  * they are left out) and its §3.2 view rules. */
-int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_grants *grants,
+int mqfs_apparmor_snap_profile(const struct mqfs_system *sys, const struct mqfs_grant_table *grants,
                                const char *snap, const struct mqfs_apparmor_options *opts,
                                char **out);
 

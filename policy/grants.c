@@ -32,7 +32,7 @@ struct mqfs_grant_set {
         size_t count;
 };
 
-struct mqfs_grants {
+struct mqfs_grant_table {
         atomic_uint refs;
         bool frozen;
         struct grant_entry *entries;
@@ -44,14 +44,14 @@ struct mqfs_grants {
         uint32_t *index;
         size_t index_mask;
         struct mqfs_arena strings;
-        /* Snap lookups answered (mqfs_grants_set_of): one relaxed add each, so that tests
-         * can count how often an operation reads the table (mqfs_grants_lookups). */
+        /* Snap lookups answered (mqfs_grant_table_set_of): one relaxed add each, so that tests
+         * can count how often an operation reads the table (mqfs_grant_table_lookups). */
         atomic_ulong lookups;
 };
 
-int mqfs_grants_new(struct mqfs_grants **out)
+int mqfs_grant_table_new(struct mqfs_grant_table **out)
 {
-        struct mqfs_grants *g = calloc(1, sizeof(*g));
+        struct mqfs_grant_table *g = calloc(1, sizeof(*g));
         if (g == NULL)
                 return -ENOMEM;
         atomic_init(&g->refs, 1);
@@ -59,7 +59,7 @@ int mqfs_grants_new(struct mqfs_grants **out)
         return 0;
 }
 
-static void grants_free(struct mqfs_grants *g)
+static void grants_free(struct mqfs_grant_table *g)
 {
         free(g->entries);
         free(g->sets);
@@ -68,19 +68,20 @@ static void grants_free(struct mqfs_grants *g)
         free(g);
 }
 
-struct mqfs_grants *mqfs_grants_ref(struct mqfs_grants *g)
+struct mqfs_grant_table *mqfs_grant_table_ref(struct mqfs_grant_table *g)
 {
         atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
         return g;
 }
 
-void mqfs_grants_unref(struct mqfs_grants *g)
+void mqfs_grant_table_unref(struct mqfs_grant_table *g)
 {
         if (g != NULL && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1)
                 grants_free(g);
 }
 
-static int push_entry(struct mqfs_grants *g, const char *snap, const char *queue, unsigned perms)
+static int push_entry(struct mqfs_grant_table *g, const char *snap, const char *queue,
+                      unsigned perms)
 {
         if (g->frozen)
                 return -EBUSY;
@@ -109,12 +110,13 @@ static int push_entry(struct mqfs_grants *g, const char *snap, const char *queue
         return 0;
 }
 
-int mqfs_grants_add_snap(struct mqfs_grants *g, const char *snap)
+int mqfs_grant_table_add_snap(struct mqfs_grant_table *g, const char *snap)
 {
         return push_entry(g, snap, NULL, 0);
 }
 
-int mqfs_grants_add(struct mqfs_grants *g, const char *snap, const char *queue, unsigned perms)
+int mqfs_grant_table_add(struct mqfs_grant_table *g, const char *snap, const char *queue,
+                         unsigned perms)
 {
         if (mqfs_qname_check(queue) != 0 || (perms & MQFS_PERM_ALL) == 0 ||
             (perms & ~MQFS_PERM_ALL) != 0)
@@ -149,7 +151,7 @@ static uint64_t name_hash(const char *s)
 
 /* Copies the kept strings into a fresh arena (a snap's name once) and builds the grant sets
  * and their index; on -ENOMEM nothing of the table has changed. */
-static int pack(struct mqfs_grants *g, size_t snaps)
+static int pack(struct mqfs_grant_table *g, size_t snaps)
 {
         struct mqfs_arena packed = {0};
         struct mqfs_grant_set *sets = calloc(snaps ? snaps : 1, sizeof(*sets));
@@ -218,7 +220,7 @@ fail:
 /* Sorts the entries (entry_cmp). Builders usually add grants snap by snap in name
  * order (mqfs_system_grants does): then only each snap's run needs sorting, a few
  * entries each, rather than the whole table. */
-static void sort_entries(struct mqfs_grants *g)
+static void sort_entries(struct mqfs_grant_table *g)
 {
         bool grouped = true;
         for (size_t i = 1; grouped && i < g->count; i++) {
@@ -239,7 +241,7 @@ static void sort_entries(struct mqfs_grants *g)
         }
 }
 
-int mqfs_grants_freeze(struct mqfs_grants *g)
+int mqfs_grant_table_freeze(struct mqfs_grant_table *g)
 {
         if (g->frozen)
                 return 0;
@@ -283,11 +285,13 @@ int mqfs_grants_freeze(struct mqfs_grants *g)
         return 0;
 }
 
-const struct mqfs_grant_set *mqfs_grants_set_of(const struct mqfs_grants *g, const char *snap)
+const struct mqfs_grant_set *mqfs_grant_table_set_of(const struct mqfs_grant_table *g,
+                                                     const char *snap)
 {
         /* The counter is the one field a lookup writes; the table itself stays frozen
          * (the object was allocated writable, so the cast is sound). */
-        atomic_fetch_add_explicit(&((struct mqfs_grants *)g)->lookups, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&((struct mqfs_grant_table *)g)->lookups, 1,
+                                  memory_order_relaxed);
         if (g->index == NULL || snap == NULL)
                 return NULL;
         for (size_t slot = (size_t)name_hash(snap) & g->index_mask; g->index[slot] != 0;
@@ -299,17 +303,17 @@ const struct mqfs_grant_set *mqfs_grants_set_of(const struct mqfs_grants *g, con
         return NULL;
 }
 
-unsigned long mqfs_grants_lookups(const struct mqfs_grants *g)
+unsigned long mqfs_grant_table_lookups(const struct mqfs_grant_table *g)
 {
         return atomic_load_explicit(&g->lookups, memory_order_relaxed);
 }
 
-size_t mqfs_grants_snap_count(const struct mqfs_grants *g)
+size_t mqfs_grant_table_snap_count(const struct mqfs_grant_table *g)
 {
         return g->set_count;
 }
 
-const struct mqfs_grant_set *mqfs_grants_set_at(const struct mqfs_grants *g, size_t i)
+const struct mqfs_grant_set *mqfs_grant_table_set_at(const struct mqfs_grant_table *g, size_t i)
 {
         return i < g->set_count ? &g->sets[i] : NULL;
 }
@@ -351,14 +355,14 @@ const char *mqfs_grant_set_queue_at(const struct mqfs_grant_set *set, size_t i, 
         return set->entries[i].queue;
 }
 
-static size_t snap_count(const struct mqfs_grants *g)
+static size_t snap_count(const struct mqfs_grant_table *g)
 {
-        return g ? mqfs_grants_snap_count(g) : 0;
+        return g ? mqfs_grant_table_snap_count(g) : 0;
 }
 
 /* Both grant sets' queues, merged by name. Either may be NULL. */
 static void diff_set(const struct mqfs_grant_set *a, const struct mqfs_grant_set *b,
-                     const char *snap, mqfs_grants_change_fn fn, void *ctx)
+                     const char *snap, mqfs_grant_table_change_fn fn, void *ctx)
 {
         size_t na = a ? mqfs_grant_set_count(a) : 0, nb = b ? mqfs_grant_set_count(b) : 0;
         size_t i = 0, j = 0;
@@ -383,15 +387,15 @@ static void diff_set(const struct mqfs_grant_set *a, const struct mqfs_grant_set
         }
 }
 
-void mqfs_grants_diff(const struct mqfs_grants *old, const struct mqfs_grants *new,
-                      mqfs_grants_change_fn fn, void *ctx)
+void mqfs_grant_table_diff(const struct mqfs_grant_table *old, const struct mqfs_grant_table *new,
+                           mqfs_grant_table_change_fn fn, void *ctx)
 {
         size_t na = snap_count(old), nb = snap_count(new);
         size_t i = 0, j = 0;
 
         while (i < na || j < nb) {
-                const struct mqfs_grant_set *sa = i < na ? mqfs_grants_set_at(old, i) : NULL;
-                const struct mqfs_grant_set *sb = j < nb ? mqfs_grants_set_at(new, j) : NULL;
+                const struct mqfs_grant_set *sa = i < na ? mqfs_grant_table_set_at(old, i) : NULL;
+                const struct mqfs_grant_set *sb = j < nb ? mqfs_grant_table_set_at(new, j) : NULL;
                 int c = !sa   ? 1
                         : !sb ? -1
                               : strcmp(mqfs_grant_set_snap(sa), mqfs_grant_set_snap(sb));

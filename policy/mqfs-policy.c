@@ -574,7 +574,7 @@ static int cmd_connections(const struct options *o)
 
 /* Loads the system and its grant table for a command about one snap. */
 static int load_for_snap(const struct options *o, struct mqfs_system **sys,
-                         struct mqfs_grants **grants)
+                         struct mqfs_grant_table **grants)
 {
         int rc = need_one_snap(o);
         if (rc)
@@ -637,11 +637,11 @@ static int print_grants_json(const char *snap, const struct mqfs_grant_set *set)
 static int cmd_grants(const struct options *o)
 {
         struct mqfs_system *sys = NULL;
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         int rc = load_for_snap(o, &sys, &grants);
         if (rc)
                 return rc;
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(grants, o->args[0]);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(grants, o->args[0]);
         size_t n = set && !o->json ? mqfs_grant_set_count(set) : 0;
         if (o->json)
                 rc = print_grants_json(o->args[0], set);
@@ -658,7 +658,7 @@ static int cmd_grants(const struct options *o)
                 }
                 free(name);
         }
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         mqfs_system_free(sys);
         return rc;
 }
@@ -718,7 +718,7 @@ static int cmd_apparmor_snippets(const struct options *o)
         if (rc)
                 return rc;
         struct mqfs_system *sys = NULL;
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         rc = load_for_snap(o, &sys, &grants);
         if (rc)
                 return rc;
@@ -727,7 +727,7 @@ static int cmd_apparmor_snippets(const struct options *o)
         char *rules = NULL, *view = NULL, *mount = NULL, *door = NULL;
         int err = mqfs_apparmor_snap_rules(sys, snap, &rules);
         if (!err)
-                err = mqfs_apparmor_view_rules(mqfs_grants_set_of(grants, snap), &view);
+                err = mqfs_apparmor_view_rules(mqfs_grant_table_set_of(grants, snap), &view);
         if (!err)
                 err = mqfs_apparmor_door_rules(mp, &door);
         if (!err)
@@ -747,7 +747,7 @@ static int cmd_apparmor_snippets(const struct options *o)
         free(view);
         free(door);
         free(mount);
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         mqfs_system_free(sys);
         return rc;
 }
@@ -885,7 +885,7 @@ static int cmd_apparmor_profiles(const struct options *o)
         }
 
         struct mqfs_system *sys = NULL;
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         if (per_snap) {
                 rc = load_system(o->system, &sys);
                 if (rc)
@@ -936,7 +936,7 @@ static int cmd_apparmor_profiles(const struct options *o)
         if (rc == 0 && c)
                 rc = install(o, c);
         collected_free(&kept);
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         mqfs_system_free(sys);
         return rc;
 }

@@ -473,12 +473,12 @@ int mqfs_resolve(struct mqfs_loader *ld)
 
 /* The grants of a connection to its plug's snap: the slot's permissions, and open
  * always (also for `permissions: []`). */
-static int grant_connection(struct mqfs_grants *g, const struct mqfs_connection *c)
+static int grant_connection(struct mqfs_grant_table *g, const struct mqfs_connection *c)
 {
         int r = 0;
         for (size_t p = 0; r == 0 && p < c->slot->npaths; p++)
-                r = mqfs_grants_add(g, c->plug_snap->name, c->slot->paths[p],
-                                    c->slot->perms | MQFS_PERM_OPEN);
+                r = mqfs_grant_table_add(g, c->plug_snap->name, c->slot->paths[p],
+                                         c->slot->perms | MQFS_PERM_OPEN);
         return r;
 }
 
@@ -491,10 +491,10 @@ static bool conns_by_plug_snap(const struct mqfs_system *sys)
         return true;
 }
 
-int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
+int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grant_table **out)
 {
-        struct mqfs_grants *g = NULL;
-        int r = mqfs_grants_new(&g);
+        struct mqfs_grant_table *g = NULL;
+        int r = mqfs_grant_table_new(&g);
         if (r < 0)
                 return r;
         /* Snap by snap in name order, each with the connections of its plugs when they
@@ -504,12 +504,12 @@ int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
         size_t c = 0;
         for (size_t i = 0; r == 0 && i < sys->nsnaps; i++) {
                 const struct mqfs_system_snap *s = &sys->snaps[i];
-                r = mqfs_grants_add_snap(g, s->name);
+                r = mqfs_grant_table_add_snap(g, s->name);
                 /* A snap's own slots: every path, every permission. */
                 for (size_t k = 0; r == 0 && k < s->yaml->nslots; k++)
                         for (size_t p = 0; r == 0 && p < s->yaml->slots[k].npaths; p++)
-                                r = mqfs_grants_add(g, s->name, s->yaml->slots[k].paths[p],
-                                                    MQFS_PERM_ALL);
+                                r = mqfs_grant_table_add(g, s->name, s->yaml->slots[k].paths[p],
+                                                         MQFS_PERM_ALL);
                 for (; r == 0 && interleave && c < sys->nconns && sys->conns[c].plug_snap == s; c++)
                         r = grant_connection(g, &sys->conns[c]);
         }
@@ -517,9 +517,9 @@ int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grants **out)
         for (; r == 0 && c < sys->nconns; c++)
                 r = grant_connection(g, &sys->conns[c]);
         if (r == 0)
-                r = mqfs_grants_freeze(g);
+                r = mqfs_grant_table_freeze(g);
         if (r < 0) {
-                mqfs_grants_unref(g);
+                mqfs_grant_table_unref(g);
                 return r;
         }
         *out = g;

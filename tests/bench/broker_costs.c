@@ -46,9 +46,9 @@ static int step_syscall(void)
 
 static int step_lookup(void)
 {
-        struct mqfs_grants *g = mqfs_broker_grants(broker);
-        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, "s"), "/bq");
-        mqfs_grants_unref(g);
+        struct mqfs_grant_table *g = mqfs_broker_grants(broker);
+        unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, "s"), "/bq");
+        mqfs_grant_table_unref(g);
         return perms ? 0 : -ENOENT;
 }
 
@@ -163,22 +163,22 @@ static int setup(void)
                 err = world_make_queues("/l-%05zu", 0, LISTED, 20000, 4000);
         if (err)
                 return err;
-        struct mqfs_grants *g;
-        err = mqfs_grants_new(&g);
+        struct mqfs_grant_table *g;
+        err = mqfs_grant_table_new(&g);
         unsigned all = MQFS_PERM_OPEN | MQFS_PERM_READ | MQFS_PERM_WRITE;
         if (!err)
-                err = mqfs_grants_add(g, "s", "/bq", all);
+                err = mqfs_grant_table_add(g, "s", "/bq", all);
         if (!err)
-                err = mqfs_grants_add(g, "s", "/bw", all);
+                err = mqfs_grant_table_add(g, "s", "/bw", all);
         char name[32];
         for (size_t i = 0; i < LISTED && !err; i++) {
                 snprintf(name, sizeof(name), "/l-%05zu", i);
-                err = mqfs_grants_add(g, "many", name, all);
+                err = mqfs_grant_table_add(g, "many", name, all);
                 if (!err && i < 10)
-                        err = mqfs_grants_add(g, "ten", name, all);
+                        err = mqfs_grant_table_add(g, "ten", name, all);
         }
         if (!err)
-                err = mqfs_grants_freeze(g);
+                err = mqfs_grant_table_freeze(g);
         int backing = err ? -1 : mqfs_backing_open();
         if (backing < 0) {
                 fprintf(stderr, "broker_costs: cannot set up the broker: %s\n",

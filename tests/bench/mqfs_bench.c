@@ -819,7 +819,7 @@ static int time_load(const char *path, int runs, struct scale_result *r)
         double wall[5], cpu[5];
         for (int i = 0; i < runs; i++) {
                 struct mqfs_system *sys = NULL;
-                struct mqfs_grants *g = NULL;
+                struct mqfs_grant_table *g = NULL;
                 char *error = NULL;
                 double t0 = stats_now_us(), c0 = cpu_s();
                 int err = mqfs_system_load(path, &sys, &error);
@@ -839,7 +839,7 @@ static int time_load(const char *path, int runs, struct scale_result *r)
                 if (sys->nmessages)
                         fprintf(stderr, "mqfs_bench: note: %s: %s (and %zu more messages)\n", path,
                                 sys->messages[0], sys->nmessages - 1);
-                mqfs_grants_unref(g);
+                mqfs_grant_table_unref(g);
                 mqfs_system_free(sys);
         }
         qsort(wall, (size_t)runs, sizeof(double), compare_double);

@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 
         int status = 2;
         struct mqfs_system *sys = NULL;
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         char *error = NULL, path[4096];
         double t0 = now();
         int r = generate(dir, n, inline_yaml);
@@ -297,7 +297,8 @@ int main(int argc, char **argv)
                         size_t s = (size_t)(x % n), k = (size_t)((x >> 32) % PER_SNAP);
                         snprintf(snap, sizeof(snap), "snap-%zu", s);
                         snprintf(queue, sizeof(queue), "/q-%zu-%zu", auto_target(s, n), k);
-                        found += mqfs_grant_set_perms(mqfs_grants_set_of(grants, snap), queue) != 0;
+                        found +=
+                            mqfs_grant_set_perms(mqfs_grant_table_set_of(grants, snap), queue) != 0;
                 }
                 double t5 = now();
                 x = 88172645463325252ull;
@@ -324,7 +325,7 @@ int main(int argc, char **argv)
         size_t disconnected = (n + 99) / 100;
         size_t want_auto = n * (PER_SNAP - 1) - disconnected;
         bool ok = sys->nsnaps == n && manual == n && sys->nconns - manual == want_auto &&
-                  sys->nmessages == 0 && mqfs_grants_snap_count(grants) == n;
+                  sys->nmessages == 0 && mqfs_grant_table_snap_count(grants) == n;
         printf("policy_scale: %zu snaps, %zu slots, %zu plugs (%s)\n", n, n * PER_SNAP,
                n * PER_SNAP, inline_yaml ? "inline in system.yaml" : "one snap.yaml file each");
         printf("generate:      %.3f s\n", generated - t0);
@@ -353,7 +354,7 @@ int main(int argc, char **argv)
         status = ok ? 0 : 1;
 out:
         free(error);
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         mqfs_system_free(sys);
         cleanup(dir, n);
         return status;

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         int ok = 1;
         for (int r = 0; r < runs; r++) {
                 struct mqfs_system *sys = NULL;
-                struct mqfs_grants *g = NULL;
+                struct mqfs_grant_table *g = NULL;
                 char *error = NULL;
                 double w = now(), c = cpu();
                 int rc = mqfs_system_load(yaml_path, &sys, &error);
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < sys->nconns; i++)
                         from_snapd += sys->conns[i].source == MQFS_CONN_SNAPD;
                 if (sys->nsnaps != n || sys->nconns != 2 * n || from_snapd != n ||
-                    sys->nmessages != 0 || mqfs_grants_snap_count(g) != n) {
+                    sys->nmessages != 0 || mqfs_grant_table_snap_count(g) != n) {
                         fprintf(stderr,
                                 "wrong counts: %zu snaps, %zu connections (%zu snapd's), %zu "
                                 "messages%s%s\n",
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
                                 sys->nmessages ? sys->messages[0] : "");
                         ok = 0;
                 }
-                mqfs_grants_unref(g);
+                mqfs_grant_table_unref(g);
                 mqfs_system_free(sys);
                 free(error);
         }

@@ -53,19 +53,19 @@ static const struct mq_attr SMALL = {.mq_maxmsg = 4, .mq_msgsize = 64};
 static struct mqfs_broker *broker;
 
 /* A frozen table from (snap, queue, perms) triples, ended by NULL. */
-static struct mqfs_grants *table(const char *snap, ...)
+static struct mqfs_grant_table *table(const char *snap, ...)
 {
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
         va_list ap;
         va_start(ap, snap);
         for (const char *s = snap; s != NULL; s = va_arg(ap, const char *)) {
                 const char *queue = va_arg(ap, const char *);
                 unsigned perms = va_arg(ap, unsigned);
-                assert_int_equal(mqfs_grants_add(g, s, queue, perms), 0);
+                assert_int_equal(mqfs_grant_table_add(g, s, queue, perms), 0);
         }
         va_end(ap);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
         return g;
 }
 
@@ -503,15 +503,15 @@ static void the_callers_budget_pays_for_queues(void **state)
         /* A uid nobody else on this machine is likely to be using right now. */
         const struct mqfs_caller hog = {
             .uid = 300000 + (uid_t)(getpid() % 100000), .gid = 300000, .pid = 4};
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
         char names[32][16];
         for (int i = 0; i < 32; i++) {
                 snprintf(names[i], sizeof(names[i]), "/hog%d", i);
-                assert_int_equal(mqfs_grants_add(g, "s", names[i], ALL), 0);
+                assert_int_equal(mqfs_grant_table_add(g, "s", names[i], ALL), 0);
         }
-        assert_int_equal(mqfs_grants_add(g, "s", "/root-q", ALL), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/root-q", ALL), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
         mqfs_broker_set_grants(broker, g);
 
         /* Default attributes: 10 messages of 8 KiB, about 82 KiB charged per queue. */
@@ -890,17 +890,17 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         assert_string_equal(got.names[1], "/c");
 
         /* Many more grants than queues: the broker reads the directory. */
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
         for (int i = 0; i < 100; i++) {
                 char n[16];
                 snprintf(n, sizeof(n), "/m%03d", i);
-                assert_int_equal(mqfs_grants_add(g, "s", n, R), 0);
+                assert_int_equal(mqfs_grant_table_add(g, "s", n, R), 0);
         }
-        assert_int_equal(mqfs_grants_add(g, "s", "/d", R), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/b", R), 0);
-        assert_int_equal(mqfs_grants_add_snap(g, "empty"), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/d", R), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/b", R), 0);
+        assert_int_equal(mqfs_grant_table_add_snap(g, "empty"), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
         mqfs_broker_set_grants(broker, g);
         got = (struct collected){0};
         assert_int_equal(mqfs_broker_list(broker, "s", collect, &got), 0);
@@ -1081,7 +1081,7 @@ static void an_open_without_groups_is_judged_as_the_caller(void **state)
             {"/r600", 0600, 0, 0},       /* root's */
         };
         const size_t nqueues = sizeof(queues) / sizeof(queues[0]);
-        struct mqfs_grants *g =
+        struct mqfs_grant_table *g =
             table("s", "/o600", ALL, "s", "/o066", ALL, "s", "/p460", ALL, "s", "/p406", ALL, "s",
                   "/s044", ALL, "s", "/s640", ALL, "s", "/r600", ALL, NULL);
         mqfs_broker_set_grants(broker, g);

@@ -40,7 +40,7 @@ enum {
 static const struct mq_attr ATTR = {.mq_maxmsg = 3, .mq_msgsize = 64};
 
 static struct mqfs_broker *broker;
-static struct mqfs_grants *tables[TABLES];
+static struct mqfs_grant_table *tables[TABLES];
 static char names[QUEUES][8];
 static atomic_bool swapping_done;
 static atomic_long ops_done;
@@ -53,20 +53,20 @@ static struct mqfs_caller owner(int i)
 
 /* Snap "a" holds everything on every queue in every table. Snap "b"'s rights change
  * from table to table: all, read+write, open only, or nothing, shifting by queue. */
-static struct mqfs_grants *build_table(int t)
+static struct mqfs_grant_table *build_table(int t)
 {
         static const unsigned b_rights[] = {MQFS_PERM_ALL, MQFS_PERM_READ | MQFS_PERM_WRITE,
                                             MQFS_PERM_OPEN, 0};
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
         for (int q = 0; q < QUEUES; q++) {
-                assert_int_equal(mqfs_grants_add(g, "a", names[q], MQFS_PERM_ALL), 0);
+                assert_int_equal(mqfs_grant_table_add(g, "a", names[q], MQFS_PERM_ALL), 0);
                 unsigned r = b_rights[(q + t) % 4];
                 if (r != 0)
-                        assert_int_equal(mqfs_grants_add(g, "b", names[q], r), 0);
+                        assert_int_equal(mqfs_grant_table_add(g, "b", names[q], r), 0);
         }
-        assert_int_equal(mqfs_grants_add_snap(g, "b"), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grant_table_add_snap(g, "b"), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
         return g;
 }
 
@@ -244,12 +244,12 @@ static void *swapper(void *arg)
                 long seen = atomic_load(&ops_done);
                 while (atomic_load(&ops_done) < seen + WORKERS)
                         sched_yield();
-                mqfs_broker_set_grants(broker, mqfs_grants_ref(tables[i % TABLES]));
+                mqfs_broker_set_grants(broker, mqfs_grant_table_ref(tables[i % TABLES]));
                 /* Readers may hold the old table; it stays valid for them. */
-                struct mqfs_grants *now = mqfs_broker_grants(broker);
+                struct mqfs_grant_table *now = mqfs_broker_grants(broker);
                 if (now != tables[i % TABLES])
                         atomic_fetch_add(&unexpected, 1);
-                mqfs_grants_unref(now);
+                mqfs_grant_table_unref(now);
         }
         atomic_store(&swapping_done, true);
         return NULL;
@@ -264,7 +264,7 @@ static void workers_and_a_policy_swapper(void **state)
                 tables[t] = build_table(t);
         int fd = mqfs_backing_open();
         assert_true(fd >= 0);
-        assert_int_equal(mqfs_broker_new(fd, mqfs_grants_ref(tables[0]), &broker), 0);
+        assert_int_equal(mqfs_broker_new(fd, mqfs_grant_table_ref(tables[0]), &broker), 0);
         for (int q = 0; q < QUEUES; q++) {
                 struct mqfs_caller c = owner(q);
                 struct mqfs_handle *h;
@@ -294,7 +294,7 @@ static void workers_and_a_policy_swapper(void **state)
         }
         mqfs_broker_free(broker);
         for (int t = 0; t < TABLES; t++)
-                mqfs_grants_unref(tables[t]);
+                mqfs_grant_table_unref(tables[t]);
         mqfs_test_remove_all_queues();
 }
 

@@ -35,16 +35,16 @@ static const struct mqfs_caller ROOT = {.uid = 0, .gid = 0, .pid = 1};
 static const struct mq_attr SMALL = {.mq_maxmsg = 4, .mq_msgsize = 64};
 
 static struct mqfs_broker *broker;
-static struct mqfs_grants *grants; /* the table installed, one reference of ours */
+static struct mqfs_grant_table *grants; /* the table installed, one reference of ours */
 
 static void install(const char *snap, const char *queue, unsigned perms)
 {
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add(g, snap, queue, perms), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
-        mqfs_grants_unref(grants);
-        grants = mqfs_grants_ref(g);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, snap, queue, perms), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
+        mqfs_grant_table_unref(grants);
+        grants = mqfs_grant_table_ref(g);
         mqfs_broker_set_grants(broker, g);
 }
 
@@ -59,7 +59,7 @@ static int teardown(void **state)
         (void)state;
         mqfs_broker_free(broker);
         broker = NULL;
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         grants = NULL;
         mqfs_test_remove_all_queues();
         return 0;
@@ -230,13 +230,13 @@ static void each_operation_reads_the_grant_table_once(void **state)
         struct mqfs_handle *hc = NULL;
         install("s", "/new", ALL);
         /* "/n" and "/new" in one table. */
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/n", ALL), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/new", ALL), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
-        mqfs_grants_unref(grants);
-        grants = mqfs_grants_ref(g);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/n", ALL), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/new", ALL), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
+        mqfs_grant_table_unref(grants);
+        grants = mqfs_grant_table_ref(g);
         mqfs_broker_set_grants(broker, g);
 
 #define ONCE(call) MQFS_TEST_ONE_LOOKUP(grants, call)

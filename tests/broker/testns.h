@@ -52,12 +52,12 @@ int mqfs_test_write_sysctl(const char *key, long value);
 long mqfs_test_read_sysctl(const char *key);
 
 /* Runs call and fails the (cmocka) test unless it read the grant table g exactly once
- * (mqfs_grants_lookups, grants.h): the one judge's cost model (SPEC §4). */
+ * (mqfs_grant_table_lookups, grants.h): the one judge's cost model (SPEC §4). */
 #define MQFS_TEST_ONE_LOOKUP(g, call)                                                              \
         do {                                                                                       \
-                unsigned long before_ = mqfs_grants_lookups(g);                                    \
+                unsigned long before_ = mqfs_grant_table_lookups(g);                               \
                 (void)(call);                                                                      \
-                unsigned long n_ = mqfs_grants_lookups(g) - before_;                               \
+                unsigned long n_ = mqfs_grant_table_lookups(g) - before_;                          \
                 if (n_ != 1)                                                                       \
                         fail_msg("%s read the grant table %lu times", #call, n_);                  \
         } while (0)

@@ -173,7 +173,7 @@ static void assert_getattr_and_status(mode_t want_mode, off_t want_qsize)
 static ssize_t broker_receive_as_snap(char *buf, size_t size)
 {
         struct mqfs_system *sys = NULL;
-        struct mqfs_grants *grants = NULL;
+        struct mqfs_grant_table *grants = NULL;
         struct mqfs_broker *b = NULL;
         struct mqfs_handle *h = NULL;
         char *error = NULL;

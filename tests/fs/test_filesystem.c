@@ -24,7 +24,7 @@
 static const struct mq_attr SMALL = {.mq_maxmsg = 4, .mq_msgsize = 64};
 
 static struct mqfs_broker *broker;
-static struct mqfs_grants *grants; /* the installed table, one reference of ours */
+static struct mqfs_grant_table *grants; /* the installed table, one reference of ours */
 static struct mqfs_filesystem fs;
 
 static int setup(void **state)
@@ -32,11 +32,13 @@ static int setup(void **state)
         (void)state;
         if (mqfs_test_broker_new(&broker) != 0)
                 return -1;
-        struct mqfs_grants *g;
-        if (mqfs_grants_new(&g) != 0 || mqfs_grants_add(g, "s", "/q", MQFS_PERM_ALL) != 0 ||
-            mqfs_grants_add(g, "s", "/new", MQFS_PERM_ALL) != 0 || mqfs_grants_freeze(g) != 0)
+        struct mqfs_grant_table *g;
+        if (mqfs_grant_table_new(&g) != 0 ||
+            mqfs_grant_table_add(g, "s", "/q", MQFS_PERM_ALL) != 0 ||
+            mqfs_grant_table_add(g, "s", "/new", MQFS_PERM_ALL) != 0 ||
+            mqfs_grant_table_freeze(g) != 0)
                 return -1;
-        grants = mqfs_grants_ref(g);
+        grants = mqfs_grant_table_ref(g);
         mqfs_broker_set_grants(broker, g);
         return mqfs_filesystem_init(&fs, broker, NULL);
 }
@@ -46,7 +48,7 @@ static int teardown(void **state)
         (void)state;
         mqfs_filesystem_destroy(&fs);
         mqfs_broker_free(broker);
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         mqfs_test_remove_all_queues();
         return 0;
 }
@@ -111,12 +113,12 @@ static void the_front_end_translates_the_judgement(void **state)
         assert_int_equal(mqfs_do_lookup(&fs, &cb, MQFS_ROOT_INO, "s", &view), 0);
         assert_int_equal(mqfs_do_lookup(&fs, &cb, view.ino, "q", &e), 0);
         /* The grant narrows to read: root's open for writing is refused at open. */
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/q", MQFS_PERM_READ), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
-        mqfs_grants_unref(grants);
-        grants = mqfs_grants_ref(g);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/q", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
+        mqfs_grant_table_unref(grants);
+        grants = mqfs_grant_table_ref(g);
         mqfs_broker_set_grants(broker, g);
         assert_int_equal(mqfs_do_open(&fs, &cb, e.ino, O_WRONLY, &h), -EACCES);
         assert_null(h);
@@ -128,11 +130,11 @@ static void the_front_end_translates_the_judgement(void **state)
         assert_int_equal(mqfs_do_unlink(&fs, &cb, view.ino, "q"), -EACCES);
         assert_string_equal(cb.v.denial, "the grant does not include delete");
         /* A grant withdrawn under a cached entry: ESTALE, so the kernel looks again. */
-        mqfs_grants_unref(grants);
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add_snap(g, "s"), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
-        grants = mqfs_grants_ref(g);
+        mqfs_grant_table_unref(grants);
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add_snap(g, "s"), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
+        grants = mqfs_grant_table_ref(g);
         mqfs_broker_set_grants(broker, g);
         assert_int_equal(mqfs_do_open(&fs, &cb, e.ino, O_RDONLY, &h), -ESTALE);
         assert_string_equal(cb.v.denial, "no grant for this queue");

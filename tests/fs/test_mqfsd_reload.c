@@ -18,21 +18,21 @@
 #include "perm.h"
 #include "reload.h"
 
-static struct mqfs_grants *table(const char *const *spec)
+static struct mqfs_grant_table *table(const char *const *spec)
 {
         /* spec: "snap" (installed, no grant) or "snap /queue PERMS" (bits as a number) */
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
         for (; *spec; spec++) {
                 char snap[64], queue[64];
                 unsigned perms;
                 int n = sscanf(*spec, "%63s %63s %u", snap, queue, &perms);
                 if (n == 1)
-                        assert_int_equal(mqfs_grants_add_snap(g, snap), 0);
+                        assert_int_equal(mqfs_grant_table_add_snap(g, snap), 0);
                 else
-                        assert_int_equal(mqfs_grants_add(g, snap, queue, perms), 0);
+                        assert_int_equal(mqfs_grant_table_add(g, snap, queue, perms), 0);
         }
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
         return g;
 }
 
@@ -65,10 +65,10 @@ static void test_diff(void **state)
         snprintf(b3, sizeof(b3), "prov /p %u", O);
         const char *old_spec[] = {a1, a2, "removed", "same", NULL};
         const char *new_spec[] = {b1, b2, b3, "same", NULL};
-        struct mqfs_grants *old = table(old_spec), *new = table(new_spec);
+        struct mqfs_grant_table *old = table(old_spec), *new = table(new_spec);
         struct changes c = {.n = 0};
 
-        mqfs_grants_diff(old, new, record, &c);
+        mqfs_grant_table_diff(old, new, record, &c);
         assert_int_equal(c.n, 5);
         assert_string_equal(c.lines[0], "cons /gone 3->0");
         assert_string_equal(c.lines[1], "cons /new 0->5");
@@ -76,7 +76,7 @@ static void test_diff(void **state)
         assert_string_equal(c.lines[3], "prov /p 0->1");
         assert_string_equal(c.lines[4], "removed"); /* uninstalled; "same" is not listed */
         c.n = 0;
-        mqfs_grants_diff(new, old, record, &c);
+        mqfs_grant_table_diff(new, old, record, &c);
         assert_int_equal(c.n, 5);
         assert_string_equal(c.lines[0], "cons /gone 0->3");
         assert_string_equal(c.lines[1], "cons /new 5->0");
@@ -88,22 +88,22 @@ static void test_diff(void **state)
         char d1[32];
         snprintf(d1, sizeof(d1), "cons /keep %u", O | R | W);
         const char *wider_spec[] = {d1, a2, "removed", "same", NULL};
-        struct mqfs_grants *wider = table(wider_spec);
+        struct mqfs_grant_table *wider = table(wider_spec);
         c.n = 0;
-        mqfs_grants_diff(old, wider, record, &c);
+        mqfs_grant_table_diff(old, wider, record, &c);
         assert_int_equal(c.n, 1);
         assert_string_equal(c.lines[0], "cons /keep 3->7");
 
         /* From nothing: everything is new. Identical tables: nothing. */
         c.n = 0;
-        mqfs_grants_diff(NULL, old, record, &c);
+        mqfs_grant_table_diff(NULL, old, record, &c);
         assert_int_equal(c.n, 5);
         c.n = 0;
-        mqfs_grants_diff(old, old, record, &c);
+        mqfs_grant_table_diff(old, old, record, &c);
         assert_int_equal(c.n, 0);
-        mqfs_grants_unref(old);
-        mqfs_grants_unref(new);
-        mqfs_grants_unref(wider);
+        mqfs_grant_table_unref(old);
+        mqfs_grant_table_unref(new);
+        mqfs_grant_table_unref(wider);
 }
 
 static char dir[64];

@@ -33,10 +33,10 @@ static void check_generated(const char *generator, const char *snap, enum text_k
 }
 
 /* The per-slot and per-plug generators that mqfs-policy and snapd-style callers use. */
-static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_grants *g,
+static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_grant_table *g,
                             const struct mqfs_system_snap *ss)
 {
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, ss->name);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, ss->name);
         for (size_t i = 0; ss->yaml && i < ss->yaml->nslots; i++) {
                 char *text = NULL;
                 int rc = mqfs_apparmor_slot_lines(&ss->yaml->slots[i], &text);
@@ -66,10 +66,10 @@ static void generate_pieces(const struct mqfs_system *sys, const struct mqfs_gra
         }
 }
 
-static void generate_for(const struct mqfs_system *sys, const struct mqfs_grants *g,
+static void generate_for(const struct mqfs_system *sys, const struct mqfs_grant_table *g,
                          const char *snap)
 {
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, snap);
         char *text = NULL;
         int rc = mqfs_apparmor_snap_rules(sys, snap, &text);
         check_generated("mqfs_apparmor_snap_rules", snap, SNIPPET_MQUEUE, set, rc, text);
@@ -107,12 +107,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct mqfs_system *sys = fuzz_system_load(data, size);
         if (sys == NULL)
                 return 0;
-        struct mqfs_grants *g = fuzz_system_grants(sys);
+        struct mqfs_grant_table *g = fuzz_system_grants(sys);
         for (size_t i = 0; i < sys->nsnaps; i++) {
                 generate_for(sys, g, sys->snaps[i].name);
                 generate_pieces(sys, g, &sys->snaps[i]);
         }
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
         return 0;
 }

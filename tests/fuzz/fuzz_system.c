@@ -315,7 +315,7 @@ static void expect_slot(struct expected *e, const struct mqfs_slot *slot, unsign
                 expect(e, slot->paths[k], perms | MQFS_PERM_OPEN);
 }
 
-static void check_view(const struct mqfs_system *sys, const struct mqfs_grants *g, size_t i)
+static void check_view(const struct mqfs_system *sys, const struct mqfs_grant_table *g, size_t i)
 {
         const struct mqfs_system_snap *s = &sys->snaps[i];
         struct expected e = {0};
@@ -326,7 +326,7 @@ static void check_view(const struct mqfs_system *sys, const struct mqfs_grants *
                 if (sys->conns[j].plug_snap == s)
                         expect_slot(&e, sys->conns[j].slot, sys->conns[j].slot->perms);
 
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, s->name);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, s->name);
         FUZZ_CHECK(set != NULL, "snap \"%s\" has no grant set", s->name);
         FUZZ_CHECK(strcmp(mqfs_grant_set_snap(set), s->name) == 0,
                    "grant set of \"%s\" is another's", s->name);
@@ -342,13 +342,13 @@ static void check_view(const struct mqfs_system *sys, const struct mqfs_grants *
         free(e.perms);
 }
 
-struct mqfs_grants *fuzz_system_grants(const struct mqfs_system *sys)
+struct mqfs_grant_table *fuzz_system_grants(const struct mqfs_system *sys)
 {
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         int rc = mqfs_system_grants(sys, &g);
         FUZZ_CHECK(rc == 0 && g != NULL, "mqfs_system_grants failed: %d", rc);
-        FUZZ_CHECK(mqfs_grants_snap_count(g) == sys->nsnaps, "%zu grant sets for %zu snaps",
-                   mqfs_grants_snap_count(g), sys->nsnaps);
+        FUZZ_CHECK(mqfs_grant_table_snap_count(g) == sys->nsnaps, "%zu grant sets for %zu snaps",
+                   mqfs_grant_table_snap_count(g), sys->nsnaps);
         for (size_t i = 0; i < sys->nsnaps; i++)
                 check_view(sys, g, i);
         return g;

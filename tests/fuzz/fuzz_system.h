@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 struct mqfs_system;
-struct mqfs_grants;
+struct mqfs_grant_table;
 
 /* Creates, once per process, a directory holding the snap.yaml files that fuzzed
  * system.yaml texts may name with `snap-yaml:` (provider.yaml, consumer.yaml,
@@ -21,4 +21,4 @@ struct mqfs_system *fuzz_system_load(const uint8_t *data, size_t size);
 
 /* Builds the grant table and checks it against SPEC §2.4 computed independently from
  * the system's slots and connections. Returns the frozen table (unref it). */
-struct mqfs_grants *fuzz_system_grants(const struct mqfs_system *sys);
+struct mqfs_grant_table *fuzz_system_grants(const struct mqfs_system *sys);

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct mqfs_system *sys = fuzz_system_load(data, size);
         if (sys == NULL)
                 return 0;
-        mqfs_grants_unref(fuzz_system_grants(sys));
+        mqfs_grant_table_unref(fuzz_system_grants(sys));
         mqfs_system_free(sys);
         return 0;
 }

@@ -18,26 +18,26 @@
 #include "perm.h"
 #include "rule_check.h"
 
-static struct mqfs_grants *grants;
+static struct mqfs_grant_table *grants;
 static const struct mqfs_grant_set *set;
 
 static int setup(void **state)
 {
         (void)state;
-        if (mqfs_grants_new(&grants) != 0 ||
-            mqfs_grants_add(grants, "s", "/rw", MQFS_PERM_READ | MQFS_PERM_WRITE) != 0 ||
-            mqfs_grants_add(grants, "s", "/ro", MQFS_PERM_READ) != 0 ||
-            mqfs_grants_add(grants, "s", "/del", MQFS_PERM_DELETE) != 0 ||
-            mqfs_grants_freeze(grants) != 0)
+        if (mqfs_grant_table_new(&grants) != 0 ||
+            mqfs_grant_table_add(grants, "s", "/rw", MQFS_PERM_READ | MQFS_PERM_WRITE) != 0 ||
+            mqfs_grant_table_add(grants, "s", "/ro", MQFS_PERM_READ) != 0 ||
+            mqfs_grant_table_add(grants, "s", "/del", MQFS_PERM_DELETE) != 0 ||
+            mqfs_grant_table_freeze(grants) != 0)
                 return -1;
-        set = mqfs_grants_set_of(grants, "s");
+        set = mqfs_grant_table_set_of(grants, "s");
         return set ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
         (void)state;
-        mqfs_grants_unref(grants);
+        mqfs_grant_table_unref(grants);
         return 0;
 }
 

@@ -172,14 +172,15 @@ static void unsafe_names_emit_nothing(void **state)
         assert_ptr_equal(out, sentinel);
 
         /* The grant table accepts any kernel-valid name; the view rules must not. */
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add(g, "snap", "/ok", MQFS_PERM_READ), 0);
-        assert_int_equal(mqfs_grants_add(g, "snap", "/all*", MQFS_PERM_READ), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
-        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grants_set_of(g, "snap"), &out), -EINVAL);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "snap", "/ok", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "snap", "/all*", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
+        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grant_table_set_of(g, "snap"), &out),
+                         -EINVAL);
         assert_ptr_equal(out, sentinel);
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
 
         assert_int_equal(mqfs_apparmor_mount_rules("snap", "/run/mq fs", &out), -EINVAL);
         assert_int_equal(mqfs_apparmor_mount_rules("Snap", "/run/mqfs", &out), -EINVAL);
@@ -196,19 +197,19 @@ static void unsafe_names_emit_nothing(void **state)
 static void view_rules_are_read_or_read_write(void **state)
 {
         (void)state;
-        struct mqfs_grants *g;
-        assert_int_equal(mqfs_grants_new(&g), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/r", MQFS_PERM_READ), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/w", MQFS_PERM_WRITE), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/c", MQFS_PERM_CREATE), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/d", MQFS_PERM_DELETE), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/o", MQFS_PERM_OPEN), 0);
-        assert_int_equal(mqfs_grants_add(g, "s", "/odd name,#", MQFS_PERM_READ), 0);
-        assert_int_equal(mqfs_grants_add_snap(g, "empty"), 0);
-        assert_int_equal(mqfs_grants_freeze(g), 0);
+        struct mqfs_grant_table *g;
+        assert_int_equal(mqfs_grant_table_new(&g), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/r", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/w", MQFS_PERM_WRITE), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/c", MQFS_PERM_CREATE), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/d", MQFS_PERM_DELETE), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/o", MQFS_PERM_OPEN), 0);
+        assert_int_equal(mqfs_grant_table_add(g, "s", "/odd name,#", MQFS_PERM_READ), 0);
+        assert_int_equal(mqfs_grant_table_add_snap(g, "empty"), 0);
+        assert_int_equal(mqfs_grant_table_freeze(g), 0);
 
         char *out = NULL;
-        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grants_set_of(g, "s"), &out), 0);
+        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grant_table_set_of(g, "s"), &out), 0);
         assert_string_equal(out, "  /dev/mqueue/ r,\n"
                                  "  \"/dev/mqueue/c\" rw,\n"
                                  "  \"/dev/mqueue/d\" rw,\n"
@@ -217,13 +218,13 @@ static void view_rules_are_read_or_read_write(void **state)
                                  "  \"/dev/mqueue/r\" r,\n"
                                  "  \"/dev/mqueue/w\" rw,\n");
         free(out);
-        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grants_set_of(g, "empty"), &out), 0);
+        assert_int_equal(mqfs_apparmor_view_rules(mqfs_grant_table_set_of(g, "empty"), &out), 0);
         assert_string_equal(out, "  /dev/mqueue/ r,\n");
         free(out);
         assert_int_equal(mqfs_apparmor_view_rules(NULL, &out), 0);
         assert_string_equal(out, "  /dev/mqueue/ r,\n");
         free(out);
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
 }
 
 static void mount_rules_use_the_mount_point(void **state)
@@ -684,7 +685,7 @@ static void every_profile_compiles(void **state)
         struct mqfs_apparmor_parser p = fx_parser(d);
         int answer = mqfs_apparmor_probe_mqueue(&p);
         assert_true(answer == 0 || answer == 1);
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
 
         const char *mount_points[] = {NULL, "/srv/mq-views/"};
@@ -743,7 +744,7 @@ static void every_profile_compiles(void **state)
                 assert_int_equal(mqfs_apparmor_compile(&p, apps, NULL), -EINVAL);
                 free(apps);
         }
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
         fx_dir_remove(d);
 }

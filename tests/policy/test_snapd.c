@@ -203,24 +203,24 @@ static const struct mqfs_connection *conn(const struct mqfs_system *sys, const c
 
 static unsigned perms(const struct mqfs_system *sys, const char *snap, const char *queue)
 {
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, snap);
         if (set == NULL)
                 fail_msg("snap %s has no grant set", snap);
         unsigned p = mqfs_grant_set_perms(set, queue);
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         return p;
 }
 
 static size_t queue_count(const struct mqfs_system *sys, const char *snap)
 {
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        const struct mqfs_grant_set *set = mqfs_grants_set_of(g, snap);
+        const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, snap);
         assert_non_null(set);
         size_t n = mqfs_grant_set_count(set);
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         return n;
 }
 

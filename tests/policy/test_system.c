@@ -88,10 +88,10 @@ static bool connected(const struct mqfs_system *sys, const char *plug_snap, cons
 
 static unsigned perms_of(const struct mqfs_system *sys, const char *snap, const char *queue)
 {
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        unsigned perms = mqfs_grant_set_perms(mqfs_grants_set_of(g, snap), queue);
-        mqfs_grants_unref(g);
+        unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, snap), queue);
+        mqfs_grant_table_unref(g);
         return perms;
 }
 
@@ -333,12 +333,12 @@ static void test_slot_refused_without_slots_allowed(void **state)
                      NULL);
         /* no grant, not even for the provider itself; both still have a view */
         assert_int_equal(perms_of(sys, "provider", "/q"), 0);
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        assert_non_null(mqfs_grants_set_of(g, "provider"));
-        assert_non_null(mqfs_grants_set_of(g, "consumer"));
-        assert_int_equal(mqfs_grants_snap_count(g), 2);
-        mqfs_grants_unref(g);
+        assert_non_null(mqfs_grant_table_set_of(g, "provider"));
+        assert_non_null(mqfs_grant_table_set_of(g, "consumer"));
+        assert_int_equal(mqfs_grant_table_snap_count(g), 2);
+        mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
 
         /* slots-allowed: false is the same as absent */
@@ -591,10 +591,10 @@ static void test_not_yaml_loads_nothing(void **state)
         /* an empty state is fine */
         struct mqfs_system *sys = load_ok("snaps:\nconnections: []\n");
         assert_int_equal(sys->nsnaps + sys->nconns + sys->nmessages, 0);
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        assert_int_equal(mqfs_grants_snap_count(g), 0);
-        mqfs_grants_unref(g);
+        assert_int_equal(mqfs_grant_table_snap_count(g), 0);
+        mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
 }
 
@@ -727,13 +727,13 @@ static void test_lookups(void **state)
         assert_int_equal(n, 0);
         assert_null(mqfs_system_plug_conns(sys, "nobody", &n));
         assert_int_equal(n, 0);
-        struct mqfs_grants *g = NULL;
+        struct mqfs_grant_table *g = NULL;
         assert_int_equal(mqfs_system_grants(sys, &g), 0);
-        assert_int_equal(mqfs_grants_snap_count(g), 4);
-        assert_int_equal(mqfs_grant_set_count(mqfs_grants_set_of(g, "lonely")), 0);
-        assert_int_equal(mqfs_grant_set_perms(mqfs_grants_set_of(g, "alpha"), "/n"),
+        assert_int_equal(mqfs_grant_table_snap_count(g), 4);
+        assert_int_equal(mqfs_grant_set_count(mqfs_grant_table_set_of(g, "lonely")), 0);
+        assert_int_equal(mqfs_grant_set_perms(mqfs_grant_table_set_of(g, "alpha"), "/n"),
                          MQFS_PERM_OPEN | MQFS_PERM_READ | MQFS_PERM_WRITE);
-        mqfs_grants_unref(g);
+        mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
 }
 
