@@ -74,7 +74,7 @@ int mqfs_broker_backing_fd(const struct mqfs_broker *b)
         return b->backing_fd;
 }
 
-void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grant_table *grants)
+void mqfs_broker_set_grant_table(struct mqfs_broker *b, struct mqfs_grant_table *grants)
 {
         pthread_mutex_lock(&b->grants_lock);
         struct mqfs_grant_table *old = b->grants;
@@ -84,7 +84,7 @@ void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grant_table *gran
         mqfs_grant_table_unref(old);
 }
 
-struct mqfs_grant_table *mqfs_broker_grants(struct mqfs_broker *b)
+struct mqfs_grant_table *mqfs_broker_grant_table(struct mqfs_broker *b)
 {
         pthread_mutex_lock(&b->grants_lock);
         struct mqfs_grant_table *g = b->grants != NULL ? mqfs_grant_table_ref(b->grants) : NULL;
@@ -94,7 +94,7 @@ struct mqfs_grant_table *mqfs_broker_grants(struct mqfs_broker *b)
 
 unsigned mqfs_broker_perms(struct mqfs_broker *b, const char *snap, const char *name)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(b);
         if (g == NULL)
                 return 0;
         unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, snap), name);
@@ -150,7 +150,7 @@ const char *mqfs_handle_denial(int err, unsigned needed)
 
 bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(b);
         bool installed = g != NULL && mqfs_grant_table_set_of(g, snap) != NULL;
         mqfs_grant_table_unref(g);
         return installed;
@@ -158,7 +158,7 @@ bool mqfs_broker_snap_installed(struct mqfs_broker *b, const char *snap)
 
 int mqfs_broker_list_snaps(struct mqfs_broker *b, mqfs_snap_fn fn, void *ctx)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(b);
         int err = 0;
         for (size_t i = 0, n = g ? mqfs_grant_table_snap_count(g) : 0; i < n && err == 0; i++)
                 err = fn(ctx, mqfs_grant_set_snap(mqfs_grant_table_set_at(g, i)));

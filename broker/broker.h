@@ -92,9 +92,9 @@ int mqfs_broker_backing_fd(const struct mqfs_broker *b);
 
 /* Installs a new frozen grant table, taking the caller's reference. Calls already
  * running finish with the table they started with. */
-void mqfs_broker_set_grants(struct mqfs_broker *b, struct mqfs_grant_table *grants);
+void mqfs_broker_set_grant_table(struct mqfs_broker *b, struct mqfs_grant_table *grants);
 /* A new reference to the current table (release with mqfs_grant_table_unref), or NULL. */
-struct mqfs_grant_table *mqfs_broker_grants(struct mqfs_broker *b);
+struct mqfs_grant_table *mqfs_broker_grant_table(struct mqfs_broker *b);
 
 /* Opens queue name ("/name") for snap. oflag: O_RDONLY, O_WRONLY or O_RDWR, with
  * O_CREAT, O_EXCL, O_NONBLOCK as for mq_open (other bits are ignored).

@@ -256,7 +256,7 @@ static int list_by_directory(int backing_fd, const struct mqfs_grant_set *set,
 
 static int list(struct mqfs_broker *b, const char *snap, const struct list_out *out)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(b);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(b);
         const struct mqfs_grant_set *set = g != NULL ? mqfs_grant_table_set_of(g, snap) : NULL;
         int ret;
         if (set == NULL) {

@@ -91,7 +91,7 @@ void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqf
 
 void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(fs->broker);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(fs->broker);
         size_t n = g ? mqfs_grant_table_snap_count(g) : 0;
 
         if (!name)

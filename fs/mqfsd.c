@@ -291,7 +291,7 @@ static void tell_manager(int err)
 static void tell_ready(void)
 {
         char state[PATH_MAX + 64];
-        struct mqfs_grant_table *g = mqfs_broker_grants(d.broker); /* a reference of our own */
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(d.broker); /* a reference of our own */
         snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %zu snaps from %s",
                  g ? mqfs_grant_table_snap_count(g) : 0, d.system_path);
         mqfs_grant_table_unref(g);
@@ -373,8 +373,8 @@ static void load_policy(const char *why)
             0)
                 return; /* logged; the old grants keep serving */
         mqfs_budget_set_limits(d.budget, &limits);
-        struct mqfs_grant_table *old = mqfs_broker_grants(d.broker);
-        mqfs_broker_set_grants(d.broker, mqfs_grant_table_ref(fresh));
+        struct mqfs_grant_table *old = mqfs_broker_grant_table(d.broker);
+        mqfs_broker_set_grant_table(d.broker, mqfs_grant_table_ref(fresh));
         mqfs_filesystem_grants_changed(&d.fs, old, fresh);
         mqfs_grant_table_diff(old, fresh, log_grant_change, fresh);
         mqfs_log(LOG_NOTICE, "policy reloaded from %s: %zu snaps", d.system_path,

@@ -137,7 +137,7 @@ int mqfs_reload_load(const char *path, enum mqfs_load_mode mode, struct mqfs_gra
                          path, sys->nmessages, sys->nmessages == 1 ? "" : "s");
         if (limits)
                 *limits = sys->limits;
-        err = mqfs_system_grants(sys, out);
+        err = mqfs_system_grant_table(sys, out);
         if (err)
                 mqfs_log(LOG_ERR,
                          "%s: cannot build the grants: %s; the running policy stays "

@@ -218,7 +218,7 @@ fail:
 }
 
 /* Sorts the entries (entry_cmp). Builders usually add grants snap by snap in name
- * order (mqfs_system_grants does): then only each snap's run needs sorting, a few
+ * order (mqfs_system_grant_table does): then only each snap's run needs sorting, a few
  * entries each, rather than the whole table. */
 static void sort_entries(struct mqfs_grant_table *g)
 {

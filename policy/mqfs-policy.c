@@ -587,7 +587,7 @@ static int load_for_snap(const struct options *o, struct mqfs_system **sys,
                 goto fail;
         }
         if (grants) {
-                rc = mqfs_system_grants(*sys, grants);
+                rc = mqfs_system_grant_table(*sys, grants);
                 if (rc) {
                         complain("cannot compute the grants of %s: %s", o->system, strerror(-rc));
                         rc = EXIT_BAD;
@@ -893,7 +893,7 @@ static int cmd_apparmor_profiles(const struct options *o)
                 for (int i = 0; i < o->nargs && rc == 0; i++)
                         if (!mqfs_system_snap(sys, o->args[i]))
                                 rc = unknown_snap(sys, o->system, o->args[i]);
-                if (rc == 0 && mqfs_system_grants(sys, &grants) != 0) {
+                if (rc == 0 && mqfs_system_grant_table(sys, &grants) != 0) {
                         complain("cannot compute the grants of %s", o->system);
                         rc = EXIT_BAD;
                 }

@@ -491,7 +491,7 @@ static bool conns_by_plug_snap(const struct mqfs_system *sys)
         return true;
 }
 
-int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grant_table **out)
+int mqfs_system_grant_table(const struct mqfs_system *sys, struct mqfs_grant_table **out)
 {
         struct mqfs_grant_table *g = NULL;
         int r = mqfs_grant_table_new(&g);

@@ -132,4 +132,4 @@ const struct mqfs_connection *mqfs_system_plug_conns(const struct mqfs_system *s
                                                      const char *snap, size_t *count);
 
 /* Builds the frozen grant table of SPEC §2.4 (every installed snap has a grant set). */
-int mqfs_system_grants(const struct mqfs_system *sys, struct mqfs_grant_table **out);
+int mqfs_system_grant_table(const struct mqfs_system *sys, struct mqfs_grant_table **out);

@@ -46,7 +46,7 @@ static int step_syscall(void)
 
 static int step_lookup(void)
 {
-        struct mqfs_grant_table *g = mqfs_broker_grants(broker);
+        struct mqfs_grant_table *g = mqfs_broker_grant_table(broker);
         unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, "s"), "/bq");
         mqfs_grant_table_unref(g);
         return perms ? 0 : -ENOENT;

@@ -824,7 +824,7 @@ static int time_load(const char *path, int runs, struct scale_result *r)
                 double t0 = stats_now_us(), c0 = cpu_s();
                 int err = mqfs_system_load(path, &sys, &error);
                 if (!err)
-                        err = mqfs_system_grants(sys, &g);
+                        err = mqfs_system_grant_table(sys, &g);
                 wall[i] = (stats_now_us() - t0) / 1e6;
                 cpu[i] = cpu_s() - c0;
                 if (err) {

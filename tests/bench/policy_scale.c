@@ -274,7 +274,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "policy_scale: %s\n", error ? error : strerror(-r));
                 goto out;
         }
-        r = mqfs_system_grants(sys, &grants);
+        r = mqfs_system_grant_table(sys, &grants);
         double t3 = now(), c3 = cpu();
         long rss_loaded = peak_rss_kib(); /* before lookups and libyaml's own loader */
         if (r < 0) {
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
                 goto out;
         }
 
-        /* Lookups the daemon does on every operation: view by snap, perms by queue. The
+        /* Lookups the daemon does on every operation: grant set by snap, perms by queue. The
          * best of a few rounds, each minus the same formatting without lookups: the
          * machine is often shared. */
         unsigned found = 0;

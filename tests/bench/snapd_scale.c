@@ -148,7 +148,7 @@ int main(int argc, char **argv)
                 double w = now(), c = cpu();
                 int rc = mqfs_system_load(yaml_path, &sys, &error);
                 if (rc == 0)
-                        rc = mqfs_system_grants(sys, &g);
+                        rc = mqfs_system_grant_table(sys, &g);
                 wall[r] = now() - w;
                 cpus[r] = cpu() - c;
                 if (rc != 0) {

@@ -124,7 +124,7 @@ static void names_are_checked_like_the_kernel(void **state)
         longest[256] = '\0';
         memset(too_long + 1, 'b', 256);
         too_long[257] = '\0';
-        mqfs_broker_set_grants(broker, table("s", longest, ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", longest, ALL, NULL));
 
         assert_int_equal(try_open("s", &ALICE, "noslash", O_RDWR | O_CREAT), -EINVAL);
         assert_int_equal(try_open("s", &ALICE, too_long, O_RDWR | O_CREAT), -ENAMETOOLONG);
@@ -148,7 +148,7 @@ static void ungranted_queues_do_not_exist(void **state)
 {
         (void)state;
         make_queue("/secret", 0666);
-        mqfs_broker_set_grants(broker, table("s", "/other", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/other", ALL, NULL));
         char buf[MQFS_STATUS_MAX];
         struct stat st;
         const char *names[] = {"/secret", "/nothere"};
@@ -168,7 +168,7 @@ static void ungranted_queues_do_not_exist(void **state)
                 assert_int_equal(try_open("ghost", &ROOT, n, O_RDWR), -ENOENT);
         }
         /* No grants at all. */
-        mqfs_broker_set_grants(broker, NULL);
+        mqfs_broker_set_grant_table(broker, NULL);
         assert_int_equal(try_open("s", &ROOT, "/secret", O_RDWR), -ENOENT);
         assert_int_equal(mqfs_test_kernel_stat("/secret", &st), 0); /* untouched */
 }
@@ -176,7 +176,7 @@ static void ungranted_queues_do_not_exist(void **state)
 static void granted_but_missing_queues_are_enoent(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/gone", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/gone", ALL, NULL));
         char buf[MQFS_STATUS_MAX];
         struct stat st;
         assert_int_equal(try_open("s", &ALICE, "/gone", O_RDWR), -ENOENT);
@@ -190,7 +190,7 @@ static void granted_but_missing_queues_are_enoent(void **state)
 static void creating_needs_the_create_grant(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/q", O | R | W, "maker", "/q", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/q", O | R | W, "maker", "/q", ALL, NULL));
         assert_int_equal(try_open("s", &ALICE, "/q", O_RDWR | O_CREAT), -EACCES);
         assert_int_equal(mqfs_test_kernel_stat("/q", &(struct stat){0}), -ENOENT);
         assert_int_equal(try_open("maker", &ALICE, "/q", O_RDWR | O_CREAT | O_EXCL), 0);
@@ -204,7 +204,7 @@ static void creating_needs_the_create_grant(void **state)
 static void a_created_queue_belongs_to_the_caller(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/mine", ALL, "s", "/dflt", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/mine", ALL, "s", "/dflt", ALL, NULL));
         umask(077); /* the daemon's umask must not leak into the caller's mode */
         struct mqfs_handle *h = NULL;
         assert_int_equal(
@@ -236,7 +236,7 @@ static void a_created_queue_belongs_to_the_caller(void **state)
 static void send_and_receive_keep_priorities(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/p", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/p", ALL, NULL));
         struct mqfs_handle *h = open_ok("s", &ALICE, "/p", O_RDWR | O_CREAT);
         assert_int_equal(mqfs_broker_send(broker, h, "low", 3, 1, NULL), 0);
         assert_int_equal(mqfs_broker_send(broker, h, "high!", 5, 9, NULL), 0);
@@ -262,13 +262,13 @@ static void each_operation_needs_its_permission(void **state)
         /* Opening for reading and writing needs both grants (judged at open, SPEC §4):
          * the handles are opened under them, then the grants narrow, and every handle
          * operation is judged afresh. */
-        mqfs_broker_set_grants(broker,
-                               table("o", "/q", R | W, "r", "/q", R | W, "w", "/q", R | W, NULL));
+        mqfs_broker_set_grant_table(
+            broker, table("o", "/q", R | W, "r", "/q", R | W, "w", "/q", R | W, NULL));
         struct mqfs_handle *ho = open_ok("o", &ALICE, "/q", O_RDWR);
         struct mqfs_handle *hr = open_ok("r", &ALICE, "/q", O_RDWR);
         struct mqfs_handle *hw = open_ok("w", &ALICE, "/q", O_RDWR);
-        mqfs_broker_set_grants(broker,
-                               table("o", "/q", O, "r", "/q", R, "w", "/q", W, "d", "/q", D, NULL));
+        mqfs_broker_set_grant_table(
+            broker, table("o", "/q", O, "r", "/q", R, "w", "/q", W, "d", "/q", D, NULL));
         char buf[64];
         struct mq_attr a;
         struct stat st;
@@ -309,8 +309,9 @@ static void access_is_the_grant_then_the_kernels_judgement(void **state)
         make_queue("/a600", 0600);
         make_queue("/a644", 0644);
         make_queue("/a666", 0666);
-        mqfs_broker_set_grants(broker, table("s", "/a600", ALL, "s", "/a644", ALL, "s", "/a666",
-                                             MQFS_PERM_READ, "s", "/gone", ALL, NULL));
+        mqfs_broker_set_grant_table(broker,
+                                    table("s", "/a600", ALL, "s", "/a644", ALL, "s", "/a666",
+                                          MQFS_PERM_READ, "s", "/gone", ALL, NULL));
         assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a644", R_OK), 0);
         assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a644", W_OK), -EACCES);
         assert_int_equal(mqfs_broker_access(broker, "s", &ALICE, "/a600", F_OK), 0);
@@ -339,7 +340,7 @@ static void queue_modes_apply_to_the_caller(void **state)
         char path[512];
         snprintf(path, sizeof(path), "%s/g660", mqfs_test_kernel_dir);
         assert_int_equal(chown(path, 0, 5000), 0); /* a group ALICE holds as supplementary */
-        mqfs_broker_set_grants(
+        mqfs_broker_set_grant_table(
             broker, table("s", "/r600", ALL, "s", "/r644", ALL, "s", "/g660", ALL, NULL));
         const struct mqfs_caller *callers[] = {&ALICE, &BOB, &ROOT};
         const char *queues[] = {"/r600", "/r644", "/g660"};
@@ -380,7 +381,7 @@ static void queue_modes_apply_to_the_caller(void **state)
 static void chmod_and_chown_follow_ownership(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/mine", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/mine", ALL, NULL));
         mqfs_handle_close(open_ok("s", &ALICE, "/mine", O_RDWR | O_CREAT));
         struct stat st;
         assert_int_equal(mqfs_broker_chmod(broker, "s", &ALICE, "/mine", 0640), 0);
@@ -409,7 +410,7 @@ static void chmod_and_chown_follow_ownership(void **state)
 static void kernel_errors_come_through(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/e", ALL, "s", "/full", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/e", ALL, "s", "/full", ALL, NULL));
         struct mqfs_handle *h = NULL;
         /* EINVAL: impossible attributes. */
         struct mq_attr zero = {.mq_maxmsg = 0, .mq_msgsize = 64};
@@ -482,7 +483,7 @@ static void too_many_queues_is_enospc(void **state)
         (void)state;
         long saved = mqfs_test_read_sysctl("queues_max");
         assert_true(saved > 0);
-        mqfs_broker_set_grants(broker, table("s", "/one", ALL, "s", "/two", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/one", ALL, "s", "/two", ALL, NULL));
         assert_int_equal(try_open("s", &ALICE, "/one", O_RDWR | O_CREAT), 0);
         assert_int_equal(mqfs_test_write_sysctl("queues_max", 1), 0);
         int alice = try_open("s", &ALICE, "/two", O_RDWR | O_CREAT);
@@ -512,7 +513,7 @@ static void the_callers_budget_pays_for_queues(void **state)
         }
         assert_int_equal(mqfs_grant_table_add(g, "s", "/root-q", ALL), 0);
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
 
         /* Default attributes: 10 messages of 8 KiB, about 82 KiB charged per queue. */
         int made = 0, err = 0;
@@ -547,7 +548,7 @@ static void the_callers_budget_pays_for_queues(void **state)
 static void a_refused_chown_leaves_the_mode_alone(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/sa", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/sa", ALL, NULL));
         struct mqfs_handle *h = open_ok("s", &BOB, "/sa", O_RDWR | O_CREAT | O_EXCL);
         mqfs_handle_close(h);
         assert_int_equal(mqfs_broker_chmod(broker, "s", &BOB, "/sa", 06775), 0);
@@ -583,7 +584,7 @@ static void a_refused_chown_leaves_the_mode_alone(void **state)
 static void a_handle_change_acts_on_the_unlinked_queue(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/hc", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/hc", ALL, NULL));
         struct mqfs_handle *h = open_ok("s", &BOB, "/hc", O_RDWR | O_CREAT | O_EXCL);
         assert_int_equal(mqfs_broker_unlink(broker, "s", &BOB, "/hc"), 0);
         struct mqfs_change mode = {.what = MQFS_CHANGE_MODE, .mode = 06775};
@@ -640,7 +641,7 @@ static void a_create_honours_the_callers_own_rlimit_msgqueue(void **state)
         assert_int_equal(mqfs_msgq_rlimit_of(getpid(), &read_back), 0);
         assert_int_equal(read_back, mine.rlim_cur);
         assert_int_equal(mqfs_msgq_rlimit_of(0, &read_back), -ESRCH);
-        mqfs_broker_set_grants(broker, table("s", "/two", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/two", ALL, NULL));
 
         int go;
         pid_t pid = start_limited(0, &go);
@@ -719,7 +720,7 @@ static void assert_status_is_the_kernels(const char *snap, const struct mqfs_cal
 static void status_is_the_kernels_line(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/st", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/st", ALL, NULL));
         struct mqfs_handle *h = open_ok("s", &ALICE, "/st", O_RDWR | O_CREAT);
         assert_status_is_the_kernels("s", &ALICE, "/st"); /* empty */
         assert_int_equal(mqfs_broker_send(broker, h, "hello", 5, 0, NULL), 0);
@@ -772,10 +773,10 @@ static void status_is_the_kernels_line(void **state)
                          -EBADF);
         mqfs_handle_close(wo);
         assert_int_equal(mqfs_broker_handle_status(broker, h, via_handle, 60), -ERANGE);
-        mqfs_broker_set_grants(broker, table("s", "/other", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/other", ALL, NULL));
         assert_int_equal(mqfs_broker_handle_status(broker, h, via_handle, sizeof(via_handle)),
                          -ENOENT);
-        mqfs_broker_set_grants(broker, table("s", "/st", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/st", ALL, NULL));
 
         /* Buffer too small for line and NUL. */
         assert_int_equal(mqfs_broker_status(broker, "s", &ALICE, "/st", line, 60), -ERANGE);
@@ -785,7 +786,7 @@ static void status_is_the_kernels_line(void **state)
 static void stat_shows_owner_times_size_and_narrowed_mode(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(
+        mqfs_broker_set_grant_table(
             broker, table("all", "/sz", ALL, "ro", "/sz", R, "wo", "/sz", W, "op", "/sz", O, NULL));
         mode_t old = umask(0);
         struct mqfs_handle *h = NULL;
@@ -875,8 +876,8 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         mq_close(q);
 
         /* Fewer grants than queues: the broker probes the grants. */
-        mqfs_broker_set_grants(broker, table("s", "/c", R, "s", "/a", O, "s", "/missing", ALL,
-                                             "other", "/b", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/c", R, "s", "/a", O, "s", "/missing", ALL,
+                                                  "other", "/b", ALL, NULL));
         struct collected got = {0};
         assert_int_equal(mqfs_broker_list(broker, "s", collect, &got), 0);
         assert_int_equal(got.n, 2);
@@ -901,7 +902,7 @@ static void listing_shows_existing_granted_queues_in_order(void **state)
         assert_int_equal(mqfs_grant_table_add(g, "s", "/b", R), 0);
         assert_int_equal(mqfs_grant_table_add_snap(g, "empty"), 0);
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
         got = (struct collected){0};
         assert_int_equal(mqfs_broker_list(broker, "s", collect, &got), 0);
         assert_int_equal(got.n, 2);
@@ -978,9 +979,9 @@ static void make_owned_queue(const char *name, mode_t mode, uid_t uid, gid_t gid
 static void groups_are_read_only_when_they_can_decide(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker,
-                               table("s", "/open", ALL, "s", "/own", ALL, "s", "/prim", ALL, "s",
-                                     "/grp", ALL, "s", "/deny", ALL, "s", "/new", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/open", ALL, "s", "/own", ALL, "s", "/prim",
+                                                  ALL, "s", "/grp", ALL, "s", "/deny", ALL, "s",
+                                                  "/new", ALL, NULL));
         make_owned_queue("/open", 0666, 7000, 7000); /* group and other agree */
         make_owned_queue("/own", 0600, 4242, 7000);  /* Alice owns it */
         make_owned_queue("/prim", 0640, 7000, 4343); /* her primary group */
@@ -1084,7 +1085,7 @@ static void an_open_without_groups_is_judged_as_the_caller(void **state)
         struct mqfs_grant_table *g =
             table("s", "/o600", ALL, "s", "/o066", ALL, "s", "/p460", ALL, "s", "/p406", ALL, "s",
                   "/s044", ALL, "s", "/s640", ALL, "s", "/r600", ALL, NULL);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
         for (size_t q = 0; q < nqueues; q++)
                 make_owned_queue(queues[q].name, queues[q].mode, queues[q].uid, queues[q].gid);
 
@@ -1118,11 +1119,11 @@ static void an_open_without_groups_is_judged_as_the_caller(void **state)
 static void a_withdrawn_grant_stops_an_open_handle(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/w", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/w", ALL, NULL));
         struct mqfs_handle *h = open_ok("s", &ALICE, "/w", O_RDWR | O_CREAT);
         assert_int_equal(mqfs_broker_send(broker, h, "1", 1, 0, NULL), 0);
 
-        mqfs_broker_set_grants(broker, table("s", "/elsewhere", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/elsewhere", ALL, NULL));
         char buf[64];
         struct mq_attr a;
         short ev;
@@ -1132,12 +1133,12 @@ static void a_withdrawn_grant_stops_an_open_handle(void **state)
         assert_int_equal(mqfs_broker_setattr(broker, h, &a, NULL), -ENOENT);
         assert_int_equal(mqfs_broker_ready(broker, h, &ev), -ENOENT);
 
-        mqfs_broker_set_grants(broker, table("s", "/w", O, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/w", O, NULL));
         assert_int_equal(mqfs_broker_send(broker, h, "2", 1, 0, NULL), -EACCES);
         assert_int_equal(mqfs_broker_getattr(broker, h, &a), 0);
         assert_int_equal(a.mq_curmsgs, 1);
 
-        mqfs_broker_set_grants(broker, table("s", "/w", R | W, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/w", R | W, NULL));
         assert_int_equal(mqfs_broker_send(broker, h, "2", 1, 0, NULL), 0);
         assert_int_equal(mqfs_broker_receive(broker, h, buf, sizeof(buf), NULL, NULL), 1);
         mqfs_handle_close(h);
@@ -1146,7 +1147,8 @@ static void a_withdrawn_grant_stops_an_open_handle(void **state)
 static void attributes_and_readiness(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/at", ALL, "r", "/at", R, "o", "/at", O, NULL));
+        mqfs_broker_set_grant_table(broker,
+                                    table("s", "/at", ALL, "r", "/at", R, "o", "/at", O, NULL));
         struct mqfs_handle *h = open_ok("s", &ALICE, "/at", O_RDWR | O_CREAT);
         struct mq_attr a, old;
         assert_int_equal(mqfs_broker_getattr(broker, h, &a), 0);
@@ -1184,10 +1186,12 @@ static void attributes_and_readiness(void **state)
         assert_int_equal(ev, POLLIN);
         /* Readiness is narrowed to the grant (opened under a read grant, which an open
          * for reading needs, then narrowed). */
-        mqfs_broker_set_grants(broker, table("s", "/at", ALL, "r", "/at", R, "o", "/at", R, NULL));
+        mqfs_broker_set_grant_table(broker,
+                                    table("s", "/at", ALL, "r", "/at", R, "o", "/at", R, NULL));
         struct mqfs_handle *hr = open_ok("r", &ALICE, "/at", O_RDONLY);
         struct mqfs_handle *ho = open_ok("o", &ALICE, "/at", O_RDONLY);
-        mqfs_broker_set_grants(broker, table("s", "/at", ALL, "r", "/at", R, "o", "/at", O, NULL));
+        mqfs_broker_set_grant_table(broker,
+                                    table("s", "/at", ALL, "r", "/at", R, "o", "/at", O, NULL));
         assert_int_equal(mqfs_broker_receive(broker, hr, buf, sizeof(buf), NULL, NULL), 1);
         assert_int_equal(mqfs_broker_ready(broker, hr, &ev), 0);
         assert_int_equal(ev, POLLIN);
@@ -1254,7 +1258,7 @@ static void await_sleeping_in_ppoll(struct blocked_call *c)
 static void a_blocked_receive_wakes_on_send_and_on_cancel(void **state)
 {
         (void)state;
-        mqfs_broker_set_grants(broker, table("s", "/blk", ALL, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/blk", ALL, NULL));
         struct mqfs_handle *rx = NULL;
         assert_int_equal(
             mqfs_broker_open(broker, "s", &ALICE, "/blk", O_RDWR | O_CREAT, 0622, &SMALL, &rx), 0);
@@ -1301,7 +1305,7 @@ static void a_blocked_receive_wakes_on_send_and_on_cancel(void **state)
         struct blocked_call w = {.h = rx, .wait = {.deadline = NULL, .cancel_fd = cancel}};
         assert_int_equal(pthread_create(&t, NULL, blocked_call_run, &w), 0);
         await_sleeping_in_ppoll(&w);
-        mqfs_broker_set_grants(broker, table("s", "/blk", W, NULL));
+        mqfs_broker_set_grant_table(broker, table("s", "/blk", W, NULL));
         assert_int_equal(mqfs_broker_send(broker, tx, "no", 2, 0, NULL), 0);
         assert_int_equal(pthread_join(t, NULL), 0);
         assert_int_equal(w.result, -EACCES);
@@ -1353,7 +1357,7 @@ static void the_backing_mount_is_private_and_checked(void **state)
         close(file);
 }
 
-/* The fallback for kernels without fsopen() gives the same kind of private view and
+/* The fallback for kernels without fsopen() gives the same kind of backing mount and
  * leaves neither a mount nor a directory behind. */
 static void the_mount_fallback_leaves_nothing_behind(void **state)
 {

@@ -244,9 +244,9 @@ static void *swapper(void *arg)
                 long seen = atomic_load(&ops_done);
                 while (atomic_load(&ops_done) < seen + WORKERS)
                         sched_yield();
-                mqfs_broker_set_grants(broker, mqfs_grant_table_ref(tables[i % TABLES]));
+                mqfs_broker_set_grant_table(broker, mqfs_grant_table_ref(tables[i % TABLES]));
                 /* Readers may hold the old table; it stays valid for them. */
-                struct mqfs_grant_table *now = mqfs_broker_grants(broker);
+                struct mqfs_grant_table *now = mqfs_broker_grant_table(broker);
                 if (now != tables[i % TABLES])
                         atomic_fetch_add(&unexpected, 1);
                 mqfs_grant_table_unref(now);

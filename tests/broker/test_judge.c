@@ -45,7 +45,7 @@ static void install(const char *snap, const char *queue, unsigned perms)
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
         mqfs_grant_table_unref(grants);
         grants = mqfs_grant_table_ref(g);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
 }
 
 static int setup(void **state)
@@ -237,7 +237,7 @@ static void each_operation_reads_the_grant_table_once(void **state)
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
         mqfs_grant_table_unref(grants);
         grants = mqfs_grant_table_ref(g);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
 
 #define ONCE(call) MQFS_TEST_ONE_LOOKUP(grants, call)
 

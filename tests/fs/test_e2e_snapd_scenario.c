@@ -181,7 +181,7 @@ static ssize_t broker_receive_as_snap(char *buf, size_t size)
 
         if (mqfs_system_load(E2E_SYSTEM, &sys, &error) != 0)
                 fail_msg("%s", error ? error : "cannot load " E2E_SYSTEM);
-        assert_int_equal(mqfs_system_grants(sys, &grants), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &grants), 0);
         mqfs_system_free(sys);
         int backing = mqfs_backing_open();
         assert_true(backing >= 0);

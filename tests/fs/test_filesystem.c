@@ -39,7 +39,7 @@ static int setup(void **state)
             mqfs_grant_table_freeze(g) != 0)
                 return -1;
         grants = mqfs_grant_table_ref(g);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
         return mqfs_filesystem_init(&fs, broker, NULL);
 }
 
@@ -119,7 +119,7 @@ static void the_front_end_translates_the_judgement(void **state)
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
         mqfs_grant_table_unref(grants);
         grants = mqfs_grant_table_ref(g);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
         assert_int_equal(mqfs_do_open(&fs, &cb, e.ino, O_WRONLY, &h), -EACCES);
         assert_null(h);
         assert_string_equal(cb.v.denial, "the grant does not include write");
@@ -135,7 +135,7 @@ static void the_front_end_translates_the_judgement(void **state)
         assert_int_equal(mqfs_grant_table_add_snap(g, "s"), 0);
         assert_int_equal(mqfs_grant_table_freeze(g), 0);
         grants = mqfs_grant_table_ref(g);
-        mqfs_broker_set_grants(broker, g);
+        mqfs_broker_set_grant_table(broker, g);
         assert_int_equal(mqfs_do_open(&fs, &cb, e.ino, O_RDONLY, &h), -ESTALE);
         assert_string_equal(cb.v.denial, "no grant for this queue");
         /* Directories: a queue is not one, the root is root's. */

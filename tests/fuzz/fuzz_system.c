@@ -345,8 +345,8 @@ static void check_view(const struct mqfs_system *sys, const struct mqfs_grant_ta
 struct mqfs_grant_table *fuzz_system_grants(const struct mqfs_system *sys)
 {
         struct mqfs_grant_table *g = NULL;
-        int rc = mqfs_system_grants(sys, &g);
-        FUZZ_CHECK(rc == 0 && g != NULL, "mqfs_system_grants failed: %d", rc);
+        int rc = mqfs_system_grant_table(sys, &g);
+        FUZZ_CHECK(rc == 0 && g != NULL, "mqfs_system_grant_table failed: %d", rc);
         FUZZ_CHECK(mqfs_grant_table_snap_count(g) == sys->nsnaps, "%zu grant sets for %zu snaps",
                    mqfs_grant_table_snap_count(g), sys->nsnaps);
         for (size_t i = 0; i < sys->nsnaps; i++)

@@ -686,7 +686,7 @@ static void every_profile_compiles(void **state)
         int answer = mqfs_apparmor_probe_mqueue(&p);
         assert_true(answer == 0 || answer == 1);
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
 
         const char *mount_points[] = {NULL, "/srv/mq-views/"};
         for (size_t m = 0; m < 2; m++) {

@@ -204,7 +204,7 @@ static const struct mqfs_connection *conn(const struct mqfs_system *sys, const c
 static unsigned perms(const struct mqfs_system *sys, const char *snap, const char *queue)
 {
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, snap);
         if (set == NULL)
                 fail_msg("snap %s has no grant set", snap);
@@ -216,7 +216,7 @@ static unsigned perms(const struct mqfs_system *sys, const char *snap, const cha
 static size_t queue_count(const struct mqfs_system *sys, const char *snap)
 {
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         const struct mqfs_grant_set *set = mqfs_grant_table_set_of(g, snap);
         assert_non_null(set);
         size_t n = mqfs_grant_set_count(set);

@@ -89,7 +89,7 @@ static bool connected(const struct mqfs_system *sys, const char *plug_snap, cons
 static unsigned perms_of(const struct mqfs_system *sys, const char *snap, const char *queue)
 {
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         unsigned perms = mqfs_grant_set_perms(mqfs_grant_table_set_of(g, snap), queue);
         mqfs_grant_table_unref(g);
         return perms;
@@ -334,7 +334,7 @@ static void test_slot_refused_without_slots_allowed(void **state)
         /* no grant, not even for the provider itself; both still have a view */
         assert_int_equal(perms_of(sys, "provider", "/q"), 0);
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         assert_non_null(mqfs_grant_table_set_of(g, "provider"));
         assert_non_null(mqfs_grant_table_set_of(g, "consumer"));
         assert_int_equal(mqfs_grant_table_snap_count(g), 2);
@@ -592,7 +592,7 @@ static void test_not_yaml_loads_nothing(void **state)
         struct mqfs_system *sys = load_ok("snaps:\nconnections: []\n");
         assert_int_equal(sys->nsnaps + sys->nconns + sys->nmessages, 0);
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         assert_int_equal(mqfs_grant_table_snap_count(g), 0);
         mqfs_grant_table_unref(g);
         mqfs_system_free(sys);
@@ -728,7 +728,7 @@ static void test_lookups(void **state)
         assert_null(mqfs_system_plug_conns(sys, "nobody", &n));
         assert_int_equal(n, 0);
         struct mqfs_grant_table *g = NULL;
-        assert_int_equal(mqfs_system_grants(sys, &g), 0);
+        assert_int_equal(mqfs_system_grant_table(sys, &g), 0);
         assert_int_equal(mqfs_grant_table_snap_count(g), 4);
         assert_int_equal(mqfs_grant_set_count(mqfs_grant_table_set_of(g, "lonely")), 0);
         assert_int_equal(mqfs_grant_set_perms(mqfs_grant_table_set_of(g, "alpha"), "/n"),
