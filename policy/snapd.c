@@ -2,6 +2,7 @@
  * installed snaps and posix-mq connections (see snapd.h). Read-only. */
 #include "snapd.h"
 
+#include "cleanup.h"
 #include "escape.h"
 #include "loader.h"
 #include "qname.h"
@@ -28,12 +29,6 @@ enum { ASSERTION_MAX_BYTES = 1 << 20 };
 
 static const char STATE_JSON[] = "var/lib/snapd/state.json";
 static const char DECLARATIONS[] = "var/lib/snapd/assertions/asserts-v0/snap-declaration/16";
-
-static void free_ptr(void *p)
-{
-        free(*(void **)p);
-}
-#define autofree __attribute__((cleanup(free_ptr)))
 
 static void put_json(struct json_object **o)
 {
@@ -105,7 +100,7 @@ int mqfs_snapd_config_read(struct mqfs_loader *ld, const struct mqfs_ynode *node
 {
         static const char *const keys[] = {"root", "snap-mount-dir"};
         const struct mqfs_ynode *v[2];
-        autofree char *root = NULL, *mount = NULL;
+        MQFS_AUTOFREE char *root = NULL, *mount = NULL;
 
         memset(cfg, 0, sizeof(*cfg));
         if (mqfs_ykind(node) != MQFS_YMAP)
@@ -144,7 +139,7 @@ int mqfs_snapd_config_read(struct mqfs_loader *ld, const struct mqfs_ynode *node
         for (size_t i = 0; i < n; i++) {
                 if (mqfs_yis(pairs[i].key, keys[0]) || mqfs_yis(pairs[i].key, keys[1]))
                         continue;
-                autofree char *text = mqfs_shown_scalar(pairs[i].key);
+                MQFS_AUTOFREE char *text = mqfs_shown_scalar(pairs[i].key);
                 if (text == NULL ||
                     mqfs_loader_message(ld, ld->origin, mqfs_yline(pairs[i].key),
                                         "snapd: unknown key \"%s\" ignored; snapd: has root "
@@ -466,7 +461,7 @@ static int push_loaded(struct mqfs_snaps *st, struct mqfs_loaded_snap *l)
 static int read_declaration(struct ctx *c, const char *key, const char *snap_id,
                             struct declaration *d)
 {
-        autofree char *path = NULL, *shown = NULL, *text = NULL, *error = NULL;
+        MQFS_AUTOFREE char *path = NULL, *shown = NULL, *text = NULL, *error = NULL;
         size_t len;
         const char *why = NULL;
 
@@ -507,7 +502,7 @@ static int read_declaration(struct ctx *c, const char *key, const char *snap_id,
  * current. A descriptor, or -errno (-ELOOP for a symlink). */
 static int open_beneath(const char *mount_dir, const char *instance)
 {
-        autofree char *dir = NULL;
+        MQFS_AUTOFREE char *dir = NULL;
         if (asprintf(&dir, "%s/%s/current", mount_dir, instance) < 0)
                 return -ENOMEM;
         int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -527,7 +522,7 @@ static int open_beneath(const char *mount_dir, const char *instance)
 static int read_snap_yaml(struct ctx *c, const char *key, const char *instance,
                           const char *snap_name, struct mqfs_loaded_snap *l)
 {
-        autofree char *path = NULL, *error = NULL;
+        MQFS_AUTOFREE char *path = NULL, *error = NULL;
         if (asprintf(&path, "%s/%s/current/meta/snap.yaml", c->cfg->mount_dir, instance) < 0)
                 return -ENOMEM;
         char *shown = mqfs_escape(path, strlen(path));
@@ -558,7 +553,8 @@ static int read_snap_yaml(struct ctx *c, const char *key, const char *instance,
                 return r < 0 ? r : 1;
         }
         if (strcmp(l->snap.yaml->name, snap_name) != 0) {
-                autofree char *text = mqfs_escape(l->snap.yaml->name, strlen(l->snap.yaml->name));
+                MQFS_AUTOFREE char *text =
+                    mqfs_escape(l->snap.yaml->name, strlen(l->snap.yaml->name));
                 r = text ? skip(c, key,
                                 "snap \"%s\": its snap.yaml (%s) is named \"%s\", not \"%s\"; "
                                 "the snap is skipped",
@@ -574,7 +570,7 @@ static int read_snap_yaml(struct ctx *c, const char *key, const char *instance,
 /* One entry of data.snaps. 0 when loaded or skipped with a message; -ENOMEM. */
 static int load_snap(struct ctx *c, const char *instance, struct json_object *snapst)
 {
-        autofree char *key = NULL, *shown_name = mqfs_escape(instance, strlen(instance));
+        MQFS_AUTOFREE char *key = NULL, *shown_name = mqfs_escape(instance, strlen(instance));
         struct declaration d = {0};
         struct mqfs_loaded_snap l = {.line = c->cfg->line};
         char current[24], rev[24];
@@ -585,7 +581,7 @@ static int load_snap(struct ctx *c, const char *instance, struct json_object *sn
         if (!mqfs_instance_name_valid(instance, strlen(instance)))
                 return skip(c, key, "not a valid snap instance name; the entry is skipped");
         /* A new revision flips its "current" symlink (snapd replaces it by rename). */
-        autofree char *current_link = NULL;
+        MQFS_AUTOFREE char *current_link = NULL;
         if (asprintf(&current_link, "%s/%s/current", c->cfg->mount_dir, instance) < 0 ||
             mqfs_system_add_source(c->ld->sys, current_link, false, true) < 0)
                 return -ENOMEM;
@@ -722,7 +718,7 @@ static int read_slot_static(struct ctx *c, const char *key, struct json_object *
                 int r = skip(c, key, "\"slot-static\" is not an object; the connection is skipped");
                 return r < 0 ? r : 1;
         }
-        autofree char *origin = NULL, *doc = NULL, *error = NULL;
+        MQFS_AUTOFREE char *origin = NULL, *doc = NULL, *error = NULL;
         struct json_object *copy = NULL;
         if (json_object_deep_copy(attrs, &copy, NULL) < 0)
                 return -ENOMEM;
@@ -758,7 +754,7 @@ static int read_slot_static(struct ctx *c, const char *key, struct json_object *
 static int load_conn(struct ctx *c, const char *id, struct json_object *cs)
 {
         struct mqfs_loader *ld = c->ld;
-        autofree char *shown = mqfs_escape(id, strlen(id)), *key = NULL;
+        MQFS_AUTOFREE char *shown = mqfs_escape(id, strlen(id)), *key = NULL;
         struct mqfs_snapd_conn conn = {0};
         bool bad = false;
         int r;
@@ -834,8 +830,8 @@ static int loaded_cmp(const void *pa, const void *pb)
 int mqfs_snapd_load(struct mqfs_snaps *st, const struct mqfs_snapd_config *cfg)
 {
         struct mqfs_loader *ld = st->ld;
-        __attribute__((cleanup(put_json))) struct json_object *root = NULL;
-        autofree char *path = join(cfg->root, STATE_JSON), *why = NULL;
+        MQFS_CLEANUP(put_json) struct json_object *root = NULL;
+        MQFS_AUTOFREE char *path = join(cfg->root, STATE_JSON), *why = NULL;
         int r;
 
         ld->sys->has_snapd = true;
