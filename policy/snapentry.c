@@ -1,6 +1,7 @@
 /* snapentry.c — one entry of system.yaml's snaps: (SPEC §2.3): checks it, reads its
  * snap.yaml (by path or inline), refuses super-privileged slots, and reports every
  * skipped entry with FILE:LINE and what to do. */
+#include "cleanup.h"
 #include "escape.h"
 #include "loader.h"
 
@@ -168,6 +169,12 @@ static const char *const keys[] = {"name",          "publisher", "type",
                                    "slots-allowed", "snap-yaml", "snap-yaml-inline"};
 enum { NAME, PUBLISHER, TYPE, SLOTS_ALLOWED, SNAP_YAML, INLINE, NKEYS };
 
+/* A loaded snap's own blocks (name, publisher, snap.yaml) until it is moved into st->v. */
+static void loaded_snap_clear(struct mqfs_loaded_snap *l)
+{
+        mqfs_system_snap_clear(&l->snap);
+}
+
 /* One entry of snaps:. 0 when loaded or skipped with a message; <0 for -ENOMEM/-E2BIG. */
 static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, size_t index)
 {
@@ -176,8 +183,8 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
         const char *sys_file = ld->origin;
         size_t line = mqfs_yline(entry);
         const struct mqfs_ynode *v[NKEYS];
-        struct mqfs_loaded_snap l = {.line = line};
-        char *error = NULL, *path = NULL;
+        MQFS_CLEANUP(loaded_snap_clear) struct mqfs_loaded_snap l = {.line = line};
+        MQFS_AUTOFREE char *error = NULL;
         int r = 0;
 
         enum mqfs_ykind kind = mqfs_ykind(entry);
@@ -199,7 +206,7 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                         known = mqfs_yis(key, keys[k]);
                 if (known)
                         continue;
-                char *text = mqfs_shown_scalar(key);
+                MQFS_AUTOFREE char *text = mqfs_shown_scalar(key);
                 if (text == NULL)
                         return -ENOMEM;
                 r = mqfs_loader_message(ld, sys_file, mqfs_yline(key),
@@ -207,7 +214,6 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                                         "name, publisher, type, slots-allowed, snap-yaml and "
                                         "snap-yaml-inline",
                                         text);
-                free(text);
                 if (r < 0)
                         return r;
         }
@@ -220,17 +226,15 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                                            "skipped: add name: SNAP",
                                            index + 1);
         if (!mqfs_snap_name_valid(name, name_len)) {
-                char *text = mqfs_escape(name, name_len);
+                MQFS_AUTOFREE char *text = mqfs_escape(name, name_len);
                 if (text == NULL)
                         return -ENOMEM;
-                r = mqfs_loader_message(ld, sys_file, mqfs_yline(v[NAME]),
-                                        "invalid snap name \"%s\"; the snap is skipped: a snap "
-                                        "name has 1 to 40 characters a-z, 0-9 and '-', at "
-                                        "least one letter, and no '-' at either end or twice "
-                                        "in a row",
-                                        text);
-                free(text);
-                return r;
+                return mqfs_loader_message(ld, sys_file, mqfs_yline(v[NAME]),
+                                           "invalid snap name \"%s\"; the snap is skipped: a "
+                                           "snap name has 1 to 40 characters a-z, 0-9 and '-', "
+                                           "at least one letter, and no '-' at either end or "
+                                           "twice in a row",
+                                           text);
         }
         size_t first = st->dup_of[index];
         if (first != 0)
@@ -258,15 +262,13 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
         }
         if ((kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YSTRING) ||
             type >= sizeof(snap_types) / sizeof(*snap_types)) {
-                char *text = mqfs_shown_scalar(v[TYPE]);
+                MQFS_AUTOFREE char *text = mqfs_shown_scalar(v[TYPE]);
                 if (text == NULL)
                         return -ENOMEM;
-                r = mqfs_loader_message(ld, sys_file, mqfs_yline(v[TYPE]),
-                                        "snap \"%s\": unknown type \"%s\"; the snap is "
-                                        "skipped: use app, gadget, core, os or snapd",
-                                        name, text);
-                free(text);
-                return r;
+                return mqfs_loader_message(ld, sys_file, mqfs_yline(v[TYPE]),
+                                           "snap \"%s\": unknown type \"%s\"; the snap is "
+                                           "skipped: use app, gadget, core, os or snapd",
+                                           name, text);
         }
         kind = mqfs_ykind(v[SLOTS_ALLOWED]);
         if (kind != MQFS_YABSENT && kind != MQFS_YNULL && kind != MQFS_YBOOL)
@@ -283,6 +285,7 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
 
         /* The entry is sound: read its snap.yaml. */
         if (v[SNAP_YAML] != NULL) {
+                MQFS_AUTOFREE char *path = NULL;
                 if (mqfs_ykind(v[SNAP_YAML]) != MQFS_YSTRING ||
                     mqfs_ystrdup(yd, v[SNAP_YAML], &path) == -EINVAL)
                         return mqfs_loader_message(ld, sys_file, mqfs_yline(v[SNAP_YAML]),
@@ -291,82 +294,63 @@ static int load_entry(struct mqfs_snaps *st, const struct mqfs_ynode *entry, siz
                                                    name);
                 if (path == NULL)
                         return yd->exhausted ? -E2BIG : -ENOMEM;
-                char *full = snap_yaml_path(st, path);
-                free(path);
+                MQFS_AUTOFREE char *full = snap_yaml_path(st, path);
                 /* Messages name the file escaped; the raw path is only opened. */
-                char *shown_path = full ? shown(full) : NULL;
-                if (shown_path == NULL || mqfs_snaps_keep_file(st, shown_path) < 0) {
-                        free(full);
-                        free(shown_path);
+                MQFS_AUTOFREE char *shown_path = full ? shown(full) : NULL;
+                if (shown_path == NULL || mqfs_snaps_keep_file(st, shown_path) < 0)
                         return -ENOMEM;
-                }
-                l.file = shown_path;
-                r = load_snap_yaml(st, index, full, shown_path, &l.snap.yaml, &error);
+                l.file = MQFS_MOVE_PTR(shown_path); /* st->files holds it now */
+                r = load_snap_yaml(st, index, full, l.file, &l.snap.yaml, &error);
                 /* Watched even when missing or broken: fixing it reloads. */
                 if (r != -ENOMEM && mqfs_system_add_source(ld->sys, full, false, false) < 0)
                         r = -ENOMEM;
-                free(full);
         } else {
                 l.file = sys_file;
                 r = mqfs_snap_yaml_from_ydoc(yd, v[INLINE], sys_file, &l.snap.yaml, &error);
         }
-        if (r == -ENOMEM || yd->exhausted) {
-                /* An exhausted budget refuses the whole file, not entry by entry. */
-                free(error);
+        /* An exhausted budget refuses the whole file, not entry by entry. */
+        if (r == -ENOMEM || yd->exhausted)
                 return r == -ENOMEM ? r : -E2BIG;
-        }
-        if (r < 0) {
-                r = mqfs_loader_message(ld, sys_file, line, "snap \"%s\" is skipped: %s", name,
-                                        error ? error : strerror(-r));
-                free(error);
-                return r;
-        }
+        if (r < 0)
+                return mqfs_loader_message(ld, sys_file, line, "snap \"%s\" is skipped: %s", name,
+                                           error ? error : strerror(-r));
         if (strlen(l.snap.yaml->name) != name_len ||
             memcmp(l.snap.yaml->name, name, name_len) != 0) {
-                char *text = shown(l.snap.yaml->name);
-                r = text ? mqfs_loader_message(ld, sys_file, line,
-                                               "snap \"%s\": its snap.yaml (%s) is named "
-                                               "\"%s\"; the snap is skipped: make the names "
-                                               "equal",
-                                               name, l.file, text)
-                         : -ENOMEM;
-                free(text);
-                mqfs_snap_yaml_free(l.snap.yaml);
-                return r;
+                MQFS_AUTOFREE char *text = shown(l.snap.yaml->name);
+                return text ? mqfs_loader_message(ld, sys_file, line,
+                                                  "snap \"%s\": its snap.yaml (%s) is named "
+                                                  "\"%s\"; the snap is skipped: make the "
+                                                  "names equal",
+                                                  name, l.file, text)
+                            : -ENOMEM;
         }
         l.snap.type = type;
         l.snap.slots_allowed = bool_value(v[SLOTS_ALLOWED]);
         l.snap.name = strndup(name, name_len);
         if (v[PUBLISHER] != NULL && mqfs_ykind(v[PUBLISHER]) == MQFS_YSTRING) {
-                r = mqfs_ystrdup(yd, v[PUBLISHER], &l.snap.publisher);
-                if (r == -EINVAL) {
-                        mqfs_system_snap_clear(&l.snap);
+                if (mqfs_ystrdup(yd, v[PUBLISHER], &l.snap.publisher) == -EINVAL)
                         return mqfs_loader_message(ld, sys_file, mqfs_yline(v[PUBLISHER]),
                                                    "snap \"%s\": the publisher holds a NUL "
                                                    "byte; the snap is skipped",
                                                    name);
-                }
         } else {
                 l.snap.publisher = strdup("");
         }
-        if (l.snap.name == NULL || l.snap.publisher == NULL) {
-                mqfs_system_snap_clear(&l.snap);
+        if (l.snap.name == NULL || l.snap.publisher == NULL)
                 return yd->exhausted ? -E2BIG : -ENOMEM;
-        }
         r = mqfs_snaps_report(st, &l, "the store must grant it (slots-allowed: true)");
-        if (r == 0 && st->n == st->cap) {
+        if (r < 0)
+                return r;
+        if (st->n == st->cap) {
                 size_t cap = st->cap ? st->cap * 2 : 16;
                 struct mqfs_loaded_snap *vv = reallocarray(st->v, cap, sizeof(*vv));
                 if (vv == NULL)
-                        r = -ENOMEM;
-                else
-                        st->v = vv, st->cap = cap;
-        }
-        if (r < 0) {
-                mqfs_system_snap_clear(&l.snap);
-                return r;
+                        return -ENOMEM;
+                st->v = vv;
+                st->cap = cap;
         }
         st->v[st->n++] = l;
+        l.snap = (struct mqfs_system_snap){0}; /* moved into st->v */
         return 0;
 }
 
