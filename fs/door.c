@@ -133,7 +133,7 @@ static const char *view_snap(struct mqfs_door *door, int fd, const char **why)
                 return NULL;
         }
         uint64_t dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-        const char *snap = mqfs_filesystem_root_snap(door->fs, dev, stx.stx_ino);
+        const char *snap = mqfs_filesystem_view_snap(door->fs, dev, stx.stx_ino);
         if (!snap)
                 *why = "the view descriptor is not a view root of this mqfsd's mount";
         return snap;

@@ -45,7 +45,7 @@
 #include "aa_label.h"
 #include "filesystem_internal.h"
 
-const char *mqfs_filesystem_root_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino)
+const char *mqfs_filesystem_view_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino)
 {
         if (fs->mount_dev == 0 || dev != fs->mount_dev)
                 return NULL;

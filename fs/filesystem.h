@@ -94,13 +94,13 @@ const struct fuse_lowlevel_ops *mqfs_filesystem_ops(void);
  * now fail if their grant went away). old and new may be NULL. */
 void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grant_table *old,
                                     const struct mqfs_grant_table *new);
-/* A queue appeared in or vanished from the backing filesystem (name "/q"), or, with
+/* A queue appeared in or vanished from the backing mount (name "/q"), or, with
  * name NULL, events were lost: invalidate what the kernel may have cached. */
 void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name);
 /* The snap whose view root is the directory (dev, ino) (as statx gives them for an open
  * descriptor), or NULL when that is not a view root of this mount (another file system,
  * the mount root, a queue). The string lives until the view's inode is forgotten: copy it.
  * The syscall door identifies a registering snap by it (door.h). */
-const char *mqfs_filesystem_root_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino);
+const char *mqfs_filesystem_view_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino);
 /* Shutdown: answers every blocked write with err and stops parking new ones. */
 void mqfs_filesystem_close(struct mqfs_filesystem *fs, int err);
