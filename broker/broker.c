@@ -297,13 +297,16 @@ static int open_seen_without_groups(const struct mqfs_caller *caller, const char
          * groups) and charges nothing: the fs ids suffice, and the gid only when the
          * caller is in the queue's group by it (groups_matter said the rest cannot
          * decide, whatever groups the daemon's thread has). */
-        struct mqfs_fsids_saved saved;
-        int err = mqfs_creds_enter_fsids(caller->uid, caller->gid,
-                                         gid_matters(before, caller, oflag), &saved);
-        if (err < 0)
-                return err;
-        int fd = open_as_caller(caller->pid, name, oflag & ~(O_CREAT | O_EXCL), 0, NULL, 0, NULL);
-        mqfs_creds_leave_fsids(&saved);
+        int fd;
+        {
+                MQFS_FSIDS_SCOPE as_caller = {0};
+                int err = mqfs_creds_enter_fsids(caller->uid, caller->gid,
+                                                 gid_matters(before, caller, oflag), &as_caller);
+                if (err < 0)
+                        return err;
+                fd = open_as_caller(caller->pid, name, oflag & ~(O_CREAT | O_EXCL), 0, NULL, 0,
+                                    NULL);
+        }
         if (fd == -ENOENT)
                 return fd; /* gone: no group would bring it back */
         if (fd < 0)
@@ -366,12 +369,14 @@ static int create_without_groups(int backing_fd, const struct mqfs_caller *calle
                                           -EACCES);
         }
         struct mqfs_caller bare = without_groups(caller);
-        struct mqfs_creds_saved saved;
-        int err = mqfs_creds_enter(&bare, &saved);
-        if (err < 0)
-                return err;
-        int fd = create_queue(caller->pid, name, oflag & (O_ACCMODE | O_NONBLOCK), mode, attr);
-        mqfs_creds_leave(&saved);
+        int fd;
+        {
+                MQFS_CREDS_SCOPE as_caller = {0};
+                int err = mqfs_creds_enter(&bare, &as_caller);
+                if (err < 0)
+                        return err;
+                fd = create_queue(caller->pid, name, oflag & (O_ACCMODE | O_NONBLOCK), mode, attr);
+        }
         /* Made by someone else meanwhile: opening it is the full path's job. */
         return fd == -EEXIST && !(oflag & O_EXCL) ? -EAGAIN : fd;
 }
@@ -444,18 +449,15 @@ static int drop_privs(int dirfd, const char *entry, int flags, const struct mqfs
 static int open_with_creds(int backing_fd, const struct mqfs_open_req *req, int oflag,
                            unsigned perms)
 {
-        struct mqfs_creds_saved saved;
-        int err = mqfs_creds_enter(req->caller, &saved);
+        MQFS_CREDS_SCOPE as_caller = {0};
+        int err = mqfs_creds_enter(req->caller, &as_caller);
         if (err < 0)
                 return err;
         if ((req->options & MQFS_OPEN_TRUNC) && (oflag & O_ACCMODE) == O_RDONLY &&
             faccessat(backing_fd, req->name + 1, W_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0)
-                err = -errno;
-        int fd = err < 0 ? err
-                         : open_as_caller(req->caller->pid, req->name, oflag, perms,
-                                          mqfs_verdict_of(req->caller), req->mode, req->attr);
-        mqfs_creds_leave(&saved);
-        return fd;
+                return -errno;
+        return open_as_caller(req->caller->pid, req->name, oflag, perms,
+                              mqfs_verdict_of(req->caller), req->mode, req->attr);
 }
 
 /* Judges req from one grant lookup and opens the queue as the caller with oflag's
@@ -627,13 +629,14 @@ int mqfs_broker_unlink(struct mqfs_broker *b, const char *snap, const struct mqf
                 bare = without_groups(caller);
                 caller = &bare;
         }
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        if (mq_unlink(name) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
+        {
+                MQFS_CREDS_SCOPE as_caller = {0};
+                err = mqfs_creds_enter(caller, &as_caller);
+                if (err < 0)
+                        return err;
+                if (mq_unlink(name) != 0)
+                        err = -errno;
+        }
         return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }
 
@@ -650,15 +653,17 @@ int mqfs_broker_status(struct mqfs_broker *b, const char *snap, const struct mqf
                 return err;
 
         /* Opened as the caller, so the kernel applies its read check to the caller. */
-        struct mqfs_creds_saved saved;
-        err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        int fd = openat(b->backing_fd, name + 1,
-                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-        if (fd < 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
+        int fd;
+        {
+                MQFS_CREDS_SCOPE as_caller = {0};
+                err = mqfs_creds_enter(caller, &as_caller);
+                if (err < 0)
+                        return err;
+                fd = openat(b->backing_fd, name + 1,
+                            O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+                if (fd < 0)
+                        err = -errno;
+        }
         if (fd < 0)
                 return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 
@@ -725,19 +730,22 @@ static int set_owner_mode_as_caller(const struct qtarget *t, const struct mqfs_c
 {
         bool set_owner = uid != (uid_t)-1 || gid != (gid_t)-1;
         bool owner_set = false;
-        struct mqfs_creds_saved saved;
-        int err = mqfs_creds_enter(caller, &saved);
-        if (err < 0)
-                return err;
-        if (set_owner) {
-                if (fchownat(t->dirfd, t->entry, uid, gid, t->flags) != 0)
+        int err;
+        {
+                MQFS_CREDS_SCOPE as_caller = {0};
+                err = mqfs_creds_enter(caller, &as_caller);
+                if (err < 0)
+                        return err;
+                if (set_owner) {
+                        if (fchownat(t->dirfd, t->entry, uid, gid, t->flags) != 0)
+                                err = -errno;
+                        else
+                                owner_set = true;
+                }
+                if (!err && set_mode && target_chmod(t, mode & 07777) != 0)
                         err = -errno;
-                else
-                        owner_set = true;
         }
-        if (!err && set_mode && target_chmod(t, mode & 07777) != 0)
-                err = -errno;
-        mqfs_creds_leave(&saved);
+        /* The daemon again: an undo is not the caller's to make. */
         if (err && owner_set) {
                 /* The caller gets err whether or not this undo works (a queue removed
                  * meanwhile has nothing to undo). A variable, not a (void) cast: glibc
@@ -753,13 +761,12 @@ static int set_owner_mode_as_caller(const struct qtarget *t, const struct mqfs_c
 /* faccessat as the caller: its fs ids and groups, and root's override for root. */
 static int access_as_caller(const struct qtarget *t, const struct mqfs_caller *caller, int mask)
 {
-        struct mqfs_creds_saved saved;
-        int err = mqfs_creds_enter(caller, &saved);
+        MQFS_CREDS_SCOPE as_caller = {0};
+        int err = mqfs_creds_enter(caller, &as_caller);
         if (err < 0)
                 return err;
         if (faccessat(t->dirfd, t->entry, mask, AT_EACCESS | t->flags) != 0)
                 err = -errno;
-        mqfs_creds_leave(&saved);
         return mqfs_judge_kernel(mqfs_verdict_of(caller), err);
 }
 

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "errors.h"
 
 /* Raw system calls act on the calling thread only; see creds.h. */
@@ -34,14 +35,14 @@ static void release_saved(struct mqfs_creds_saved *saved)
         saved->ngroups = 0;
 }
 
-static _Noreturn void die_stuck(const char *what, int err)
+/* Whether the daemon's ids came back (err 0); if not, there is no way to go on safely:
+ * this thread may hold a caller's identity, or half of it. */
+static void check_restored(int err, const char *what)
 {
-        /* No way to continue safely: this thread may hold a caller's identity. */
-        fprintf(stderr,
-                "mqfs broker: cannot restore the daemon's %s after acting for a caller (%s); "
-                "aborting rather than running with the wrong identity\n",
-                what, mqfs_errstr(-err));
-        abort();
+        MQFS_CHECK(err == 0,
+                   "cannot restore the daemon's %s after acting for a caller (%s); aborting "
+                   "rather than running with the wrong identity",
+                   what, mqfs_errstr(err));
 }
 
 static int save_groups(struct mqfs_creds_saved *saved)
@@ -83,6 +84,8 @@ static int enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *save
 
 int mqfs_creds_enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *saved)
 {
+        if (saved != NULL)
+                saved->entered = false;
         if (caller != NULL && caller->load_groups != NULL) {
                 int err = caller->load_groups(caller->load_ctx);
                 if (err < 0)
@@ -125,14 +128,15 @@ static int enter(const struct mqfs_caller *caller, struct mqfs_creds_saved *save
         err = thread_setresuid(caller->uid, caller->uid, saved->euid);
         if (err < 0)
                 goto undo_gids;
+        saved->entered = true;
         return 0;
 
 undo_gids:
-        if (thread_setresgid(saved->rgid, saved->egid, saved->sgid) < 0)
-                die_stuck("group ids", err);
+        check_restored(thread_setresgid(saved->rgid, saved->egid, saved->sgid), "group ids");
 undo_groups:
-        if (!saved->groups_kept && thread_setgroups(saved->ngroups, saved->groups) < 0)
-                die_stuck("supplementary groups", err);
+        if (!saved->groups_kept)
+                check_restored(thread_setgroups(saved->ngroups, saved->groups),
+                               "supplementary groups");
 undone:
         release_saved(saved);
         return err;
@@ -140,20 +144,22 @@ undone:
 
 void mqfs_creds_leave(struct mqfs_creds_saved *saved)
 {
-        int err;
-
+        MQFS_CHECK(saved->entered, "leaving a caller's credentials that were not entered");
         /* uid first: returning euid to 0 brings the capabilities back that the gid and
          * group changes need. */
-        err = thread_setresuid(saved->ruid, saved->euid, saved->suid);
-        if (err < 0)
-                die_stuck("user ids", err);
-        err = thread_setresgid(saved->rgid, saved->egid, saved->sgid);
-        if (err < 0)
-                die_stuck("group ids", err);
-        err = saved->groups_kept ? 0 : thread_setgroups(saved->ngroups, saved->groups);
-        if (err < 0)
-                die_stuck("supplementary groups", err);
+        check_restored(thread_setresuid(saved->ruid, saved->euid, saved->suid), "user ids");
+        check_restored(thread_setresgid(saved->rgid, saved->egid, saved->sgid), "group ids");
+        if (!saved->groups_kept)
+                check_restored(thread_setgroups(saved->ngroups, saved->groups),
+                               "supplementary groups");
         release_saved(saved);
+        saved->entered = false;
+}
+
+void mqfs_creds_leave_scope(struct mqfs_creds_saved *saved)
+{
+        if (saved->entered)
+                mqfs_creds_leave(saved);
 }
 
 /* setfsuid/setfsgid report no error: they return the previous id, and an invalid id
@@ -171,20 +177,21 @@ static gid_t thread_setfsgid(gid_t gid)
 static void restore_fsuid(uid_t uid)
 {
         thread_setfsuid(uid);
-        if (thread_setfsuid((uid_t)-1) != uid)
-                die_stuck("filesystem user id", -EPERM);
+        check_restored(thread_setfsuid((uid_t)-1) == uid ? 0 : -EPERM, "filesystem user id");
 }
 
 static void restore_fsgid(gid_t gid)
 {
         thread_setfsgid(gid);
-        if (thread_setfsgid((gid_t)-1) != gid)
-                die_stuck("filesystem group id", -EPERM);
+        check_restored(thread_setfsgid((gid_t)-1) == gid ? 0 : -EPERM, "filesystem group id");
 }
 
 int mqfs_creds_enter_fsids(uid_t uid, gid_t gid, bool set_gid, struct mqfs_fsids_saved *saved)
 {
-        if (saved == NULL || uid == (uid_t)-1 || (set_gid && gid == (gid_t)-1))
+        if (saved == NULL)
+                return -EINVAL;
+        saved->entered = false;
+        if (uid == (uid_t)-1 || (set_gid && gid == (gid_t)-1))
                 return -EINVAL;
         saved->gid_set = set_gid;
         /* fsgid first, while the thread still has the daemon's fsuid. */
@@ -199,13 +206,22 @@ int mqfs_creds_enter_fsids(uid_t uid, gid_t gid, bool set_gid, struct mqfs_fsids
                         restore_fsgid(saved->fsgid);
                 return -EPERM;
         }
+        saved->entered = true;
         return 0;
 }
 
-void mqfs_creds_leave_fsids(const struct mqfs_fsids_saved *saved)
+void mqfs_creds_leave_fsids(struct mqfs_fsids_saved *saved)
 {
+        MQFS_CHECK(saved->entered, "leaving filesystem ids that were not entered");
         /* uid first: back at fsuid 0 the filesystem capabilities return. */
         restore_fsuid(saved->fsuid);
         if (saved->gid_set)
                 restore_fsgid(saved->fsgid);
+        saved->entered = false;
+}
+
+void mqfs_creds_leave_fsids_scope(struct mqfs_fsids_saved *saved)
+{
+        if (saved->entered)
+                mqfs_creds_leave_fsids(saved);
 }

@@ -11,9 +11,12 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -415,6 +418,108 @@ static void an_unprivileged_thread_cannot_switch_fs_ids(void **state)
         assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ---- the scoped forms (MQFS_CREDS_SCOPE, MQFS_FSIDS_SCOPE) ---- */
+
+/* Acts as caller until the scope ends, by an early return or the end of the function;
+ * *during: the ids in the scope. */
+static int scoped_as(const struct mqfs_caller *caller, bool leave_early, struct ids *during)
+{
+        MQFS_CREDS_SCOPE as_caller = {0};
+        int err = mqfs_creds_enter(caller, &as_caller);
+        if (err < 0)
+                return err;
+        *during = current_ids();
+        if (leave_early)
+                return 1;
+        return 0;
+}
+
+static int scoped_as_fsids(uid_t uid, gid_t gid, struct ids *during)
+{
+        MQFS_FSIDS_SCOPE as_caller = {0};
+        int err = mqfs_creds_enter_fsids(uid, gid, true, &as_caller);
+        if (err < 0)
+                return err;
+        *during = current_ids();
+        return 0;
+}
+
+static void a_scope_restores_on_every_way_out(void **state)
+{
+        (void)state;
+        struct ids before = current_ids(), during, after;
+        assert_int_equal(scoped_as(&ALICE, true, &during), 1);
+        assert_string_equal(during.uid, "4242 4242 0 4242");
+        after = current_ids();
+        assert_same_ids(&after, &before);
+        assert_int_equal(scoped_as(&BOB, false, &during), 0);
+        assert_string_equal(during.uid, "4244 4244 0 4244");
+        after = current_ids();
+        assert_same_ids(&after, &before);
+        assert_int_equal(scoped_as_fsids(4242, 4343, &during), 0);
+        assert_string_equal(during.uid, "0 0 0 4242");
+        assert_string_equal(during.gid, "0 0 0 4343");
+        after = current_ids();
+        assert_same_ids(&after, &before);
+}
+
+/* A scope whose enter failed (or never ran) has nothing to put back: leaving it
+ * neither restores stale values nor aborts. */
+static void a_scope_not_entered_restores_nothing(void **state)
+{
+        (void)state;
+        struct ids before = current_ids(), during, after;
+        const struct mqfs_caller minus_one = {.uid = (uid_t)-1, .gid = 1};
+        assert_int_equal(scoped_as(&minus_one, false, &during), -EINVAL);
+        assert_int_equal(scoped_as_fsids((uid_t)-1, 1, &during), -EINVAL);
+        {
+                MQFS_CREDS_SCOPE never_entered = {0};
+                MQFS_FSIDS_SCOPE never_entered_fsids = {0};
+                (void)never_entered;
+                (void)never_entered_fsids;
+        }
+        after = current_ids();
+        assert_same_ids(&after, &before);
+}
+
+/* A thread that cannot get the daemon's ids back is an impossible state: the process
+ * aborts, saying why. Here the caller's side gives up the saved uid (0) that is the
+ * way back, which a real caller cannot do from outside. */
+static void a_failed_restore_aborts_loudly(void **state)
+{
+        (void)state;
+        int err_pipe[2];
+        assert_int_equal(pipe2(err_pipe, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(err_pipe[1], STDERR_FILENO);
+                setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}); /* an abort that is expected */
+                {
+                        MQFS_CREDS_SCOPE as_caller = {0};
+                        if (mqfs_creds_enter(&ALICE, &as_caller) != 0)
+                                _exit(2);
+                        if (syscall(SYS_setresuid, -1, -1, ALICE.uid) != 0)
+                                _exit(3);
+                }
+                _exit(0); /* restored after all: the test fails */
+        }
+        close(err_pipe[1]);
+        char said[4096];
+        size_t n = 0;
+        ssize_t r;
+        while (n < sizeof(said) - 1 && (r = read(err_pipe[0], said + n, sizeof(said) - 1 - n)) > 0)
+                n += (size_t)r;
+        said[n] = '\0';
+        close(err_pipe[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGABRT);
+        assert_non_null(strstr(said, "impossible state"));
+        assert_non_null(strstr(said, "cannot restore the daemon's user ids"));
+}
+
 int main(void)
 {
         mqfs_test_private_world();
@@ -429,6 +534,9 @@ int main(void)
             cmocka_unit_test(the_kernel_checks_access_as_the_fs_ids),
             cmocka_unit_test(bad_fs_ids_are_refused_unchanged),
             cmocka_unit_test(an_unprivileged_thread_cannot_switch_fs_ids),
+            cmocka_unit_test(a_scope_restores_on_every_way_out),
+            cmocka_unit_test(a_scope_not_entered_restores_nothing),
+            cmocka_unit_test(a_failed_restore_aborts_loudly),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
