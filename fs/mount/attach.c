@@ -1,5 +1,6 @@
 #include "attach.h"
 
+#include "cleanup.h"
 #include "errors.h"
 #include "fdio.h"
 #include "mountinfo.h"
@@ -31,13 +32,6 @@ __attribute__((format(printf, 2, 3))) static void say(struct mqfs_msg *why, cons
         va_end(ap);
 }
 
-static void close_fd(int *fd)
-{
-        if (*fd >= 0)
-                close(*fd);
-        *fd = -1;
-}
-
 /* The identity of the directory at fd, asked of the file system itself: FUSE would
  * otherwise answer from its attribute cache, even for a daemon that has died. 0 or
  * -errno (-ENOTCONN for a dead FUSE connection). */
@@ -62,41 +56,39 @@ int mqfs_host_open(struct mqfs_host *host, struct mqfs_msg *why)
         struct stat st;
         int rc;
 
-        h.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (h.proc_fd < 0 || fstatfs(h.proc_fd, &sfs) < 0) {
+        MQFS_AUTOCLOSE int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0 || fstatfs(proc_fd, &sfs) < 0) {
                 rc = -errno;
                 say(why, "cannot open /proc: %s; mqfs-mount needs procfs mounted at /proc",
                     mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
         if (sfs.f_type != PROC_SUPER_MAGIC) {
                 rc = -ENOTTY;
                 say(why, "/proc is not a procfs mount; mount it (mount -t proc proc /proc)");
-                goto fail;
+                return rc;
         }
-        if (fstatat(h.proc_fd, "self/ns/mnt", &st, 0) < 0) {
+        if (fstatat(proc_fd, "self/ns/mnt", &st, 0) < 0) {
                 rc = -errno;
                 say(why, "cannot identify the helper's own mount namespace (/proc/self/ns/mnt): %s",
                     mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
         h.ns_dev = st.st_dev;
         h.ns_ino = st.st_ino;
-        rc = mqfs_shared_groups(h.proc_fd, &h.shared_groups, &h.nshared);
+        rc = mqfs_shared_groups(proc_fd, &h.shared_groups, &h.nshared);
         if (rc < 0) {
                 say(why, "cannot read /proc/self/mountinfo: %s", mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
+        h.proc_fd = MQFS_MOVE_FD(proc_fd);
         *host = h;
         return 0;
-fail:
-        close_fd(&h.proc_fd);
-        return rc;
 }
 
 void mqfs_host_close(struct mqfs_host *host)
 {
-        close_fd(&host->proc_fd);
+        mqfs_close_fd(&host->proc_fd);
         free(host->shared_groups);
         host->shared_groups = NULL;
         host->nshared = 0;
@@ -117,7 +109,7 @@ static int dead_daemon(struct mqfs_msg *why, const char *root, int err)
 static int check_daemon_mount(const struct mqfs_host *host, int root_fd, const char *root,
                               int *mnt_id, struct mqfs_msg *why)
 {
-        struct mqfs_mount m = {0};
+        MQFS_CLEANUP(mqfs_mount_clear) struct mqfs_mount m = {0};
         struct statfs sfs;
         char link[64], where[4096];
         int rc = mqfs_fd_mount_id(host->proc_fd, root_fd, mnt_id);
@@ -133,36 +125,28 @@ static int check_daemon_mount(const struct mqfs_host *host, int root_fd, const c
                     "%s is not an mqfs mount (it is on %s, mounted at %s): mqfsd is not running "
                     "there; start it (systemctl start mqfsd) or pass --root with its mount point",
                     root, m.fstype, m.mount_point);
-                rc = -EHOSTDOWN;
-                goto out;
+                return -EHOSTDOWN;
         }
         snprintf(link, sizeof(link), "self/fd/%d", root_fd);
         ssize_t n = readlinkat(host->proc_fd, link, where, sizeof(where) - 1);
         if (n < 0 || (size_t)n >= sizeof(where) - 1) {
                 rc = n < 0 ? -errno : -ENAMETOOLONG;
                 say(why, "cannot resolve %s: %s", root, mqfs_errstr(-rc));
-                goto out;
+                return rc;
         }
         where[n] = '\0';
         if (strcmp(where, m.mount_point) != 0) {
                 say(why, "%s lies inside the mqfs mount at %s, not at its top: pass --root %s",
                     root, m.mount_point, m.mount_point);
-                rc = -EINVAL;
-                goto out;
+                return -EINVAL;
         }
-        if (fstatfs(root_fd, &sfs) < 0) {
-                rc = dead_daemon(why, root, errno);
-                goto out;
-        }
+        if (fstatfs(root_fd, &sfs) < 0)
+                return dead_daemon(why, root, errno);
         if (sfs.f_type != FUSE_SUPER_MAGIC) {
                 say(why, "%s is not a FUSE mount: mqfsd is not running there", root);
-                rc = -EHOSTDOWN;
-                goto out;
+                return -EHOSTDOWN;
         }
-        rc = 0;
-out:
-        mqfs_mount_clear(&m);
-        return rc;
+        return 0;
 }
 
 int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *snap,
@@ -171,8 +155,8 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
         struct mqfs_view v = {.root_fd = -1, .fd = -1, .root = root, .snap = snap};
         int root_mnt, view_mnt, rc;
 
-        v.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (v.root_fd < 0) {
+        MQFS_AUTOCLOSE int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
                 rc = -errno;
                 if (rc == -ENOENT || rc == -ENOTDIR) {
                         say(why,
@@ -185,13 +169,14 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
                 } else {
                         say(why, "cannot open %s: %s", root, mqfs_errstr(-rc));
                 }
-                goto fail;
+                return rc;
         }
-        rc = check_daemon_mount(host, v.root_fd, root, &root_mnt, why);
+        rc = check_daemon_mount(host, root_fd, root, &root_mnt, why);
         if (rc < 0)
-                goto fail;
-        v.fd = openat(v.root_fd, snap, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (v.fd < 0) {
+                return rc;
+        MQFS_AUTOCLOSE int fd =
+            openat(root_fd, snap, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
                 rc = -errno;
                 if (rc == -ENOENT || rc == -ENOTDIR || rc == -ELOOP) {
                         say(why,
@@ -205,42 +190,37 @@ int mqfs_view_open(const struct mqfs_host *host, const char *root, const char *s
                 } else {
                         say(why, "cannot open the view %s/%s: %s", root, snap, mqfs_errstr(-rc));
                 }
-                goto fail;
+                return rc;
         }
-        rc = mqfs_fd_mount_id(host->proc_fd, v.fd, &view_mnt);
+        rc = mqfs_fd_mount_id(host->proc_fd, fd, &view_mnt);
         if (rc < 0) {
                 say(why, "cannot find the mount of %s/%s: %s", root, snap, mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
         if (view_mnt != root_mnt) {
                 say(why,
                     "something else is mounted over the view %s/%s: unmount it (umount %s/%s) "
                     "and try again",
                     root, snap, root, snap);
-                rc = -EBUSY;
-                goto fail;
+                return -EBUSY;
         }
-        rc = fresh_identity(v.fd, &v.dev, &v.ino);
-        if (rc == -ENOTCONN) {
-                dead_daemon(why, root, ENOTCONN);
-                goto fail;
-        }
+        rc = fresh_identity(fd, &v.dev, &v.ino);
+        if (rc == -ENOTCONN)
+                return dead_daemon(why, root, ENOTCONN);
         if (rc < 0) {
                 say(why, "cannot stat the view %s/%s: %s", root, snap, mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
+        v.root_fd = MQFS_MOVE_FD(root_fd);
+        v.fd = MQFS_MOVE_FD(fd);
         *view = v;
         return 0;
-fail:
-        close_fd(&v.fd);
-        close_fd(&v.root_fd);
-        return rc;
 }
 
 void mqfs_view_close(struct mqfs_view *view)
 {
-        close_fd(&view->fd);
-        close_fd(&view->root_fd);
+        mqfs_close_fd(&view->fd);
+        mqfs_close_fd(&view->root_fd);
 }
 
 /* ---- the snap's namespace file ---- */
@@ -279,8 +259,8 @@ int mqfs_ns_open(const struct mqfs_host *host, const char *path, struct mqfs_sna
 
         /* No O_NOFOLLOW: /proc/PID/ns/mnt is itself a (magic) link; the path comes from
          * root's command line or snapd's root-only /run/snapd/ns. */
-        n.fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (n.fd < 0) {
+        MQFS_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
                 rc = -errno;
                 if (rc == -ENOENT)
                         say(why,
@@ -290,29 +270,27 @@ int mqfs_ns_open(const struct mqfs_host *host, const char *path, struct mqfs_sna
                             path);
                 else
                         say(why, "cannot open namespace file %s: %s", path, mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
-        if (fstatfs(n.fd, &sfs) < 0 || fstat(n.fd, &st) < 0) {
+        if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0) {
                 rc = -errno;
                 say(why, "cannot stat namespace file %s: %s", path, mqfs_errstr(-rc));
-                goto fail;
+                return rc;
         }
         if (sfs.f_type != NSFS_MAGIC) {
                 say(why,
                     "%s is not a namespace file (nothing from /proc/PID/ns is bound there; the "
                     "namespace may be gone): pass a live one with --ns FILE or --pid PID",
                     path);
-                rc = -ENOTTY;
-                goto fail;
+                return -ENOTTY;
         }
-        int type = ioctl(n.fd, NS_GET_NSTYPE);
+        int type = ioctl(fd, NS_GET_NSTYPE);
         if (type >= 0 && type != CLONE_NEWNS) {
                 say(why,
                     "%s is a namespace of type %s, not a mount namespace: pass the snap's "
                     "/run/snapd/ns/SNAP.mnt, /proc/PID/ns/mnt, or --pid PID",
                     path, ns_type_name(type));
-                rc = -EINVAL;
-                goto fail;
+                return -EINVAL;
         }
         /* Without NS_GET_NSTYPE (older kernels) setns(CLONE_NEWNS) in the worker refuses
          * any other type with EINVAL. */
@@ -321,21 +299,18 @@ int mqfs_ns_open(const struct mqfs_host *host, const char *path, struct mqfs_sna
                     "%s is the helper's own mount namespace (the host's): a view attached there "
                     "would cover the host's /dev/mqueue; pass the snap's namespace",
                     path);
-                rc = -EPERM;
-                goto fail;
+                return -EPERM;
         }
+        n.fd = MQFS_MOVE_FD(fd);
         n.dev = st.st_dev;
         n.ino = st.st_ino;
         *ns = n;
         return 0;
-fail:
-        close_fd(&n.fd);
-        return rc;
 }
 
 void mqfs_ns_close(struct mqfs_snap_ns *ns)
 {
-        close_fd(&ns->fd);
+        mqfs_close_fd(&ns->fd);
 }
 
 /* ---- work inside the snap's namespace ---- */
@@ -352,7 +327,7 @@ struct ns_job {
         const struct mqfs_snap_ns *ns;
         const struct mqfs_view *view; /* attach only */
         int tree_fd;                  /* attach only: a detached copy of the view */
-        void (*fn)(const struct ns_job *job, struct ns_reply *reply);
+        int (*fn)(const struct ns_job *job, struct ns_reply *reply); /* reply's rc */
 };
 
 /* Opens name under dir_fd as an O_PATH directory without following any symlink.
@@ -442,7 +417,7 @@ struct target_state {
 static int inspect_target(const struct ns_job *job, int target_fd, struct target_state *ts,
                           struct mqfs_msg *why)
 {
-        struct mqfs_mount m = {0};
+        MQFS_CLEANUP(mqfs_mount_clear) struct mqfs_mount m = {0};
         int mnt_id;
         int rc = mqfs_fd_mount_id(job->host->proc_fd, target_fd, &mnt_id);
         if (rc == 0)
@@ -459,7 +434,6 @@ static int inspect_target(const struct ns_job *job, int target_fd, struct target
                 rc = fresh_identity(target_fd, &ts->probe.dev, &ts->probe.ino);
                 ts->probe.view_errno = -rc;
         }
-        mqfs_mount_clear(&m);
         return 0;
 }
 
@@ -475,50 +449,49 @@ static int unmount_target(const struct ns_job *job, int dev_fd, struct mqfs_msg 
         return 0;
 }
 
-static void attach_job(const struct ns_job *job, struct ns_reply *reply)
+static int attach_job(const struct ns_job *job, struct ns_reply *reply)
 {
         const struct mqfs_view *v = job->view;
         struct target_state ts = {0};
-        int dev_fd = -1, target_fd = -1;
+        MQFS_AUTOCLOSE int dev_fd = -1;
+        MQFS_AUTOCLOSE int target_fd = -1;
         int rc = open_dev(job, &dev_fd, &reply->why);
         bool replaced = false;
 
         if (rc < 0)
-                goto out;
+                return rc;
         /* Take off views whose daemon is gone; a handful at most can be stacked. */
         for (int round = 0;; round++) {
-                close_fd(&target_fd);
+                mqfs_close_fd(&target_fd);
                 rc = open_target(job, dev_fd, true, &target_fd, &reply->why);
                 if (rc < 0)
-                        goto out;
+                        return rc;
                 rc = inspect_target(job, target_fd, &ts, &reply->why);
                 if (rc < 0)
-                        goto out;
+                        return rc;
                 if (!ts.probe.attached)
                         break;
                 if (ts.probe.view_errno == 0) {
                         if (ts.probe.dev == v->dev && ts.probe.ino == v->ino) {
                                 reply->outcome = MQFS_ALREADY_ATTACHED;
-                                goto out;
+                                return 0;
                         }
                         say(&reply->why,
                             MQFS_TARGET " in namespace %s already holds another live attachment "
                                         "(not %s/%s): run 'mqfs-mount detach' first",
                             job->ns->path, v->root, v->snap);
-                        rc = -EBUSY;
-                        goto out;
+                        return -EBUSY;
                 }
                 if (round == 8) {
                         say(&reply->why,
                             "too many dead attachments are stacked at " MQFS_TARGET
                             " in namespace %s",
                             job->ns->path);
-                        rc = -ELOOP;
-                        goto out;
+                        return -ELOOP;
                 }
                 rc = unmount_target(job, dev_fd, &reply->why);
                 if (rc < 0)
-                        goto out;
+                        return rc;
                 replaced = true;
         }
         if (mqfs_shared_groups_has(job->host->shared_groups, job->host->nshared, ts.shared_group)) {
@@ -528,18 +501,17 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                                 "too; make it a slave inside the namespace first (mount "
                                 "--make-rslave /dev)",
                     job->ns->path, ts.shared_group);
-                rc = -EXDEV;
-                goto out;
+                return -EXDEV;
         }
         if (move_mount(job->tree_fd, "", target_fd, "",
                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                 rc = -errno;
                 say(&reply->why, "cannot mount %s/%s on " MQFS_TARGET " in namespace %s: %s",
                     v->root, v->snap, job->ns->path, mqfs_errstr(-rc));
-                goto out;
+                return rc;
         }
         /* Check the result through the path a snap would use. */
-        close_fd(&target_fd);
+        mqfs_close_fd(&target_fd);
         rc = open_target(job, dev_fd, false, &target_fd, &reply->why);
         if (rc == 0)
                 rc = inspect_target(job, target_fd, &ts, &reply->why);
@@ -553,67 +525,58 @@ static void attach_job(const struct ns_job *job, struct ns_reply *reply)
                 rc = -EIO;
         }
         reply->outcome = replaced ? MQFS_REPLACED_BROKEN : MQFS_ATTACHED;
-out:
-        close_fd(&target_fd);
-        close_fd(&dev_fd);
-        reply->rc = rc;
+        return rc;
 }
 
-static void detach_job(const struct ns_job *job, struct ns_reply *reply)
+static int detach_job(const struct ns_job *job, struct ns_reply *reply)
 {
         struct target_state ts = {0};
-        int dev_fd = -1, target_fd = -1;
+        MQFS_AUTOCLOSE int dev_fd = -1;
+        MQFS_AUTOCLOSE int target_fd = -1;
         int rc = open_dev(job, &dev_fd, &reply->why);
 
         reply->outcome = MQFS_NOT_ATTACHED;
         if (rc < 0)
-                goto out;
+                return rc;
         rc = open_target(job, dev_fd, false, &target_fd, &reply->why);
         if (rc == -ENOENT || rc == -ELOOP || rc == -ENOTDIR) {
                 /* Nothing there, or something no view can be: nothing of ours to undo. */
                 reply->why = (struct mqfs_msg){{0}};
-                rc = 0;
-                goto out;
+                return 0;
         }
         if (rc < 0)
-                goto out;
+                return rc;
         rc = inspect_target(job, target_fd, &ts, &reply->why);
         if (rc < 0 || !ts.probe.attached)
-                goto out;
-        close_fd(&target_fd);
+                return rc;
+        mqfs_close_fd(&target_fd);
         rc = unmount_target(job, dev_fd, &reply->why);
         if (rc == 0)
                 reply->outcome = MQFS_DETACHED;
-out:
-        close_fd(&target_fd);
-        close_fd(&dev_fd);
-        reply->rc = rc;
+        return rc;
 }
 
-static void probe_job(const struct ns_job *job, struct ns_reply *reply)
+static int probe_job(const struct ns_job *job, struct ns_reply *reply)
 {
         struct target_state ts = {0};
-        int dev_fd = -1, target_fd = -1;
+        MQFS_AUTOCLOSE int dev_fd = -1;
+        MQFS_AUTOCLOSE int target_fd = -1;
         int rc = open_dev(job, &dev_fd, &reply->why);
 
         if (rc < 0)
-                goto out;
+                return rc;
         rc = open_target(job, dev_fd, false, &target_fd, &reply->why);
         if (rc == -ENOENT || rc == -ELOOP || rc == -ENOTDIR) {
                 /* Nothing there, or something no view can be: nothing of ours to undo. */
                 reply->why = (struct mqfs_msg){{0}};
-                rc = 0;
-                goto out;
+                return 0;
         }
         if (rc < 0)
-                goto out;
+                return rc;
         rc = inspect_target(job, target_fd, &ts, &reply->why);
         if (rc == 0)
                 reply->probe = ts.probe;
-out:
-        close_fd(&target_fd);
-        close_fd(&dev_fd);
-        reply->rc = rc;
+        return rc;
 }
 
 /* Runs job->fn in a child that has entered the snap's namespace; the helper's own
@@ -630,18 +593,18 @@ static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
                 say(&reply->why, "cannot create a pipe: %s", mqfs_errstr(-reply->rc));
                 return reply->rc;
         }
+        MQFS_AUTOCLOSE int from_worker = pipe_fd[0];
+        MQFS_AUTOCLOSE int to_parent = pipe_fd[1];
         fflush(NULL);
         pid = fork();
         if (pid < 0) {
                 reply->rc = -errno;
                 say(&reply->why, "cannot fork: %s", mqfs_errstr(-reply->rc));
-                close(pipe_fd[0]);
-                close(pipe_fd[1]);
                 return reply->rc;
         }
         if (pid == 0) {
                 struct ns_reply r = {0};
-                close(pipe_fd[0]);
+                mqfs_close_fd(&from_worker);
                 if (setns(job->ns->fd, CLONE_NEWNS) < 0) {
                         r.rc = -errno;
                         if (r.rc == -EINVAL)
@@ -651,13 +614,13 @@ static int run_in_ns(const struct ns_job *job, struct ns_reply *reply)
                                     job->ns->path, mqfs_errstr(-r.rc));
                 } else {
                         umask(0);
-                        job->fn(job, &r);
+                        r.rc = job->fn(job, &r);
                 }
-                _exit(mqfs_write_all(pipe_fd[1], &r, sizeof(r)) == 0 ? 0 : 1);
+                _exit(mqfs_write_all(to_parent, &r, sizeof(r)) == 0 ? 0 : 1);
         }
-        close(pipe_fd[1]);
-        int rc = mqfs_read_full(pipe_fd[0], reply, sizeof(*reply));
-        close(pipe_fd[0]);
+        mqfs_close_fd(&to_parent); /* the worker's end: its exit is our end of file */
+        int rc = mqfs_read_full(from_worker, reply, sizeof(*reply));
+        mqfs_close_fd(&from_worker);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         if (rc < 0) {
@@ -677,17 +640,17 @@ int mqfs_attach(const struct mqfs_host *host, const struct mqfs_snap_ns *ns,
 
         /* A detached copy of the view, made here where the view's mount lives: it can then
          * be moved into the other namespace, which a bind mount's source cannot. */
-        job.tree_fd =
+        MQFS_AUTOCLOSE int tree_fd =
             (int)open_tree(view->fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        if (job.tree_fd < 0) {
+        if (tree_fd < 0) {
                 int rc = -errno;
                 say(why, "cannot make a copy of the view %s/%s to mount: %s%s", view->root,
                     view->snap, mqfs_errstr(-rc),
                     rc == -ENOSYS ? " (open_tree(2) needs Linux 5.2 or later)" : "");
                 return rc;
         }
+        job.tree_fd = tree_fd;
         int rc = run_in_ns(&job, &reply);
-        close(job.tree_fd);
         *why = reply.why;
         if (rc == 0)
                 *outcome = (enum mqfs_attach_outcome)reply.outcome;
