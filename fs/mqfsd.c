@@ -70,6 +70,7 @@
 #include "sd_notify.h"
 #include "source_watch.h"
 #include "budget.h"
+#include "cleanup.h"
 #include "filesystem.h"
 
 /* Requests read from /dev/fuse per wakeup before the other sources get a turn. */
@@ -242,15 +243,12 @@ static void raise_fd_limit(void)
  * views registrations hand in). */
 static int learn_mount_dev(void)
 {
-        int fd = open(d.opt.mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        MQFS_AUTOCLOSE int fd = open(d.opt.mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         struct statx stx;
-        int err =
-            statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0 ? -errno : 0;
-        close(fd);
-        if (err)
-                return err;
+        if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
+                return -errno;
         if (stx.stx_ino != FUSE_ROOT_ID)
                 return -ENOTCONN; /* not our mount at the mount point */
         d.fs.mount_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
@@ -262,7 +260,7 @@ static char *door_path(void)
 {
         if (d.opt.door)
                 return strdup(d.opt.door);
-        char *mp = absolute_path(d.opt.mountpoint);
+        MQFS_AUTOFREE char *mp = absolute_path(d.opt.mountpoint);
         if (!mp)
                 return NULL;
         size_t n = strlen(mp);
@@ -271,7 +269,6 @@ static char *door_path(void)
         char *path = malloc(n + sizeof(MQFS_DOOR_SUFFIX));
         if (path)
                 snprintf(path, n + sizeof(MQFS_DOOR_SUFFIX), "%s%s", mp, MQFS_DOOR_SUFFIX);
-        free(mp);
         return path;
 }
 
@@ -484,27 +481,23 @@ static void on_init(void *userdata, struct fuse_conn_info *conn)
 
 static int start_session(void)
 {
-        char *mount_opts = strdup("fsname=mqfs,subtype=mqfs,allow_other");
+        MQFS_AUTOFREE char *mount_opts = strdup("fsname=mqfs,subtype=mqfs,allow_other");
         char *argv[5];
         int argc = 0;
         int err = 0;
 
-        if (!mount_opts || (d.opt.fuse_opts && append_opts(&mount_opts, d.opt.fuse_opts))) {
-                free(mount_opts);
+        if (!mount_opts || (d.opt.fuse_opts && append_opts(&mount_opts, d.opt.fuse_opts)))
                 return -ENOMEM;
-        }
         argv[argc++] = "mqfsd";
         argv[argc++] = "-o";
         argv[argc++] = mount_opts;
         if (d.opt.debug)
                 argv[argc++] = "-d";
         argv[argc] = NULL;
-        struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+        MQFS_CLEANUP(fuse_opt_free_args) struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
         ops = *mqfs_filesystem_ops();
         ops.init = on_init;
         d.se = fuse_session_new(&args, &ops, sizeof(ops), &d.fs);
-        fuse_opt_free_args(&args);
-        free(mount_opts);
         if (!d.se) {
                 mqfs_log(LOG_ERR, "cannot start the FUSE session (bad -o option?)");
                 return -EINVAL;
@@ -522,9 +515,14 @@ static int start_session(void)
         return err;
 }
 
+static void unref_grants(struct mqfs_grant_table **g)
+{
+        mqfs_grant_table_unref(*g);
+}
+
 static int start(void)
 {
-        struct mqfs_grant_table *grants = NULL;
+        MQFS_CLEANUP(unref_grants) struct mqfs_grant_table *grants = NULL; /* until the broker's */
         struct mqfs_limits limits;
         int err;
 
@@ -541,17 +539,13 @@ static int start(void)
                 return err; /* logged: with no policy yet there is nothing to serve */
         }
         err = mqfs_budget_new(&limits, 0, &d.budget) /* after raise_fd_limit */;
-        if (err) {
-                mqfs_grant_table_unref(grants);
+        if (err)
                 return err;
-        }
         int backing = mqfs_backing_open();
-        if (backing < 0) {
-                mqfs_grant_table_unref(grants);
+        if (backing < 0)
                 return mqfs_log_errno(backing,
                                       "cannot make the backing mount (a private mqueue mount)");
-        }
-        err = mqfs_broker_new(backing, grants, &d.broker); /* takes both */
+        err = mqfs_broker_new(backing, MQFS_MOVE_PTR(grants), &d.broker); /* takes both */
         if (err)
                 return mqfs_log_errno(err, "cannot start the broker");
         err = mqfs_loop_new(&d.loop);
@@ -661,22 +655,26 @@ static void stop(void)
         if (d.sigfd >= 0)
                 close(d.sigfd);
         free(d.system_path);
-        free(d.opt.fuse_opts);
+}
+
+/* main's scope owns the options' memory: every way out of main frees it. */
+static void options_clear(struct options **opt)
+{
+        free((*opt)->fuse_opts);
+        (*opt)->fuse_opts = NULL;
 }
 
 int main(int argc, char **argv)
 {
         int status = 0;
-        int r = parse_options(argc, argv, &d.opt, &status);
+        MQFS_CLEANUP(options_clear) struct options *opt = &d.opt;
+        int r = parse_options(argc, argv, opt, &status);
 
-        if (r) {
-                free(d.opt.fuse_opts);
+        if (r)
                 return r == -1 ? status : r;
-        }
         if (geteuid() != 0) {
                 fprintf(stderr, "mqfsd: must run as root (it mounts filesystems and acts for "
                                 "every snap's users)\n");
-                free(d.opt.fuse_opts);
                 return 1;
         }
         /* Modes of new queues are the caller's (the kernel applied its umask already). */
