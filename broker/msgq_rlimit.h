@@ -3,11 +3,11 @@
  * The kernel charges a new queue's worst-case size to its owner's uid and compares the
  * total with RLIMIT_MSGQUEUE of the process that creates it: here the daemon, whose
  * limit the caller does not share. So, for a create only, the caller's soft limit is
- * read from /proc/PID/limits and the lower of it and the daemon's applies to that one
- * mq_open: the daemon's soft limit is lowered around the call and put back. Limits
- * are the process's, shared by its threads, so every create made through this module
- * is serialised (a create is some 15 us); no other part of the daemon may create
- * queues meanwhile.
+ * read (prlimit, or /proc/PID/limits where prlimit is not allowed) and the lower of it
+ * and the daemon's applies to that one mq_open: the daemon's soft limit is lowered
+ * around the call and put back. Limits are the process's, shared by its threads, so
+ * every create made through this module is serialised (a create is some 15 us); no
+ * other part of the daemon may create queues meanwhile.
  *
  * The pid is the caller's as its front end saw it (FUSE's request, the door's
  * notification). A caller that exits and whose pid is reused before the read may be

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -235,9 +237,14 @@ void world_unmount(const char *path)
                 fprintf(stderr, "mqfs_bench: cannot unmount %s: %s\n", path, strerror(errno));
 }
 
+/* Every uid and gid becomes the caller's, as in an ordinary process of a snap (the
+ * daemon may then read the caller's limits as the caller, as it does for real ones);
+ * the way back is kept by the permitted capabilities (PR_SET_KEEPCAPS), which give
+ * the caller no power while they are not effective. */
 int world_become(uid_t uid, gid_t gid)
 {
-        if (setgroups(0, NULL) != 0 || setresgid(gid, gid, 0) != 0 || setresuid(uid, uid, 0) != 0) {
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 || setgroups(0, NULL) != 0 ||
+            setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
                 int err = -errno;
                 fprintf(stderr, "mqfs_bench: cannot act as uid %u: %s\n", (unsigned)uid,
                         strerror(-err));
@@ -248,12 +255,25 @@ int world_become(uid_t uid, gid_t gid)
 
 int world_become_root(void)
 {
-        if (setresuid(0, 0, 0) != 0 || setresgid(0, 0, 0) != 0) {
-                int err = -errno;
-                fprintf(stderr, "mqfs_bench: cannot return to root: %s\n", strerror(-err));
-                return err;
+        /* CAP_SETUID effective again from the kept permitted set, then uid 0, which makes
+         * every permitted capability effective again. */
+        struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct data[2];
+        int err = 0;
+        if (geteuid() != 0) {
+                if (syscall(SYS_capget, &head, data) != 0)
+                        err = -errno;
+                data[0].effective = data[0].permitted;
+                data[1].effective = data[1].permitted;
+                if (err == 0 && syscall(SYS_capset, &head, data) != 0)
+                        err = -errno;
         }
-        return 0;
+        if (err == 0 && (setresuid(0, 0, 0) != 0 || setresgid(0, 0, 0) != 0 ||
+                         prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0))
+                err = -errno;
+        if (err < 0)
+                fprintf(stderr, "mqfs_bench: cannot return to root: %s\n", strerror(-err));
+        return err;
 }
 
 /* In a child: creates fmt % i for i in [from, to) as uid. Exit status 0 or errno. */

@@ -44,7 +44,8 @@ bool world_is_fuse(const char *mnt);
 int world_bind(const char *src, const char *dst);
 void world_unmount(const char *path);
 
-/* Acts as uid/gid (no supplementary groups) with the saved uid kept at 0, so that
+/* Acts as uid/gid (no supplementary groups), every id the caller's like an ordinary
+ * process's, keeping the permitted capabilities (not effective) so that
  * world_become_root can return. Process-wide: call from a single-threaded process. */
 int world_become(uid_t uid, gid_t gid);
 int world_become_root(void);

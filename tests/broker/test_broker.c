@@ -27,6 +27,7 @@
 
 #include "backing.h"
 #include "broker.h"
+#include "creds.h"
 #include "grants.h"
 #include "msgq_rlimit.h"
 #include "perm.h"
@@ -630,8 +631,36 @@ static pid_t start_limited(rlim_t limit, int *go)
         return pid;
 }
 
+/* A thread whose ids are not the target's may not prlimit() it (the kernel's rule for
+ * reading another process's limits without CAP_SYS_RESOURCE): the limit is then read
+ * from /proc/PID/limits, and both ways give the same answer. */
+static void a_limit_prlimit_refuses_is_read_from_proc(void **state)
+{
+        (void)state;
+        int go;
+        pid_t pid = start_limited(12345, &go);
+        rlim_t as_root = 0, as_bob = 0;
+        struct rlimit direct;
+        int root_rc = mqfs_msgq_rlimit_of(pid, &as_root);
+        struct mqfs_creds_saved saved;
+        assert_int_equal(mqfs_creds_enter(&BOB, &saved), 0);
+        int refused = prlimit(pid, RLIMIT_MSGQUEUE, NULL, &direct) < 0 ? errno : 0;
+        int bob_rc = mqfs_msgq_rlimit_of(pid, &as_bob);
+        mqfs_creds_leave(&saved);
+        close(go);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(status, 0);
+        assert_int_equal(refused, EPERM); /* BOB's thread really takes the /proc way */
+        assert_int_equal(root_rc, 0);
+        assert_int_equal(bob_rc, 0);
+        assert_int_equal(as_root, 12345);
+        assert_int_equal(as_bob, 12345);
+}
+
 /* SPEC §4: a create is charged against the lower of the caller's own RLIMIT_MSGQUEUE
- * (read from /proc/PID/limits) and the daemon's, for that one call. */
+ * (read with prlimit as the caller, or from /proc/PID/limits) and the daemon's, for
+ * that one call. */
 static void a_create_honours_the_callers_own_rlimit_msgqueue(void **state)
 {
         (void)state;
@@ -1421,6 +1450,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(the_backing_mount_is_private_and_checked, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(the_mount_fallback_leaves_nothing_behind, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_limit_prlimit_refuses_is_read_from_proc, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(a_create_honours_the_callers_own_rlimit_msgqueue, setup,
                                             teardown),
