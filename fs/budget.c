@@ -50,7 +50,7 @@ static size_t hash_uid(uid_t uid)
 
 static bool costs_fd(enum mqfs_limit_kind kind)
 {
-        return kind == MQFS_LIMIT_FILES || kind == MQFS_LIMIT_DIRS;
+        return kind == MQFS_LIMIT_FILES || kind == MQFS_LIMIT_DIRS || kind == MQFS_LIMIT_DOOR;
 }
 
 int mqfs_budget_new(const struct mqfs_limits *limits, size_t fd_limit, struct mqfs_budget **out)
@@ -152,6 +152,8 @@ static const char *const what[MQFS_LIMIT_KINDS] = {
     [MQFS_LIMIT_DIRS] = "open directories",
     [MQFS_LIMIT_PARKED] = "blocked writes",
     [MQFS_LIMIT_LISTING] = "bytes of directory listings",
+    [MQFS_LIMIT_PARKED_BYTES] = "bytes of blocked writes",
+    [MQFS_LIMIT_DOOR] = "door registrations",
 };
 
 /* Called with the lock held. */
@@ -200,7 +202,8 @@ int mqfs_budget_take(struct mqfs_budget *b, enum mqfs_limit_kind kind, const cha
         bool pool = costs_fd(kind) && b->fds_held + n > b->fd_pool;
         if (whose || pool) {
                 note_refusal(b, kind, snap, uid, whose);
-                err = kind == MQFS_LIMIT_PARKED ? -EAGAIN : -EMFILE;
+                err = kind == MQFS_LIMIT_PARKED || kind == MQFS_LIMIT_PARKED_BYTES ? -EAGAIN
+                                                                                   : -EMFILE;
                 goto out;
         }
         hs->held[kind] += n;

@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "budget.h"
+#include "check.h"
 #include "door_proto.h"
 #include "door_target.h"
 #include "errors.h"
@@ -64,7 +66,6 @@ struct mqfs_door {
         struct door_conn *conns;
         size_t nconns;
         struct door_reg *regs;
-        size_t nregs;
 };
 
 /* ---- registrations ---- */
@@ -91,19 +92,11 @@ static void reg_free(struct door_reg *r)
                         *pp = r->next;
                         break;
                 }
-        door->nregs--;
         mqfs_loop_remove(door->loop, &r->src);
         close(r->src.fd);
+        mqfs_budget_give(door->fs->budget, MQFS_LIMIT_DOOR, r->snap, r->uid, 1);
         free(r->snap);
         free(r);
-}
-
-static size_t regs_of_snap(const struct mqfs_door *door, const char *snap)
-{
-        size_t n = 0;
-        for (const struct door_reg *r = door->regs; r; r = r->next)
-                n += strcmp(r->snap, snap) == 0;
-        return n;
 }
 
 /* Whether fd is a seccomp user-notification listener. */
@@ -153,17 +146,21 @@ static int reg_enter(struct mqfs_door *door, int listener, int view, const struc
                 close(listener);
                 return -EPERM;
         }
-        if (door->nregs >= MQFS_DOOR_REGS_MAX ||
-            regs_of_snap(door, snap) >= MQFS_DOOR_REGS_PER_SNAP) {
-                *why = "too many registrations (the snap's or the daemon's budget)";
+        /* Per snap and per uid (budget.h), never a pool of all snaps. */
+        int err = mqfs_budget_take(door->fs->budget, MQFS_LIMIT_DOOR, snap, peer->uid, 1);
+        if (err) {
+                *why = err == -EMFILE ? "too many registrations (the snap's or the uid's budget, "
+                                        "system.yaml limits: door-registrations)"
+                                      : "out of memory";
                 close(listener);
-                return -EMFILE;
+                return err;
         }
         struct door_reg *r = calloc(1, sizeof(*r));
         if (r)
                 r->snap = strdup(snap);
         if (!r || !r->snap) {
                 free(r);
+                mqfs_budget_give(door->fs->budget, MQFS_LIMIT_DOOR, snap, peer->uid, 1);
                 close(listener);
                 *why = "out of memory";
                 return -ENOMEM;
@@ -175,7 +172,6 @@ static int reg_enter(struct mqfs_door *door, int listener, int view, const struc
         r->src.ready = NULL; /* set by the caller */
         r->next = door->regs;
         door->regs = r;
-        door->nregs++;
         return 0;
 }
 
@@ -519,6 +515,8 @@ int mqfs_door_new(const char *path, struct mqfs_broker *broker, struct mqfs_file
         struct mqfs_door *door = calloc(1, sizeof(*door));
         if (!door)
                 return -ENOMEM;
+        /* Registrations are counted by the callers' budgets alone. */
+        MQFS_CHECK(fs->budget != NULL, "door: the filesystem has no budgets");
         door->loop = loop;
         door->broker = broker;
         door->fs = fs;

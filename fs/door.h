@@ -14,8 +14,9 @@
  * (no SECCOMP_USER_NOTIF_FLAG_CONTINUE: it would read the name again after the check).
  *
  * A registration ends when no process uses its filter any more (the listener hangs up).
- * Bounded: MQFS_DOOR_REGS_PER_SNAP registrations per snap, MQFS_DOOR_REGS_MAX in all,
- * MQFS_DOOR_CONNS_MAX connections waiting for their registration message.
+ * Bounded: registrations by the budgets of the registering snap and uid (budget.h,
+ * system.yaml limits: door-registrations), MQFS_DOOR_CONNS_MAX connections waiting for
+ * their registration message.
  * Single-threaded: everything runs on the loop's thread. */
 #pragma once
 
@@ -25,8 +26,6 @@ struct mqfs_filesystem;
 struct mqfs_door;
 
 enum {
-        MQFS_DOOR_REGS_PER_SNAP = 256,
-        MQFS_DOOR_REGS_MAX = 4096,
         MQFS_DOOR_CONNS_MAX = 64,
 };
 

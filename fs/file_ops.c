@@ -192,6 +192,28 @@ static void reply_parked(struct parked_write *pw, int err)
 }
 
 /* Takes pw off its file's list (it may be anywhere in it). */
+/* Charges one blocked write of size bytes to snap and uid (both budgets or neither). */
+static int park_take(struct mqfs_filesystem *fs, const char *snap, uid_t uid, size_t size)
+{
+        if (!fs->budget)
+                return 0;
+        int err = mqfs_budget_take(fs->budget, MQFS_LIMIT_PARKED, snap, uid, 1);
+        if (err)
+                return err;
+        err = mqfs_budget_take(fs->budget, MQFS_LIMIT_PARKED_BYTES, snap, uid, size);
+        if (err)
+                mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED, snap, uid, 1);
+        return err;
+}
+
+static void park_give(struct mqfs_filesystem *fs, const char *snap, uid_t uid, size_t size)
+{
+        if (!fs->budget)
+                return;
+        mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED_BYTES, snap, uid, size);
+        mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED, snap, uid, 1);
+}
+
 static void unpark(struct parked_write *pw)
 {
         struct mqfs_open_file *f = pw->file;
@@ -204,11 +226,7 @@ static void unpark(struct parked_write *pw)
                 f->parked_tail = &f->parked;
         else if (f->parked_tail == &pw->next)
                 f->parked_tail = pp;
-        f->fs->parked--;
-        f->fs->parked_bytes -= pw->len;
-        if (f->fs->budget)
-                mqfs_budget_give(f->fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), pw->uid,
-                                 1);
+        park_give(f->fs, mqfs_handle_snap(f->h), pw->uid, pw->len);
 }
 
 static void on_interrupt(fuse_req_t req, void *data)
@@ -437,39 +455,19 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                 }
                 return;
         }
-        /* Past the writer's own budget (per snap and per uid, budget.h), or the daemon's
-         * bound on all blocked writes together: EAGAIN, as a full queue gives a
-         * non-blocking writer; both refusals are logged rate-limited. */
+        /* Past the writer's own budgets of blocked writes and their bytes (per snap and
+         * per uid, budget.h): EAGAIN, as a full queue gives a non-blocking writer; the
+         * refusal is logged rate-limited. No pool of all callers: another snap's blocking
+         * write waits whatever this one holds. */
         uid_t uid = fuse_req_ctx(req)->uid;
-        if (fs->parked >= MQFS_PARKED_MAX || fs->parked_bytes + size > MQFS_PARKED_BYTES_MAX) {
-                static struct mqfs_ratelimit rl;
-                static bool rl_ready;
-                unsigned long dropped = 0;
-                if (!rl_ready) {
-                        mqfs_ratelimit_init(&rl, 1, 5, mqfs_log_now_ns());
-                        rl_ready = true;
-                }
-                if (mqfs_ratelimit_take(&rl, mqfs_log_now_ns(), &dropped))
-                        mqfs_log(LOG_WARNING,
-                                 "too many blocked writes in all (%zu, %zu bytes): a write of "
-                                 "snap %s answered EAGAIN instead of waiting (%lu more not logged)",
-                                 fs->parked, fs->parked_bytes, mqfs_handle_snap(f->h), dropped);
-                fuse_reply_err(req, EAGAIN);
+        int err = park_take(fs, mqfs_handle_snap(f->h), uid, size);
+        if (err) {
+                fuse_reply_err(req, -err);
                 return;
-        }
-        if (fs->budget) {
-                int err =
-                    mqfs_budget_take(fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), uid, 1);
-                if (err) {
-                        fuse_reply_err(req, -err);
-                        return;
-                }
         }
         struct parked_write *pw = malloc(sizeof(*pw) + size);
         if (!pw) {
-                if (fs->budget)
-                        mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED, mqfs_handle_snap(f->h), uid,
-                                         1);
+                park_give(fs, mqfs_handle_snap(f->h), uid, size);
                 fuse_reply_err(req, ENOMEM);
                 return;
         }
@@ -484,8 +482,6 @@ void mqfs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         memcpy(pw->data, buf, size);
         *f->parked_tail = pw;
         f->parked_tail = &pw->next;
-        fs->parked++;
-        fs->parked_bytes += size;
 
         fuse_req_interrupt_func(req, on_interrupt, pw);
         pw->registered = true;

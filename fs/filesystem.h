@@ -49,13 +49,6 @@ struct mqfs_budget;
 #define MQFS_QUEUE_ATTR_TIMEOUT 0.0
 #endif
 
-/* Bounds on what blocked writers may hold in the daemon (a copy of each message), all
- * callers together; each caller's own budget (budget.h) is far below. */
-enum {
-        MQFS_PARKED_MAX = 4096,
-        MQFS_PARKED_BYTES_MAX = 64 << 20,
-};
-
 struct mqfs_filesystem {
         struct mqfs_broker *broker;      /* not owned */
         struct mqfs_loop *loop;          /* not owned */
@@ -64,7 +57,6 @@ struct mqfs_filesystem {
         struct mqfs_inode_table *inodes; /* owned */
         struct mqfs_open_file *files;    /* every open queue file (a list) */
         struct mqfs_budget *budget;      /* not owned; NULL: no per-caller budgets */
-        size_t parked, parked_bytes;     /* blocked writes */
         struct timespec born;            /* times of the root and the views */
         struct mqfs_caller_ns host;      /* the daemon's own mount namespace */
         uint64_t mount_dev;              /* st_dev of the mount; 0 until mounted */

@@ -2,10 +2,12 @@
 #include "caller_limits.h"
 
 static const char *const keys[MQFS_LIMIT_KINDS] = {
-    [MQFS_LIMIT_FILES] = "open-files",
-    [MQFS_LIMIT_DIRS] = "open-directories",
-    [MQFS_LIMIT_PARKED] = "blocked-writes",
-    [MQFS_LIMIT_LISTING] = "listing-bytes",
+    [MQFS_LIMIT_FILES] = "open-files",           /* queue files held open */
+    [MQFS_LIMIT_DIRS] = "open-directories",      /* directory handles held open */
+    [MQFS_LIMIT_PARKED] = "blocked-writes",      /* writes parked on full queues */
+    [MQFS_LIMIT_LISTING] = "listing-bytes",      /* listings being read */
+    [MQFS_LIMIT_PARKED_BYTES] = "blocked-bytes", /* the messages of parked writes */
+    [MQFS_LIMIT_DOOR] = "door-registrations",    /* launches under mqfs-exec */
 };
 
 const char *mqfs_limit_key(enum mqfs_limit_kind kind)

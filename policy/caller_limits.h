@@ -5,6 +5,8 @@
  *     open-directories: 64    # directory handles, the same way
  *     blocked-writes: 256     # writes waiting for room on a full queue, the same way
  *     listing-bytes: 4194304  # memory of directory listings being read, the same way
+ *     blocked-bytes: 4194304  # memory of the messages of blocked writes, the same way
+ *     door-registrations: 256 # programs under mqfs-exec registered with the door, the same way
  *
  * Every key is optional; a missing one keeps its default (below). Each value is a
  * whole number from 1 to MQFS_LIMIT_MAX. Each budget is counted twice, per snap and
@@ -20,6 +22,8 @@ enum mqfs_limit_kind {
         MQFS_LIMIT_DIRS,
         MQFS_LIMIT_PARKED,
         MQFS_LIMIT_LISTING,
+        MQFS_LIMIT_PARKED_BYTES,
+        MQFS_LIMIT_DOOR,
         MQFS_LIMIT_KINDS,
 };
 
@@ -28,7 +32,7 @@ enum mqfs_limit_kind {
  * daemon for everyone. */
 #define MQFS_LIMIT_DEFAULTS                                                                        \
         {                                                                                          \
-                1024, 64, 256, 4u << 20                                                            \
+                1024, 64, 256, 4u << 20, 4u << 20, 256                                             \
         }
 enum { MQFS_LIMIT_MAX = 1 << 30 };
 

@@ -184,12 +184,18 @@ static int read_limits(struct mqfs_loader *ld, const struct mqfs_ynode *map)
                         continue;
                 }
                 char *text = mqfs_shown_scalar(pairs[i].key);
+                char known[256] = "";
+                for (enum mqfs_limit_kind j = 0; j < MQFS_LIMIT_KINDS; j++)
+                        snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+                                 j == 0                     ? ""
+                                 : j + 1 < MQFS_LIMIT_KINDS ? ", "
+                                                            : " and ",
+                                 mqfs_limit_key(j));
                 ld->key = mqfs_yline(pairs[i].key);
                 r = text ? mqfs_loader_message(ld, ld->origin, mqfs_yline(pairs[i].key),
                                                "limits: unknown key \"%s\" ignored; the keys are "
-                                               "open-files, open-directories, blocked-writes "
-                                               "and listing-bytes",
-                                               text)
+                                               "%s",
+                                               text, known)
                          : -ENOMEM;
                 free(text);
         }

@@ -43,6 +43,7 @@
         "  open-files: 8\n"                                                                        \
         "  open-directories: 4\n"                                                                  \
         "  blocked-writes: 3\n"                                                                    \
+        "  blocked-bytes: 64\n"                                                                    \
         "  listing-bytes: 1024\n"
 
 #define SNAP(name, paths)                                                                          \
@@ -141,7 +142,7 @@ static void park(const struct hh_caller *who, const char *const *qs, int n, pid_
 }
 
 /* Issue 15, finding 3: one snap parking writes on its own full queues used up the one
- * pool of blocked writes (MQFS_PARKED_MAX), and another snap's blocking write failed
+ * pool of blocked writes (4096 for all snaps), and another snap's blocking write failed
  * with EAGAIN; each refusal was logged. Now the offender alone is refused past its
  * budget, once in the log for many refusals. */
 static void blocked_writes_past_the_budget_fail_for_the_offender_alone(void **state)
@@ -181,6 +182,95 @@ static void blocked_writes_past_the_budget_fail_for_the_offender_alone(void **st
                 assert_int_equal(outs[i].err, 0);
         }
         hh_shared_free(outs, 8 * sizeof(*outs));
+}
+
+struct sized_write {
+        const char *queue;
+        size_t len;
+};
+
+/* A blocking write of len bytes to /dev/mqueue/QUEUE. */
+static int blocking_write_sized(void *arg, void *outp)
+{
+        const struct sized_write *w = arg;
+        struct write_out *o = outp;
+        char path[64], msg[E2E_MSGSIZE];
+        memset(msg, 'w', sizeof(msg));
+        snprintf(path, sizeof(path), "/dev/mqueue/%s", w->queue);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+                o->err = errno;
+        } else {
+                o->err = write(fd, msg, w->len) == (ssize_t)w->len ? 0 : errno;
+                close(fd);
+        }
+        __atomic_store_n(&o->done, 1, __ATOMIC_SEQ_CST);
+        return 0;
+}
+
+/* The errno of who's blocking write w, which must be refused at once: a write that waits
+ * instead (the hang guard, 10 s) is let through by a receive, and fails the test. */
+static int refused_write(const struct hh_caller *who, const struct sized_write *w)
+{
+        struct write_out *o = hh_shared_alloc(sizeof(*o));
+        assert_non_null(o);
+        pid_t pid = hh_spawn(who, blocking_write_sized, (void *)w, o);
+        assert_true(pid > 0);
+        for (int i = 0; i < 1000 && !__atomic_load_n(&o->done, __ATOMIC_SEQ_CST); i++)
+                hh_sleep_ms(10);
+        bool waited = !__atomic_load_n(&o->done, __ATOMIC_SEQ_CST);
+        char msg[E2E_MSGSIZE + 1];
+        if (waited)
+                assert_true(e2e_hq_receive(w->queue, msg) > 0);
+        assert_int_equal(hh_wait(pid), 0);
+        int err = o->err;
+        hh_shared_free(o, sizeof(*o));
+        if (waited)
+                fail_msg("a %zu-byte write to %s waited instead of being refused", w->len,
+                         w->queue);
+        return err;
+}
+
+/* A blocked write holds a copy of its message in the daemon: those bytes are a budget of
+ * their own (blocked-bytes, 64 here), per snap and per uid, and no pool of all snaps
+ * together remains (the daemon once refused every snap past 4096 blocked writes or
+ * 64 MiB of them, whoever held them). */
+static void blocked_bytes_past_the_budget_fail_for_the_offender_alone(void **state)
+{
+        (void)state;
+        make_full_queue("a0", ATK_UID);
+        make_full_queue("a1", ATK_UID);
+        make_full_queue("v0", VIC_UID);
+        struct write_out *outs = hh_shared_alloc(4 * sizeof(*outs));
+        assert_non_null(outs);
+
+        /* 100 bytes: past the 64 at once, although no write of atk waits yet. */
+        long from = hh_log_size();
+        struct sized_write big = {"a0", 100};
+        assert_int_equal(refused_write(&ATK, &big), EAGAIN);
+        assert_true(hh_log_count_from(from, "bytes of blocked writes past the snap's budget") >= 1);
+
+        /* 60 bytes wait; 10 more would make 70: refused, one blocked write of 3 used. */
+        struct sized_write sixty = {"a0", 60}, ten = {"a1", 10};
+        pid_t atk = hh_spawn(&ATK, blocking_write_sized, &sixty, &outs[0]);
+        assert_true(atk > 0);
+        assert_true(hh_wait_blocked_in(atk, SYS_write, SYS_pwrite64));
+        assert_int_equal(refused_write(&ATK, &ten), EAGAIN);
+
+        /* The victim's 60 bytes wait on its own budget, and go through when room comes. */
+        struct sized_write vic_sixty = {"v0", 60};
+        pid_t vic = hh_spawn(&VIC, blocking_write_sized, &vic_sixty, &outs[1]);
+        assert_true(vic > 0);
+        assert_true(hh_wait_blocked_in(vic, SYS_write, SYS_pwrite64));
+        char msg[E2E_MSGSIZE + 1];
+        assert_true(e2e_hq_receive("v0", msg) > 0);
+        assert_int_equal(hh_wait(vic), 0);
+        assert_int_equal(outs[1].err, 0);
+
+        assert_true(e2e_hq_receive("a0", msg) > 0);
+        assert_int_equal(hh_wait(atk), 0);
+        assert_int_equal(outs[0].err, 0);
+        hh_shared_free(outs, 4 * sizeof(*outs));
 }
 
 /* ---- under attack (issue 15, "Done when") ---- */
@@ -517,6 +607,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
         const struct CMUnitTest tests[] = {
             T(blocked_writes_past_the_budget_fail_for_the_offender_alone),
+            T(blocked_bytes_past_the_budget_fail_for_the_offender_alone),
             T(open_files_past_the_budget_fail_for_the_offender_alone),
             T(directories_and_listings_past_the_budget_fail_for_the_offender_alone),
             T(another_snap_and_reloads_work_while_one_snap_is_at_its_budgets),

@@ -461,6 +461,53 @@ static void registration_refused_unless_view_root(void **state_)
         assert_true(e2e_log_count("registration of pid") >= 3);
 }
 
+/* Registrations are a budget per snap and per uid (system.yaml limits:
+ * door-registrations), never a pool of all snaps: with 2 allowed, a snap's third live
+ * registration is refused while another snap registers, and an ended registration gives
+ * its place back. */
+static void registrations_past_the_budget_are_refused_for_that_snap_alone(void **state_)
+{
+        (void)state_;
+        static char yaml[8192];
+        snprintf(yaml, sizeof(yaml), "limits:\n  door-registrations: 2\n%s", state(ALL));
+        int err = e2e_system_apply(yaml);
+        if (err)
+                fail_msg("the daemon did not reload system.yaml: %s; its log:\n%s", strerror(-err),
+                         e2e_log_tail());
+        int before = e2e_log_count("registered for snap " SNAP);
+        char *hold[] = {EXEC, "--", CLIENT, "wait", "pid", NULL};
+        struct run holders[2];
+        for (int i = 0; i < 2; i++)
+                holders[i] = spawn(&plug_ns, USER, USER, 022, hold);
+        for (int i = 0; i < 500 && e2e_log_count("registered for snap " SNAP) < before + 2; i++)
+                usleep(10000); /* hang guard: until both are registered */
+        int registered = e2e_log_count("registered for snap " SNAP) - before;
+
+        int third = door(USER, 022, "pid", NULL);
+        char third_out[sizeof(out)];
+        memcpy(third_out, out, sizeof(out));
+        int other_snap = door_view(E2E_ROOT "/mq-slots", "pid", NULL);
+        char other_out[sizeof(out)];
+        memcpy(other_out, out, sizeof(out));
+        for (int i = 0; i < 2; i++) {
+                assert_int_equal(write(holders[i].stdin_fd, "go\n", 3), 3);
+                assert_int_equal(finish(&holders[i]), 0);
+        }
+        /* Their registrations end with them (the daemon sees the listener hang up). */
+        int after = -1;
+        for (int i = 0; i < 500 && (after = door(USER, 022, "pid", NULL)) != 0; i++)
+                usleep(10000);
+        connect_only(ALL);
+
+        assert_int_equal(registered, 2);
+        if (third != 1 || !strstr(third_out, "door-registrations") || strstr(third_out, "pid:"))
+                fail_msg("the third launch (exit %d) said:\n%s", third, third_out);
+        if (other_snap != 0 || !strstr(other_out, "pid: ok"))
+                fail_msg("another snap's launch (exit %d) said:\n%s\ndaemon log:\n%s", other_snap,
+                         other_out, e2e_log_tail());
+        assert_int_equal(after, 0);
+}
+
 static void thousand_processes_leave_nothing(void **state_)
 {
         (void)state_;
@@ -563,6 +610,7 @@ int main(void)
             cmocka_unit_test(int80_refused),
             cmocka_unit_test(fork_and_exec_keep_the_door),
             cmocka_unit_test(registration_refused_unless_view_root),
+            cmocka_unit_test(registrations_past_the_budget_are_refused_for_that_snap_alone),
             cmocka_unit_test(thousand_processes_leave_nothing),
             cmocka_unit_test(daemon_killed_fails_closed),
         };

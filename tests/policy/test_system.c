@@ -776,12 +776,15 @@ static void test_limits(void **state)
         mqfs_system_free(sys);
 
         sys = load_ok("limits:\n  open-files: 8\n  open-directories: 2\n  blocked-writes: 3\n"
-                      "  listing-bytes: 65536\nsnaps: []\n");
+                      "  listing-bytes: 65536\n  blocked-bytes: 100\n  door-registrations: 5\n"
+                      "snaps: []\n");
         assert_int_equal(sys->nmessages, 0);
         assert_int_equal(sys->limits.max[MQFS_LIMIT_FILES], 8);
         assert_int_equal(sys->limits.max[MQFS_LIMIT_DIRS], 2);
         assert_int_equal(sys->limits.max[MQFS_LIMIT_PARKED], 3);
         assert_int_equal(sys->limits.max[MQFS_LIMIT_LISTING], 65536);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_PARKED_BYTES], 100);
+        assert_int_equal(sys->limits.max[MQFS_LIMIT_DOOR], 5);
         mqfs_system_free(sys);
 
         /* Bad values and keys are problems (each one message); the defaults stay. */
@@ -792,7 +795,10 @@ static void test_limits(void **state)
         message_with(sys, "sys.yaml:3:", "open-directories", NULL);
         message_with(sys, "sys.yaml:4:", "blocked-writes", NULL);
         message_with(sys, "sys.yaml:5:", "listing-bytes", NULL);
-        message_with(sys, "sys.yaml:6:", "unknown key \"open-fds\"", NULL);
+        message_with(sys, "sys.yaml:6:", "unknown key \"open-fds\"",
+                     "open-files, open-directories, blocked-writes, listing-bytes, "
+                     "blocked-bytes and door-registrations",
+                     NULL);
         assert_memory_equal(&sys->limits, &def, sizeof(def));
         mqfs_system_free(sys);
 
