@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backing.h"
+#include "cleanup.h"
 #include "creds.h"
 #include "grants.h"
 #include "internal.h"
@@ -27,36 +28,26 @@ enum { OPEN_OR_CREATE_ROUNDS = 16 };
 
 int mqfs_broker_new(int backing_dirfd, struct mqfs_grant_table *grants, struct mqfs_broker **out)
 {
-        int err;
-        struct mqfs_broker *b = NULL;
+        /* Both are taken in every case: released here unless moved into the broker. */
+        MQFS_AUTOCLOSE int backing = backing_dirfd;
+        MQFS_CLEANUP(mqfs_grant_table_unref_ptr) struct mqfs_grant_table *table = grants;
 
-        if (out == NULL) {
-                err = -EINVAL;
-                goto fail;
-        }
+        if (out == NULL)
+                return -EINVAL;
         *out = NULL;
-        err = mqfs_backing_check(backing_dirfd);
+        int err = mqfs_backing_check(backing);
         if (err < 0)
-                goto fail;
-        b = calloc(1, sizeof(*b));
-        if (b == NULL) {
-                err = -ENOMEM;
-                goto fail;
-        }
+                return err;
+        MQFS_AUTOFREE struct mqfs_broker *b = calloc(1, sizeof(*b));
+        if (b == NULL)
+                return -ENOMEM;
         err = -pthread_mutex_init(&b->grants_lock, NULL);
         if (err < 0)
-                goto fail;
-        b->backing_fd = backing_dirfd;
-        b->grants = grants;
-        *out = b;
+                return err;
+        b->backing_fd = MQFS_MOVE_FD(backing);
+        b->grants = MQFS_MOVE_PTR(table);
+        *out = MQFS_MOVE_PTR(b);
         return 0;
-
-fail:
-        free(b);
-        if (backing_dirfd >= 0)
-                close(backing_dirfd);
-        mqfs_grant_table_unref(grants);
-        return err;
 }
 
 void mqfs_broker_free(struct mqfs_broker *b)

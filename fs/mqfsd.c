@@ -515,14 +515,10 @@ static int start_session(void)
         return err;
 }
 
-static void unref_grants(struct mqfs_grant_table **g)
-{
-        mqfs_grant_table_unref(*g);
-}
-
 static int start(void)
 {
-        MQFS_CLEANUP(unref_grants) struct mqfs_grant_table *grants = NULL; /* until the broker's */
+        MQFS_CLEANUP(mqfs_grant_table_unref_ptr)
+        struct mqfs_grant_table *grants = NULL; /* until the broker's */
         struct mqfs_limits limits;
         int err;
 

@@ -32,6 +32,11 @@ int mqfs_grant_table_freeze(struct mqfs_grant_table *g);
 /* Reference counting (atomic). unref frees the table with its last reference. */
 struct mqfs_grant_table *mqfs_grant_table_ref(struct mqfs_grant_table *g);
 void mqfs_grant_table_unref(struct mqfs_grant_table *g);
+/* For MQFS_CLEANUP (cleanup.h): drops the reference a variable holds, if any. */
+static inline void mqfs_grant_table_unref_ptr(struct mqfs_grant_table **g)
+{
+        mqfs_grant_table_unref(*g);
+}
 
 /* Lookups, on a frozen table only. */
 
