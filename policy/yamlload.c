@@ -1,5 +1,6 @@
 /* yamlload.c — building a document (yamlnode.h) from YAML text in one pass over
  * libyaml's events, or from a document libyaml loaded; and reading bounded files. */
+#include "cleanup.h"
 #include "yamlnode.h"
 
 #include <errno.h>
@@ -539,75 +540,10 @@ char *mqfs_message_at(const char *origin, size_t line, const char *fmt, va_list 
         return text;
 }
 
-int mqfs_read_file(const char *path, size_t max, char **buf, size_t *len, char **error)
+/* Says why mqfs_read_file refused path (r: its error; nothing for -ENOMEM) in *error,
+ * when asked for. Returns r. */
+static int read_refused(const char *path, size_t max, int r, char **error)
 {
-        struct stat st;
-        char *data = NULL;
-        size_t used = 0;
-        int r;
-
-        if (error)
-                *error = NULL;
-        /* O_NONBLOCK: opening a FIFO must not hang the caller; it is refused below. */
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = -EINVAL;
-                goto fail;
-        }
-        if ((uint64_t)st.st_size > max) {
-                r = -EFBIG;
-                goto fail;
-        }
-        /* One byte more than allowed, to notice a file that grew since fstat. */
-        size_t cap = (size_t)st.st_size + 1;
-        data = malloc(cap + 1);
-        if (data == NULL) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        for (;;) {
-                ssize_t n = read(fd, data + used, cap - used);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                if (n == 0)
-                        break;
-                used += (size_t)n;
-                if (used == cap) {
-                        if (cap > max) {
-                                r = -EFBIG;
-                                goto fail;
-                        }
-                        size_t cap2 = cap * 2 > max + 1 ? max + 1 : cap * 2;
-                        char *data2 = realloc(data, cap2 + 1);
-                        if (data2 == NULL) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        data = data2;
-                        cap = cap2;
-                }
-        }
-        close(fd);
-        data[used] = '\0';
-        *buf = data;
-        *len = used;
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        free(data);
         if (error != NULL && r != -ENOMEM) {
                 int w;
                 if (r == -EINVAL)
@@ -625,4 +561,50 @@ fail:
                         *error = NULL;
         }
         return r;
+}
+
+int mqfs_read_file(const char *path, size_t max, char **buf, size_t *len, char **error)
+{
+        struct stat st;
+        size_t used = 0;
+
+        if (error)
+                *error = NULL;
+        /* O_NONBLOCK: opening a FIFO must not hang the caller; it is refused below. */
+        MQFS_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return read_refused(path, max, -errno, error);
+        if (!S_ISREG(st.st_mode))
+                return read_refused(path, max, -EINVAL, error);
+        if ((uint64_t)st.st_size > max)
+                return read_refused(path, max, -EFBIG, error);
+        /* One byte more than allowed, to notice a file that grew since fstat. */
+        size_t cap = (size_t)st.st_size + 1;
+        MQFS_AUTOFREE char *data = malloc(cap + 1);
+        if (data == NULL)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, data + used, cap - used);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return read_refused(path, max, -errno, error);
+                if (n == 0)
+                        break;
+                used += (size_t)n;
+                if (used == cap) {
+                        if (cap > max)
+                                return read_refused(path, max, -EFBIG, error);
+                        size_t cap2 = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        char *data2 = realloc(data, cap2 + 1);
+                        if (data2 == NULL)
+                                return -ENOMEM;
+                        data = data2;
+                        cap = cap2;
+                }
+        }
+        data[used] = '\0';
+        *buf = MQFS_MOVE_PTR(data);
+        *len = used;
+        return 0;
 }
