@@ -307,13 +307,38 @@ pid_t e2e_daemon_spawn(void)
         return pid;
 }
 
-int e2e_daemon_stop(int sig)
+/* The system call pid sits in (/proc/PID/syscall): -1 when running, -2 when unreadable. */
+static long blocked_syscall(pid_t pid)
+{
+        char p[64], buf[256];
+        snprintf(p, sizeof(p), "/proc/%d/syscall", (int)pid);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -2;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return -2;
+        buf[n] = '\0';
+        if (strncmp(buf, "running", 7) == 0)
+                return -1;
+        return strtol(buf, NULL, 10);
+}
+
+bool e2e_wait_blocked_in(pid_t pid, long nr, long alt)
+{
+        for (int i = 0; i < WAIT_STEPS; i++) {
+                long now = blocked_syscall(pid);
+                if (now == nr || now == alt)
+                        return true;
+                sleep_ms(10);
+        }
+        return false;
+}
+
+int e2e_stop_child(pid_t pid, int sig)
 {
         int status;
-        pid_t pid = daemon_pid;
-        if (pid <= 0)
-                return -1;
-        daemon_pid = -1;
         kill(pid, sig);
         for (int i = 0; i < WAIT_STEPS; i++) {
                 if (waitpid(pid, &status, WNOHANG) == pid)
@@ -323,6 +348,15 @@ int e2e_daemon_stop(int sig)
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         return -1;
+}
+
+int e2e_daemon_stop(int sig)
+{
+        pid_t pid = daemon_pid;
+        if (pid <= 0)
+                return -1;
+        daemon_pid = -1;
+        return e2e_stop_child(pid, sig);
 }
 
 int e2e_daemon_stop_clean(void)
@@ -351,11 +385,15 @@ int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count
 
 /* ---- snap namespaces ---- */
 
-static void snap_child(int ready_fd, int hold_fd)
+static void snap_child(enum e2e_snap_dev dev, int ready_fd, int hold_fd)
 {
         char byte;
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (unshare(CLONE_NEWNS) < 0)
+                _exit(1);
+        if (dev != E2E_DEV_INHERIT && mount("snapdev", "/dev", "tmpfs", 0, "mode=0755") < 0)
+                _exit(1);
+        if (dev == E2E_DEV_SYMLINK && symlink("/run/evil", "/dev/mqueue") < 0)
                 _exit(1);
         if (write(ready_fd, "R", 1) != 1)
                 _exit(1);
@@ -366,6 +404,11 @@ static void snap_child(int ready_fd, int hold_fd)
 
 int e2e_snap_start(struct e2e_snap *s, const char *name)
 {
+        return e2e_snap_start_dev(s, name, E2E_DEV_INHERIT);
+}
+
+int e2e_snap_start_dev(struct e2e_snap *s, const char *name, enum e2e_snap_dev dev)
+{
         int ready[2], hold[2];
         char byte = 0, proc_ns[64];
         size_t slot = MAX_SNAPS;
@@ -374,7 +417,7 @@ int e2e_snap_start(struct e2e_snap *s, const char *name)
         for (size_t i = 0; i < MAX_SNAPS && slot == MAX_SNAPS; i++)
                 if (live_snaps[i] == NULL)
                         slot = i;
-        if (slot == MAX_SNAPS || strlen(name) >= sizeof(s->name))
+        if (slot == MAX_SNAPS || (name && strlen(name) >= sizeof(s->name)))
                 return -1;
         if (pipe2(ready, O_CLOEXEC) < 0)
                 return -1;
@@ -387,7 +430,7 @@ int e2e_snap_start(struct e2e_snap *s, const char *name)
         if (pid == 0) {
                 close(ready[0]);
                 close(hold[1]);
-                snap_child(ready[1], hold[0]);
+                snap_child(dev, ready[1], hold[0]);
         }
         close(ready[1]);
         close(hold[0]);
@@ -398,7 +441,7 @@ int e2e_snap_start(struct e2e_snap *s, const char *name)
         }
         s->pid = pid;
         s->hold_fd = hold[1];
-        snprintf(s->name, sizeof(s->name), "%s", name);
+        snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
         live_snaps[slot] = s;
         ssize_t n = read(ready[0], &byte, 1);
         close(ready[0]);
@@ -406,6 +449,8 @@ int e2e_snap_start(struct e2e_snap *s, const char *name)
                 e2e_snap_stop(s);
                 return -1;
         }
+        if (!name)
+                return 0;
         snprintf(proc_ns, sizeof(proc_ns), "/proc/%d/ns/mnt", (int)pid);
         snprintf(s->ns_file, sizeof(s->ns_file), E2E_NS_DIR "/%s.mnt", name);
         int fd = open(s->ns_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

@@ -77,6 +77,13 @@ pid_t e2e_daemon_pid(void);
  * MQFS_TEST_WRAPPER (valgrind) or a sanitizer build, a finding shows here. 0, or -1 after
  * printing the status and the daemon's log tail. */
 int e2e_daemon_stop_clean(void);
+/* Waits until pid sits in system call nr or alt (/proc/PID/syscall), as a writer parked
+ * on a full queue does; false on the hang guard. */
+bool e2e_wait_blocked_in(pid_t pid, long nr, long alt);
+/* Sends sig to pid (a child) and reaps it: its wait status, or -1 when it had to be
+ * killed after a hang. */
+int e2e_stop_child(pid_t pid, int sig);
+
 /* How many lines of the daemon's log contain needle. */
 int e2e_log_count(const char *needle);
 /* The daemon's log, for a failure message (static buffer, the last 8 KiB). */
@@ -93,6 +100,15 @@ struct e2e_snap {
 
 /* A new snap mount namespace for name, with its file at E2E_NS_DIR/NAME.mnt. 0 or -1. */
 int e2e_snap_start(struct e2e_snap *s, const char *name);
+/* What a snap namespace has on /dev. */
+enum e2e_snap_dev {
+        E2E_DEV_INHERIT, /* the host's /dev with its /dev/mqueue, as snap-confine's */
+        E2E_DEV_FRESH,   /* an empty tmpfs /dev: an attachment must make /dev/mqueue */
+        E2E_DEV_SYMLINK, /* a tmpfs /dev whose mqueue is a symlink to /run/evil */
+};
+/* e2e_snap_start with dev on /dev; name NULL: no namespace file (a namespace snapd does
+ * not know). */
+int e2e_snap_start_dev(struct e2e_snap *s, const char *name, enum e2e_snap_dev dev);
 /* Ends the namespace's process and removes its file. Idempotent. */
 void e2e_snap_stop(struct e2e_snap *s);
 

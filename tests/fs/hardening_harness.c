@@ -145,34 +145,6 @@ long hh_fd_count(pid_t pid)
         return n;
 }
 
-static long blocked_syscall(pid_t pid)
-{
-        char p[64], buf[256];
-        snprintf(p, sizeof(p), "/proc/%d/syscall", (int)pid);
-        int fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -2;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return -2;
-        buf[n] = '\0';
-        if (strncmp(buf, "running", 7) == 0)
-                return -1;
-        return strtol(buf, NULL, 10);
-}
-
-bool hh_wait_blocked_in(pid_t pid, long nr, long alt)
-{
-        for (int i = 0; i < WAIT_STEPS; i++) {
-                long now = blocked_syscall(pid);
-                if (now == nr || now == alt)
-                        return true;
-                hh_sleep_ms(10);
-        }
-        return false;
-}
-
 static int sysctl_path(char *buf, size_t size, const char *key)
 {
         return snprintf(buf, size, "/proc/sys/fs/mqueue/%s", key);

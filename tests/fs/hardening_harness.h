@@ -42,9 +42,6 @@ void hh_shared_free(void *p, size_t size);
 
 /* The number of open descriptors of pid (/proc/PID/fd), -1 when unreadable. */
 long hh_fd_count(pid_t pid);
-/* Waits until pid sits in system call nr or alt (/proc/PID/syscall); false on the
- * hang guard. */
-bool hh_wait_blocked_in(pid_t pid, long nr, long alt);
 /* Sleeps ms milliseconds (for polling loops only). */
 void hh_sleep_ms(int ms);
 

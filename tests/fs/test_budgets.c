@@ -137,7 +137,7 @@ static void park(const struct hh_caller *who, const char *const *qs, int n, pid_
         for (int i = 0; i < n; i++) {
                 pids[i] = hh_spawn(who, blocking_write, (void *)qs[i], &outs[i]);
                 assert_true(pids[i] > 0);
-                assert_true(hh_wait_blocked_in(pids[i], SYS_write, SYS_pwrite64));
+                assert_true(e2e_wait_blocked_in(pids[i], SYS_write, SYS_pwrite64));
         }
 }
 
@@ -254,14 +254,14 @@ static void blocked_bytes_past_the_budget_fail_for_the_offender_alone(void **sta
         struct sized_write sixty = {"a0", 60}, ten = {"a1", 10};
         pid_t atk = hh_spawn(&ATK, blocking_write_sized, &sixty, &outs[0]);
         assert_true(atk > 0);
-        assert_true(hh_wait_blocked_in(atk, SYS_write, SYS_pwrite64));
+        assert_true(e2e_wait_blocked_in(atk, SYS_write, SYS_pwrite64));
         assert_int_equal(refused_write(&ATK, &ten), EAGAIN);
 
         /* The victim's 60 bytes wait on its own budget, and go through when room comes. */
         struct sized_write vic_sixty = {"v0", 60};
         pid_t vic = hh_spawn(&VIC, blocking_write_sized, &vic_sixty, &outs[1]);
         assert_true(vic > 0);
-        assert_true(hh_wait_blocked_in(vic, SYS_write, SYS_pwrite64));
+        assert_true(e2e_wait_blocked_in(vic, SYS_write, SYS_pwrite64));
         char msg[E2E_MSGSIZE + 1];
         assert_true(e2e_hq_receive("v0", msg) > 0);
         assert_int_equal(hh_wait(vic), 0);

@@ -167,7 +167,7 @@ sigkill_with_blocked_writers_loses_no_message_then_restart_and_repair_recover(vo
         for (int i = 0; i < WRITERS; i++) {
                 writers[i] = hh_spawn(&in_snap, blocked_writer, (void *)lines[i], &res[i]);
                 assert_true(writers[i] > 0);
-                assert_true(hh_wait_blocked_in(writers[i], SYS_write, SYS_pwrite64));
+                assert_true(e2e_wait_blocked_in(writers[i], SYS_write, SYS_pwrite64));
         }
         /* All three are parked in the daemon (it keeps answering meanwhile). */
         assert_string_equal(hh_list(view("cons", NULL)), "blk");
@@ -347,7 +347,7 @@ static void writers_killed_at_every_point_of_a_write_lose_and_double_nothing(voi
                         case KILL_PARKED:
                         case KILL_WITH_ROOM:
                         case KILL_BEFORE_ROOM:
-                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                assert_true(e2e_wait_blocked_in(w, SYS_write, SYS_pwrite64));
                                 if (point == KILL_WITH_ROOM) {
                                         char msg[E2E_MSGSIZE + 1];
                                         assert_true(e2e_hq_receive("blk", msg) > 0);
@@ -364,17 +364,18 @@ static void writers_killed_at_every_point_of_a_write_lose_and_double_nothing(voi
                                 /* Interrupted 1 + round times while parked, then room. */
                                 char msg[E2E_MSGSIZE + 1];
                                 for (int i = 0; i <= round; i++) {
-                                        assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                        assert_true(
+                                            e2e_wait_blocked_in(w, SYS_write, SYS_pwrite64));
                                         assert_int_equal(kill(w, SIGUSR1), 0);
                                         while (__atomic_load_n(&log->interrupted,
                                                                __ATOMIC_SEQ_CST) <= i)
                                                 hh_sleep_ms(1);
                                 }
-                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                assert_true(e2e_wait_blocked_in(w, SYS_write, SYS_pwrite64));
                                 assert_true(e2e_hq_receive("blk", msg) > 0);
                                 got[ngot++] = atoi(msg);
                                 /* Its retried write now fits: wait for it, then more parks. */
-                                assert_true(hh_wait_blocked_in(w, SYS_write, SYS_pwrite64));
+                                assert_true(e2e_wait_blocked_in(w, SYS_write, SYS_pwrite64));
                                 kill(w, SIGKILL);
                                 break;
                         }

@@ -1,14 +1,14 @@
 /* test_mqfs_mount.c — mqfs-mount against real mount namespaces and a real FUSE mount.
  *
- * The test runs as root and first moves into private mount and IPC namespaces of its
- * own, with a tmpfs over /run and a tmpfs /dev (a few device nodes, and /dev/mqueue with
- * an mqueue file system of the private IPC namespace): that is "the host" here, and
- * nothing reaches the real one. A tiny FUSE file system (fsname and subtype "mqfs", so
- * the helper's checks see a real "fuse.mqfs" mount) stands in for mqfsd on /run/mqfs,
- * with one view directory per known snap. Snap namespaces are children that unshare
- * their mount namespace and wait on a pipe; their /proc/PID/ns/mnt is bound to
- * /run/snapd/ns/SNAP.mnt as snapd does. Every child dies with the test (PDEATHSIG) and is
- * stopped by pid in teardown; every mount lives in the test's private namespace. */
+ * The test runs as root in the end-to-end tests' private world (e2e_harness.h: private
+ * mount and IPC namespaces, a tmpfs over /run and a tmpfs /dev with /dev/mqueue of the
+ * private IPC namespace): that is "the host" here, and nothing reaches the real one. A
+ * tiny FUSE file system (fsname and subtype "mqfs", so the helper's checks see a real
+ * "fuse.mqfs" mount) stands in for mqfsd on /run/mqfs, with one view directory per known
+ * snap. Snap namespaces are the harness's (e2e_snap_start_dev), their /proc/PID/ns/mnt
+ * bound to /run/snapd/ns/SNAP.mnt as snapd does. Every child dies with the test
+ * (PDEATHSIG) and is stopped by pid in teardown; every mount lives in the test's private
+ * namespace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,8 +39,8 @@
 #include "mountinfo.h"
 #include "record.h"
 #include "snapname.h"
+#include "e2e_harness.h"
 
-#define HELPER    MQFS_BIN_DIR "/mqfs-mount"
 #define ROOT      "/run/mqfs"
 #define NS_DIR    "/run/snapd/ns"
 #define HOST_Q    "/hostq"
@@ -149,85 +149,19 @@ static void restart_fake_daemon(void)
 
 /* ---- snap namespaces ---- */
 
-enum snap_dev {
-        DEV_INHERIT, /* the host's /dev (tmpfs) with its /dev/mqueue (an mqueue mount) */
-        DEV_FRESH,   /* an empty tmpfs /dev: attach must create /dev/mqueue */
-        DEV_SYMLINK, /* a tmpfs /dev whose mqueue is a symlink to /run/evil */
-};
-
-struct snap {
-        pid_t pid;
-        int hold_fd; /* the child lives until this closes */
-        char ns_file[128];
-};
-
 enum { MAX_SNAPS = 8 };
-static struct snap snaps[MAX_SNAPS];
+static struct e2e_snap snaps[MAX_SNAPS];
 static size_t nsnaps;
 
-static void snap_child(enum snap_dev dev, int ready_fd, int hold_fd)
+/* A new snap namespace (the harness's); its file goes to NS_DIR/NAME.mnt when name is not
+ * NULL. */
+static struct e2e_snap *snap_start(const char *name, enum e2e_snap_dev dev)
 {
-        char byte;
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (unshare(CLONE_NEWNS) < 0)
-                _exit(1);
-        if (dev != DEV_INHERIT && mount("snapdev", "/dev", "tmpfs", 0, "mode=0755") < 0)
-                _exit(1);
-        if (dev == DEV_SYMLINK && symlink("/run/evil", "/dev/mqueue") < 0)
-                _exit(1);
-        if (write(ready_fd, "R", 1) != 1)
-                _exit(1);
-        while (read(hold_fd, &byte, 1) < 0 && errno == EINTR)
-                ;
-        _exit(0);
-}
-
-/* A new snap namespace; its file goes to NS_DIR/NAME.mnt when name is not NULL. */
-static struct snap *snap_start(const char *name, enum snap_dev dev)
-{
-        int ready[2], hold[2];
-        char byte = 0;
         assert_true(nsnaps < MAX_SNAPS);
-        assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
-        assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                close(ready[0]);
-                close(hold[1]);
-                snap_child(dev, ready[1], hold[0]);
-        }
-        close(ready[1]);
-        close(hold[0]);
-        struct snap *s = &snaps[nsnaps++];
-        *s = (struct snap){.pid = pid, .hold_fd = hold[1]};
-        assert_int_equal(read(ready[0], &byte, 1), 1);
-        close(ready[0]);
-        if (name != NULL) {
-                char proc_ns[64];
-                snprintf(proc_ns, sizeof(proc_ns), "/proc/%d/ns/mnt", (int)pid);
-                snprintf(s->ns_file, sizeof(s->ns_file), NS_DIR "/%s.mnt", name);
-                int fd = open(s->ns_file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-                assert_true(fd >= 0);
-                close(fd);
-                if (mount(proc_ns, s->ns_file, NULL, MS_BIND, NULL) < 0)
-                        fail_msg("cannot bind %s to %s: %s", proc_ns, s->ns_file, strerror(errno));
-        }
+        struct e2e_snap *s = &snaps[nsnaps++];
+        if (e2e_snap_start_dev(s, name, dev) != 0)
+                fail_msg("cannot start a snap namespace for %s", name ? name : "(no name)");
         return s;
-}
-
-static void snap_stop(struct snap *s)
-{
-        if (s->pid <= 0)
-                return;
-        close(s->hold_fd);
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
-        if (s->ns_file[0] != '\0') {
-                umount2(s->ns_file, MNT_DETACH);
-                unlink(s->ns_file);
-        }
-        s->pid = -1;
 }
 
 /* Per-test teardown, also after a failed assertion: the snaps, the helper's records and
@@ -239,7 +173,7 @@ static int stop_snaps(void **state)
         size_t n = 0;
         int dir;
         for (size_t i = 0; i < nsnaps; i++)
-                snap_stop(&snaps[i]);
+                e2e_snap_stop(&snaps[i]);
         nsnaps = 0;
         if (mqfs_records_open(MQFS_RECORD_DIR, 0, &dir) == 0) {
                 if (mqfs_record_snaps(dir, &names, &n) == 0) {
@@ -268,7 +202,7 @@ struct look {
         int queue_errno; /* of stat(/dev/mqueue/hostq) */
 };
 
-static struct look look_inside(const struct snap *s, const char *path)
+static struct look look_inside(const struct e2e_snap *s, const char *path)
 {
         struct look l = {0};
         int res[2];
@@ -320,7 +254,7 @@ static void view_identity(const char *snap, dev_t *dev, ino_t *ino)
         *ino = st.st_ino;
 }
 
-static void assert_shows_view(const struct snap *s, const char *snap)
+static void assert_shows_view(const struct e2e_snap *s, const char *snap)
 {
         dev_t dev;
         ino_t ino;
@@ -334,7 +268,7 @@ static void assert_shows_view(const struct snap *s, const char *snap)
 }
 
 /* How many mounts sit at mount_point in the snap's namespace, and of which type. */
-static int count_mounts(const struct snap *s, const char *mount_point, const char *fstype)
+static int count_mounts(const struct e2e_snap *s, const char *mount_point, const char *fstype)
 {
         char path[64], *line = NULL;
         size_t cap = 0;
@@ -370,56 +304,10 @@ static void assert_host_untouched(void)
 
 static char out[16384];
 
-/* Runs mqfs-mount with the NULL-terminated arguments; stdout and stderr land in out.
- * Returns the exit status. MQFS_TEST_WRAPPER (e.g. "valgrind -q --error-exitcode=99
- * --leak-check=full") runs the helper under another program. */
-static int helper(const char *arg, ...)
-{
-        const char *argv[32];
-        char *wrapper = getenv("MQFS_TEST_WRAPPER") ? strdup(getenv("MQFS_TEST_WRAPPER")) : NULL;
-        char *save = NULL;
-        int argc = 0, p[2], status;
-        va_list ap;
-        for (char *w = wrapper ? strtok_r(wrapper, " ", &save) : NULL; w != NULL;
-             w = strtok_r(NULL, " ", &save)) {
-                assert_true(argc < 16);
-                argv[argc++] = w;
-        }
-        argv[argc++] = HELPER;
-        va_start(ap, arg);
-        for (const char *a = arg; a != NULL; a = va_arg(ap, const char *)) {
-                assert_true(argc < 31);
-                argv[argc++] = a;
-        }
-        va_end(ap);
-        argv[argc] = NULL;
-        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                dup2(p[1], STDOUT_FILENO);
-                dup2(p[1], STDERR_FILENO);
-                execvp(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        free(wrapper);
-        close(p[1]);
-        size_t len = 0;
-        ssize_t n;
-        while ((n = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-                len += (size_t)n;
-        out[len] = '\0';
-        close(p[0]);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        if (getenv("MQFS_TEST_VERBOSE") != NULL) {
-                fprintf(stderr, "$");
-                for (int i = 0; i < argc; i++)
-                        fprintf(stderr, " %s", argv[i]);
-                fprintf(stderr, "   (exit %d)\n%s", WEXITSTATUS(status), out);
-        }
-        return WEXITSTATUS(status);
-}
+/* Runs mqfs-mount with the NULL-terminated arguments (the harness's runner, which
+ * MQFS_TEST_HELPER_WRAPPER may put under another program); stdout and stderr land in
+ * out. Returns the exit status, -1 when it did not exit. */
+#define helper(...) e2e_mount_helper(out, sizeof(out), __VA_ARGS__)
 
 #define assert_output_has(text)                                                                    \
         do {                                                                                       \
@@ -558,7 +446,7 @@ static void records_round_trip(void **state)
 static void attach_creates_target_and_is_idempotent(void **state)
 {
         (void)state;
-        struct snap *s = snap_start("alpha", DEV_FRESH);
+        struct e2e_snap *s = snap_start("alpha", E2E_DEV_FRESH);
 
         assert_int_equal(look_inside(s, "/dev/mqueue").lstat_errno, ENOENT);
         assert_helper(0, "attach", "alpha");
@@ -618,7 +506,7 @@ static void attach_creates_target_and_is_idempotent(void **state)
 static void attach_by_pid_covers_and_detach_uncovers(void **state)
 {
         (void)state;
-        struct snap *s = snap_start(NULL, DEV_INHERIT);
+        struct e2e_snap *s = snap_start(NULL, E2E_DEV_INHERIT);
         char pid[16], ns[64];
         snprintf(pid, sizeof(pid), "%d", (int)s->pid);
         snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)s->pid);
@@ -653,7 +541,7 @@ static void attach_by_pid_covers_and_detach_uncovers(void **state)
 
         /* A --pid attachment whose process is gone is forgotten by repair. */
         assert_helper(0, "attach", "beta", "--pid", pid);
-        snap_stop(s);
+        e2e_snap_stop(s);
         assert_helper(0, "list");
         assert_output_has("is gone");
         assert_helper(0, "repair");
@@ -664,7 +552,7 @@ static void attach_by_pid_covers_and_detach_uncovers(void **state)
 static void refuses_what_it_cannot_do_cleanly(void **state)
 {
         (void)state;
-        struct snap *s = snap_start("gamma", DEV_FRESH);
+        struct e2e_snap *s = snap_start("gamma", E2E_DEV_FRESH);
         rmdir(MQFS_RECORD_DIR); /* empty after earlier tests: a failed attach must not make it */
 
         assert_helper(1, "attach", "alpha");
@@ -695,7 +583,7 @@ static void refuses_what_it_cannot_do_cleanly(void **state)
         assert_helper(1, "attach", "gamma", "--root", ROOT "/alpha");
         assert_output_has("not at its top");
 
-        struct snap *z = snap_start("zeta", DEV_FRESH);
+        struct e2e_snap *z = snap_start("zeta", E2E_DEV_FRESH);
         assert_helper(1, "attach", "zeta");
         assert_output_has("snap \"zeta\" is not known to mqfsd at " ROOT);
         assert_int_equal(look_inside(z, "/dev/mqueue").lstat_errno, ENOENT);
@@ -750,7 +638,7 @@ static void never_follows_a_planted_symlink(void **state)
 {
         (void)state;
         assert_int_equal(mkdir("/run/evil", 0700), 0);
-        struct snap *s = snap_start("gamma", DEV_SYMLINK);
+        struct e2e_snap *s = snap_start("gamma", E2E_DEV_SYMLINK);
 
         assert_helper(1, "attach", "gamma");
         assert_output_has("/dev/mqueue in namespace " NS_DIR "/gamma.mnt is a symbolic link");
@@ -769,7 +657,7 @@ static void refuses_a_target_shared_with_the_host(void **state)
         /* A snap namespace whose /dev/mqueue is a peer of the host's: a mount there would
          * propagate to the host. */
         assert_int_equal(mount(NULL, "/dev/mqueue", NULL, MS_SHARED, NULL), 0);
-        struct snap *s = snap_start("delta", DEV_INHERIT);
+        struct e2e_snap *s = snap_start("delta", E2E_DEV_INHERIT);
         int status = helper("attach", "delta", NULL);
         assert_int_equal(mount(NULL, "/dev/mqueue", NULL, MS_PRIVATE, NULL), 0);
         if (status != 1)
@@ -782,8 +670,8 @@ static void refuses_a_target_shared_with_the_host(void **state)
 static void repair_reattaches_after_a_daemon_restart(void **state)
 {
         (void)state;
-        struct snap *s = snap_start("epsilon", DEV_FRESH);
-        struct snap *a = snap_start("alpha", DEV_FRESH);
+        struct e2e_snap *s = snap_start("epsilon", E2E_DEV_FRESH);
+        struct e2e_snap *a = snap_start("alpha", E2E_DEV_FRESH);
         assert_helper(0, "attach", "epsilon");
         assert_helper(0, "attach", "alpha");
         assert_shows_view(s, "epsilon");
@@ -848,90 +736,28 @@ static int stop_daemon(void **state)
         return 0;
 }
 
-/* A character device like the host's at path (stat'ed before /dev was covered). */
-static int copy_node(const char *name, const struct stat *st)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/dev/%s", name);
-        return mknod(path, S_IFCHR | (st->st_mode & 0777), st->st_rdev);
-}
-
+/* The harness's private world (e2e_harness.h: private mount and IPC namespaces, tmpfs
+ * over /run and /dev with /dev/mqueue, pinned to one CPU), and a queue of that host. */
 static int enter_private_world(void)
 {
-        static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "fuse"};
-        struct stat st[sizeof(nodes) / sizeof(*nodes)];
-        mqd_t q;
-
-        for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes); i++) {
-                char path[64];
-                snprintf(path, sizeof(path), "/dev/%s", nodes[i]);
-                if (stat(path, &st[i]) < 0 || !S_ISCHR(st[i].st_mode)) {
-                        perror(path);
-                        return -1;
-                }
-        }
-        if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0) {
-                perror("unshare(CLONE_NEWNS|CLONE_NEWIPC)");
-                return -1;
-        }
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount("testrun", "/run", "tmpfs", 0, "mode=0755") < 0 ||
-            mount("testdev", "/dev", "tmpfs", MS_NOSUID, "mode=0755") < 0) {
-                perror("mount");
-                return -1;
-        }
-        for (size_t i = 0; i < sizeof(nodes) / sizeof(*nodes); i++) {
-                if (copy_node(nodes[i], &st[i]) < 0) {
-                        perror("mknod");
-                        return -1;
-                }
-        }
-        if (mkdir("/dev/mqueue", 01777) < 0 ||
-            mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
-            mkdir(ROOT, 0700) < 0 || mkdir("/run/snapd", 0755) < 0 || mkdir(NS_DIR, 0755) < 0) {
-                perror("preparing /dev/mqueue and /run");
-                return -1;
-        }
+        int rc = e2e_world_enter("test_mqfs_mount");
+        if (rc != 0)
+                return rc == E2E_SKIP ? SKIP_CODE : 1;
         struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 64};
-        q = mq_open(HOST_Q, O_CREAT | O_RDWR | O_CLOEXEC, 0600, &attr);
+        mqd_t q = mq_open(HOST_Q, O_CREAT | O_RDWR | O_CLOEXEC, 0600, &attr);
         if (q == (mqd_t)-1) {
-                perror("mq_open " HOST_Q);
-                return -1;
+                perror("test_mqfs_mount: mq_open " HOST_Q);
+                return 1;
         }
         mq_close(q);
         return 0;
 }
 
-/* Binding /proc/PID/ns/mnt to a file is refused (EINVAL) unless the bound namespace's id
- * is greater than the binder's (the kernel's guard against namespace loops). Linux 6.18
- * hands mount-namespace ids out in per-CPU batches, so a namespace made later on another
- * CPU can get a smaller id; on one CPU they only grow. Hence the whole test, and every
- * child it forks, stays on the CPU it started on. */
-static int stay_on_one_cpu(void)
-{
-        cpu_set_t set;
-        int cpu = sched_getcpu();
-        if (cpu < 0)
-                return -1;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        return sched_setaffinity(0, sizeof(set), &set);
-}
-
 int main(void)
 {
-        if (geteuid() != 0) {
-                fprintf(stderr, "test_mqfs_mount: skipped: needs root (mount namespaces, FUSE)\n");
-                return SKIP_CODE;
-        }
-        if (stay_on_one_cpu() < 0) {
-                perror("test_mqfs_mount: sched_setaffinity");
-                return 1;
-        }
-        if (enter_private_world() < 0) {
-                fprintf(stderr, "test_mqfs_mount: cannot set up private namespaces\n");
-                return 1;
-        }
+        int rc = enter_private_world();
+        if (rc != 0)
+                return rc;
         const struct CMUnitTest units[] = {
             cmocka_unit_test(snap_names_follow_snapd),
             cmocka_unit_test(mountinfo_lines_parse),

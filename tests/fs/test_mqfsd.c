@@ -1,11 +1,11 @@
 /* test_mqfsd.c — mqfsd on a real mount, checked with ordinary syscalls (issue 4).
  *
- * Runs as root. main() first moves the whole test into private IPC and mount
- * namespaces (unshare), makes every mount private, and puts its files, the mount point
- * and a kernel mqueue mount (for comparisons) on a tmpfs of its own; so neither mounts
- * nor queues can reach the host, even if the test crashes. The daemon is a child
- * started by pid with PR_SET_PDEATHSIG=SIGKILL (it dies with the test whatever
- * happens), stopped with SIGTERM in the group teardown and, if need be, SIGKILL.
+ * Runs as root, in the end-to-end tests' private world (e2e_harness.h): private IPC and
+ * mount namespaces, tmpfs over /run and /dev, the kernel's mqueue filesystem of that IPC
+ * namespace on /dev/mqueue (for comparisons), and the harness's daemon serving
+ * E2E_SYSTEM on E2E_ROOT; so neither mounts nor queues can reach the host, even if the
+ * test crashes. The daemon dies with the test (PR_SET_PDEATHSIG) and is stopped by pid
+ * in the group teardown.
  *
  * Waits are "until a condition holds" with a generous bound that only guards against
  * a hang; no assertion is about time. */
@@ -36,24 +36,19 @@
 
 #include <cmocka.h>
 
-#define FUSE_MAGIC 0x65735546
+#include "e2e_harness.h"
+
 #define MSGSIZE    128 /* msgsize_default in the test's IPC namespace */
 #define MAXMSG     4   /* msg_default */
 #define SOAK_PROCS 8
 #define SOAK_OPS   10000
 #define WAIT_STEPS 1000 /* x 10 ms: a hang guard, not a timing assertion */
 
-static struct {
-        char dir[64];
-        char mnt[96];
-        char mq[96];
-        char sys[96];
-        char cons_yaml[96];
-        char log[96];
-        char consview[96];
-        pid_t daemon;
-        bool consview_mounted;
-} E;
+#define KERNEL_MQ "/dev/mqueue"        /* the world's kernel mqueue mount */
+#define CONS_FILE E2E_DIR "/cons.yaml" /* cons's snap.yaml */
+#define CONSVIEW  E2E_DIR "/consview"  /* where a test binds cons's view */
+
+static bool consview_mounted;
 
 /* ---- small helpers ---- */
 
@@ -91,15 +86,15 @@ static const char *view(const char *snap, const char *q)
         static int next;
         char *b = bufs[next++ % 4];
         if (q)
-                return pathf(b, 256, "%s/%s/%s", E.mnt, snap, q);
-        return pathf(b, 256, "%s/%s", E.mnt, snap);
+                return pathf(b, 256, "%s/%s/%s", E2E_ROOT, snap, q);
+        return pathf(b, 256, "%s/%s", E2E_ROOT, snap);
 }
 
 static const char *kpath(const char *q)
 {
         static char bufs[4][256];
         static int next;
-        return pathf(bufs[next++ % 4], 256, "%s/%s", E.mq, q);
+        return pathf(bufs[next++ % 4], 256, "%s/%s", KERNEL_MQ, q);
 }
 
 static int write_file(const char *path, const char *content)
@@ -142,21 +137,11 @@ static char *read_file(const char *path, size_t *len_out)
         return buf;
 }
 
-static int count_in_log(const char *needle)
-{
-        char *log = read_file(E.log, NULL);
-        int n = 0;
-        for (char *p = log; p && (p = strstr(p, needle)); p += strlen(needle))
-                n++;
-        free(log);
-        return n;
-}
-
 /* Waits until the log holds at least n lines with needle; false on the hang guard. */
 static bool wait_log(const char *needle, int n)
 {
         for (int i = 0; i < WAIT_STEPS; i++) {
-                if (count_in_log(needle) >= n)
+                if (e2e_log_count(needle) >= n)
                         return true;
                 sleep_ms(10);
         }
@@ -270,7 +255,7 @@ static bool hq_exists(const char *name)
 /* Removes every queue of the namespace. */
 static void clean_queues(void)
 {
-        DIR *d = opendir(E.mq);
+        DIR *d = opendir(KERNEL_MQ);
         struct dirent *de;
         char q[300];
         while (d && (de = readdir(d)))
@@ -342,93 +327,24 @@ static int set_system(unsigned flags)
 {
         char buf[8192];
         build_system(buf, sizeof(buf), flags);
-        return write_file(E.sys, buf);
+        return write_file(E2E_SYSTEM, buf);
 }
 
 /* Reloads with SIGHUP and waits until the daemon says it has (or refused). */
 static bool sighup_and_wait(const char *needle)
 {
-        int before = count_in_log(needle);
-        if (kill(E.daemon, SIGHUP) < 0)
+        int before = e2e_log_count(needle);
+        if (kill(e2e_daemon_pid(), SIGHUP) < 0)
                 return false;
         return wait_log(needle, before + 1);
 }
 
 /* ---- the daemon ---- */
 
-static bool is_mounted(void)
-{
-        struct statfs sf;
-        return statfs(E.mnt, &sf) == 0 && sf.f_type == FUSE_MAGIC;
-}
-
-static pid_t start_daemon(void)
-{
-        pid_t pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                int fd = open(E.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-                if (fd >= 0) {
-                        dup2(fd, 2);
-                        dup2(fd, 1);
-                }
-                /* MQFS_TEST_WRAPPER, e.g. "valgrind --error-exitcode=99 --leak-check=full",
-                 * runs the daemon under a checker; any finding fails the SIGTERM test. */
-                char *argv[32];
-                int argc = 0;
-                char *wrapper = getenv("MQFS_TEST_WRAPPER");
-                char *save = NULL;
-                for (char *w = wrapper ? strtok_r(wrapper, " ", &save) : NULL; w && argc < 24;
-                     w = strtok_r(NULL, " ", &save))
-                        argv[argc++] = w;
-                argv[argc++] = MQFS_BIN_DIR "/mqfsd";
-                argv[argc++] = "-f";
-                argv[argc++] = "--system";
-                argv[argc++] = E.sys;
-                argv[argc++] = E.mnt;
-                argv[argc] = NULL;
-                execvp(argv[0], argv);
-                _exit(127);
-        }
-        for (int i = 0; i < WAIT_STEPS; i++) {
-                if (is_mounted())
-                        return pid;
-                int status;
-                if (waitpid(pid, &status, WNOHANG) == pid) {
-                        char *log = read_file(E.log, NULL);
-                        fprintf(stderr, "mqfsd exited early (status 0x%x):\n%s\n", status,
-                                log ? log : "");
-                        free(log);
-                        return -1;
-                }
-                sleep_ms(10);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return -1;
-}
-
-/* Sends sig and reaps; returns the wait status, or -1 after a SIGKILL was needed. */
-static int stop_daemon(pid_t pid, int sig)
-{
-        int status;
-        kill(pid, sig);
-        for (int i = 0; i < WAIT_STEPS; i++) {
-                if (waitpid(pid, &status, WNOHANG) == pid)
-                        return status;
-                sleep_ms(10);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -1;
-}
-
 static long daemon_fd_count(void)
 {
         char p[64];
-        DIR *d = opendir(pathf(p, sizeof(p), "/proc/%d/fd", E.daemon));
+        DIR *d = opendir(pathf(p, sizeof(p), "/proc/%d/fd", e2e_daemon_pid()));
         long n = 0;
         struct dirent *de;
         while (d && (de = readdir(d)))
@@ -442,7 +358,7 @@ static long daemon_fd_count(void)
 static long daemon_rss_kib(void)
 {
         char p[64];
-        char *s = read_file(pathf(p, sizeof(p), "/proc/%d/status", E.daemon), NULL);
+        char *s = read_file(pathf(p, sizeof(p), "/proc/%d/status", e2e_daemon_pid()), NULL);
         long kib = -1;
         char *line = s ? strstr(s, "VmRSS:") : NULL;
         if (line)
@@ -471,29 +387,6 @@ static int run_as(uid_t uid, gid_t gid, int (*fn)(void *), void *arg)
         return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
 }
 
-/* The system call a process is blocked in (/proc/PID/syscall), -1 when running. */
-static long blocked_syscall(pid_t pid)
-{
-        char p[64];
-        char *s = read_file(pathf(p, sizeof(p), "/proc/%d/syscall", pid), NULL);
-        long nr = -1;
-        if (s && strncmp(s, "running", 7) != 0)
-                nr = strtol(s, NULL, 10);
-        free(s);
-        return nr;
-}
-
-static bool wait_blocked_in(pid_t pid, long nr, long alt)
-{
-        for (int i = 0; i < WAIT_STEPS; i++) {
-                long now = blocked_syscall(pid);
-                if (now == nr || now == alt)
-                        return true;
-                sleep_ms(10);
-        }
-        return false;
-}
-
 static int wait_child(pid_t pid)
 {
         int status;
@@ -504,26 +397,34 @@ static int wait_child(pid_t pid)
 
 /* ---- setup ---- */
 
+static void write_proc(const char *path, const char *value)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, value, strlen(value)) < 0)
+                die("cannot set %s to %s: %s", path, value, strerror(errno));
+        close(fd);
+}
+
 static int group_setup(void **state)
 {
         (void)state;
-        if (write_file(E.cons_yaml, CONS_YAML) || set_system(0))
+        if (write_file(CONS_FILE, CONS_YAML) || set_system(0))
                 return -1;
-        E.daemon = start_daemon();
-        return E.daemon > 0 ? 0 : -1;
+        /* Room for the soak test's queues (the world allows 256). */
+        write_proc("/proc/sys/fs/mqueue/queues_max", "1024");
+        if (mkdir(CONSVIEW, 0755) < 0 && errno != EEXIST)
+                return -1;
+        return e2e_daemon_start();
 }
 
 static int group_teardown(void **state)
 {
         (void)state;
-        if (E.consview_mounted) {
-                umount2(E.consview, MNT_DETACH);
-                E.consview_mounted = false;
+        if (consview_mounted) {
+                umount2(CONSVIEW, MNT_DETACH);
+                consview_mounted = false;
         }
-        if (E.daemon > 0) {
-                stop_daemon(E.daemon, SIGKILL);
-                E.daemon = 0;
-        }
+        e2e_daemon_stop(SIGKILL);
         return 0;
 }
 
@@ -542,8 +443,8 @@ static void test_tree(void **state)
         (void)state;
         struct stat st;
 
-        assert_string_equal(list_dir(E.mnt), "cons,other,prov");
-        assert_int_equal(stat(E.mnt, &st), 0);
+        assert_string_equal(list_dir(E2E_ROOT), "cons,other,prov");
+        assert_int_equal(stat(E2E_ROOT, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0700);
         assert_int_equal(st.st_uid, 0);
         assert_int_equal(stat(view("cons", NULL), &st), 0);
@@ -778,7 +679,7 @@ static int same_as_kernel(void *arg)
 {
         const struct access_case *c = arg;
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, c->q);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, c->q);
         int fv = open(vp, c->flags | O_CLOEXEC);
         int ev = fv < 0 ? errno : 0;
         int fk = open(kpath(c->q), c->flags | O_CLOEXEC);
@@ -799,7 +700,7 @@ static int open_ro_for_writing(void *arg)
 {
         (void)arg;
         char vp[256];
-        int fd = open(pathf(vp, sizeof(vp), "%s/ro", E.consview), O_WRONLY | O_CLOEXEC);
+        int fd = open(pathf(vp, sizeof(vp), "%s/ro", CONSVIEW), O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
                 close(fd);
                 return 0;
@@ -811,20 +712,20 @@ static int user_creates(void *arg)
 {
         (void)arg;
         char vp[256];
-        return touch(pathf(vp, sizeof(vp), "%s/cr", E.consview)) == 0 ? 0 : 1;
+        return touch(pathf(vp, sizeof(vp), "%s/cr", CONSVIEW)) == 0 ? 0 : 1;
 }
 
 static int user_chowns_to_root(void *arg)
 {
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         return chown(vp, 0, 0) == 0 ? 0 : errno;
 }
 
 static int user_chmods(void *arg)
 {
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         return chmod(vp, 0600) == 0 ? 0 : errno;
 }
 
@@ -840,21 +741,21 @@ static int user_access(void *arg)
 {
         const struct user_probe *p = arg;
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, p->name);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, p->name);
         return access(vp, p->mask) == 0 ? 0 : errno;
 }
 
 static int user_truncates(void *arg)
 {
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         return truncate(vp, 0) == 0 ? 0 : errno;
 }
 
 static int user_opens_ro_with_trunc(void *arg)
 {
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         int fd = open(vp, O_RDONLY | O_TRUNC | O_CLOEXEC);
         if (fd < 0)
                 return errno;
@@ -865,7 +766,7 @@ static int user_opens_ro_with_trunc(void *arg)
 static int user_touches_now(void *arg)
 {
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         return utimensat(AT_FDCWD, vp, NULL, 0) == 0 ? 0 : errno;
 }
 
@@ -873,7 +774,7 @@ static int user_sets_times(void *arg)
 {
         char vp[256];
         const struct timespec times[2] = {{.tv_sec = 1}, {.tv_sec = 1}};
-        pathf(vp, sizeof(vp), "%s/%s", E.consview, (const char *)arg);
+        pathf(vp, sizeof(vp), "%s/%s", CONSVIEW, (const char *)arg);
         return utimensat(AT_FDCWD, vp, times, 0) == 0 ? 0 : errno;
 }
 
@@ -884,7 +785,7 @@ static int user_walks_mount_root(void *arg)
         if (stat(view("cons", NULL), &st) == 0)
                 return 0;
         int err = errno;
-        DIR *d = opendir(E.mnt);
+        DIR *d = opendir(E2E_ROOT);
         if (d) {
                 closedir(d);
                 return -1;
@@ -896,14 +797,14 @@ static int user_changes_mount_root(void *arg)
 {
         (void)arg;
         char p[256];
-        pathf(p, sizeof(p), "%s/newq", E.mnt);
+        pathf(p, sizeof(p), "%s/newq", E2E_ROOT);
         int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd >= 0) {
                 close(fd);
                 return -1;
         }
         int err = errno;
-        pathf(p, sizeof(p), "%s/cons", E.mnt);
+        pathf(p, sizeof(p), "%s/cons", E2E_ROOT);
         if (unlink(p) == 0 || errno != err)
                 return -2;
         return err;
@@ -915,8 +816,8 @@ static void test_non_root_checks_without_default_permissions(void **state)
         const uid_t uid = 1000;
         const gid_t gid = 1000;
 
-        assert_int_equal(mount(view("cons", NULL), E.consview, NULL, MS_BIND, NULL), 0);
-        E.consview_mounted = true;
+        assert_int_equal(mount(view("cons", NULL), CONSVIEW, NULL, MS_BIND, NULL), 0);
+        consview_mounted = true;
         assert_int_equal(hq_create("shared", 0600), 0); /* rw grant, root's, 0600 */
         assert_int_equal(hq_create("blk", 0666), 0);    /* rw grant, open to all */
         assert_int_equal(hq_create("ro", 0666), 0);     /* read grant only */
@@ -938,11 +839,11 @@ static void test_non_root_checks_without_default_permissions(void **state)
         }
         /* Root: the grant still decides writing; the mode does not stop root. */
         char vp[256];
-        pathf(vp, sizeof(vp), "%s/ro", E.consview);
+        pathf(vp, sizeof(vp), "%s/ro", CONSVIEW);
         assert_int_equal(access(vp, R_OK), 0);
         assert_int_equal(access(vp, W_OK), -1);
         assert_int_equal(errno, EACCES);
-        pathf(vp, sizeof(vp), "%s/shared", E.consview);
+        pathf(vp, sizeof(vp), "%s/shared", CONSVIEW);
         assert_int_equal(access(vp, R_OK | W_OK), 0);
 
         /* truncate and O_TRUNC: write access, then nothing changes (SPEC §5). */
@@ -961,8 +862,8 @@ static void test_non_root_checks_without_default_permissions(void **state)
         assert_int_equal(run_as(uid, gid, user_walks_mount_root, NULL), EACCES);
         assert_int_equal(run_as(uid, gid, user_changes_mount_root, NULL), EACCES);
 
-        umount2(E.consview, MNT_DETACH);
-        E.consview_mounted = false;
+        umount2(CONSVIEW, MNT_DETACH);
+        consview_mounted = false;
 }
 
 static void test_non_root_held_to_mode(void **state)
@@ -972,8 +873,8 @@ static void test_non_root_held_to_mode(void **state)
         const gid_t gid = 1000;
 
         /* The mount root is root-only; a snap sees its view bind-mounted elsewhere. */
-        assert_int_equal(mount(view("cons", NULL), E.consview, NULL, MS_BIND, NULL), 0);
-        E.consview_mounted = true;
+        assert_int_equal(mount(view("cons", NULL), CONSVIEW, NULL, MS_BIND, NULL), 0);
+        consview_mounted = true;
 
         assert_int_equal(hq_create("shared", 0600), 0);
         assert_int_equal(hq_create("mode", 0640), 0);
@@ -1013,8 +914,8 @@ static void test_non_root_held_to_mode(void **state)
         assert_int_equal(run_as(uid, gid, user_chmods, "blk"), 0);
         assert_int_equal(run_as(uid, gid, user_chowns_to_root, "blk"), EPERM);
 
-        umount2(E.consview, MNT_DETACH);
-        E.consview_mounted = false;
+        umount2(CONSVIEW, MNT_DETACH);
+        consview_mounted = false;
 }
 
 /* ---- reloads ---- */
@@ -1071,13 +972,13 @@ static void test_reload_sighup_rereads_snap_yaml(void **state)
         (void)state;
         assert_int_equal(hq_create("ro", 0644), 0);
         assert_string_equal(list_dir(view("cons", NULL)), "ro");
-        assert_int_equal(write_file(E.cons_yaml, "name: cons\n"
-                                                 "plugs:\n"
-                                                 "  rw: {interface: posix-mq}\n"),
+        assert_int_equal(write_file(CONS_FILE, "name: cons\n"
+                                               "plugs:\n"
+                                               "  rw: {interface: posix-mq}\n"),
                          0);
         assert_true(sighup_and_wait("policy reloaded"));
         assert_true(wait_listing(view("cons", NULL), ""));
-        assert_int_equal(write_file(E.cons_yaml, CONS_YAML), 0);
+        assert_int_equal(write_file(CONS_FILE, CONS_YAML), 0);
         assert_true(sighup_and_wait("policy reloaded"));
         assert_true(wait_listing(view("cons", NULL), "ro"));
 }
@@ -1087,8 +988,8 @@ static void test_broken_system_keeps_policy(void **state)
 {
         (void)state;
         assert_int_equal(hq_create("shared", 0644), 0);
-        int refused = count_in_log("stays in place");
-        assert_int_equal(write_file(E.sys, "snaps: [this is {not yaml\n"), 0);
+        int refused = e2e_log_count("stays in place");
+        assert_int_equal(write_file(E2E_SYSTEM, "snaps: [this is {not yaml\n"), 0);
         assert_true(wait_log("stays in place", refused + 1));
         assert_true(sighup_and_wait("stays in place"));
         assert_string_equal(list_dir(view("cons", NULL)), "shared");
@@ -1113,7 +1014,7 @@ static int child_waits_pollin(void *arg)
 {
         char vp[256];
         int fd =
-            open(pathf(vp, sizeof(vp), "%s/%s", E.mnt, (const char *)arg), O_RDONLY | O_CLOEXEC);
+            open(pathf(vp, sizeof(vp), "%s/%s", E2E_ROOT, (const char *)arg), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return 2;
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -1126,7 +1027,7 @@ static int child_waits_pollout(void *arg)
 {
         char vp[256];
         int fd =
-            open(pathf(vp, sizeof(vp), "%s/%s", E.mnt, (const char *)arg), O_WRONLY | O_CLOEXEC);
+            open(pathf(vp, sizeof(vp), "%s/%s", E2E_ROOT, (const char *)arg), O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return 2;
         struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -1169,7 +1070,7 @@ static void test_poll(void **state)
                 alarm(60);
                 _exit(child_waits_pollin("cons/poll"));
         }
-        assert_true(wait_blocked_in(pid, SYS_poll, SYS_ppoll));
+        assert_true(e2e_wait_blocked_in(pid, SYS_poll, SYS_ppoll));
         assert_int_equal(hq_send("poll", "wake", 4), 0);
         assert_int_equal(wait_child(pid), 0);
 
@@ -1182,7 +1083,7 @@ static void test_poll(void **state)
                 alarm(60);
                 _exit(child_waits_pollout("cons/poll"));
         }
-        assert_true(wait_blocked_in(pid, SYS_poll, SYS_ppoll));
+        assert_true(e2e_wait_blocked_in(pid, SYS_poll, SYS_ppoll));
         assert_int_equal(hq_receive("poll", msg), 4);
         assert_int_equal(wait_child(pid), 0);
 }
@@ -1202,7 +1103,7 @@ static int child_blocked_write(const char *q)
         sigaction(SIGUSR1, &sa, NULL);
         alarm(60);
         char vp[256];
-        int fd = open(pathf(vp, sizeof(vp), "%s/%s", E.mnt, q), O_WRONLY | O_CLOEXEC);
+        int fd = open(pathf(vp, sizeof(vp), "%s/%s", E2E_ROOT, q), O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return 2;
         ssize_t n = write(fd, "late", 4);
@@ -1239,7 +1140,7 @@ static void test_blocking_write(void **state)
 
         /* A blocked writer stalls nobody: listing, status and stat still answer. */
         pid_t a = spawn_blocked_writer("cons/blk");
-        assert_true(wait_blocked_in(a, SYS_write, SYS_pwrite64));
+        assert_true(e2e_wait_blocked_in(a, SYS_write, SYS_pwrite64));
         assert_string_equal(list_dir(view("cons", NULL)), "blk");
         assert_int_equal(qsize_of(view("cons", "blk")), 4 * MAXMSG);
         struct stat st;
@@ -1251,7 +1152,7 @@ static void test_blocking_write(void **state)
 
         /* Room makes a blocked write go through. */
         pid_t b = spawn_blocked_writer("cons/blk");
-        assert_true(wait_blocked_in(b, SYS_write, SYS_pwrite64));
+        assert_true(e2e_wait_blocked_in(b, SYS_write, SYS_pwrite64));
         assert_string_equal(list_dir(view("cons", NULL)), "blk"); /* b is parked now */
         assert_int_equal(hq_receive("blk", msg), 4);
         assert_int_equal(wait_child(b), 1);
@@ -1264,7 +1165,7 @@ static void test_blocking_write(void **state)
         for (int i = 0; i < MAXMSG; i++)
                 assert_int_equal(hq_send("blk", "full", 4), 0);
         pid_t c = spawn_blocked_writer("cons/blk");
-        assert_true(wait_blocked_in(c, SYS_write, SYS_pwrite64));
+        assert_true(e2e_wait_blocked_in(c, SYS_write, SYS_pwrite64));
         assert_string_equal(list_dir(view("cons", NULL)), "blk");
         assert_int_equal(kill(c, SIGINT), 0);
         assert_int_equal(wait_child(c), 100 + SIGINT);
@@ -1322,7 +1223,7 @@ static int soak_worker(int id, int ops)
                         r = r < 0 && r != -EAGAIN ? (errno = -r, -1) : 0;
                         break;
                 case 5: /* touch + rm through the provider's view */
-                        pathf(p, sizeof(p), "%s/prov/s%d", E.mnt, id);
+                        pathf(p, sizeof(p), "%s/prov/s%d", E2E_ROOT, id);
                         r = touch(p);
                         if (r == 0)
                                 r = unlink(p);
@@ -1345,7 +1246,7 @@ static int soak_worker(int id, int ops)
                         break;
                 }
                 case 8: /* ls of the root */
-                        r = strncmp(list_dir(E.mnt), "ERR", 3) == 0 ? -1 : 0;
+                        r = strncmp(list_dir(E2E_ROOT), "ERR", 3) == 0 ? -1 : 0;
                         break;
                 default: { /* stat through the kernel's own filesystem, for contrast */
                         struct stat st;
@@ -1372,10 +1273,10 @@ static void run_soak(int total_ops, int reloads)
         /* Reloads in between: the state flips and every reload is a full swap with
          * invalidations, while the workers run. */
         for (int i = 0; i < reloads; i++) {
-                int before = count_in_log("policy reloaded");
+                int before = e2e_log_count("policy reloaded");
                 assert_int_equal(set_system((i % 2) ? 0 : SYS_EXTRA), 0);
                 assert_true(wait_log("policy reloaded", before + 1));
-                assert_int_equal(kill(E.daemon, SIGHUP), 0);
+                assert_int_equal(kill(e2e_daemon_pid(), SIGHUP), 0);
         }
         for (int i = 0; i < SOAK_PROCS; i++)
                 assert_int_equal(wait_child(pids[i]), 0);
@@ -1418,22 +1319,19 @@ static void test_soak_no_leaks(void **state)
 static void test_sigterm_unmounts(void **state)
 {
         (void)state;
-        assert_true(is_mounted());
-        int status = stop_daemon(E.daemon, SIGTERM);
-        E.daemon = 0;
+        assert_true(e2e_root_is_fuse());
+        int status = e2e_daemon_stop(SIGTERM);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
-        assert_false(is_mounted());
+        assert_false(e2e_root_is_fuse());
 
         /* And SIGINT alike, on a fresh daemon. */
-        E.daemon = start_daemon();
-        assert_true(E.daemon > 0);
-        status = stop_daemon(E.daemon, SIGINT);
-        E.daemon = 0;
+        assert_int_equal(e2e_daemon_start(), 0);
+        status = e2e_daemon_stop(SIGINT);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
-        assert_false(is_mounted());
-        assert_true(count_in_log("unmounting") >= 2);
+        assert_false(e2e_root_is_fuse());
+        assert_true(e2e_log_count("unmounting") >= 2);
 }
 
 /* Bad usage is refused with a message, before anything is mounted. */
@@ -1456,10 +1354,10 @@ static void test_usage(void **state)
         /* An unreadable system state is unreadable input: 2, as for every mqfs tool. */
         char cmd[512];
         snprintf(cmd, sizeof(cmd), MQFS_BIN_DIR "/mqfsd -f --system %s/none.yaml %s 2>/dev/null",
-                 E.dir, E.mnt);
+                 E2E_DIR, E2E_ROOT);
         status = system(cmd);
         assert_int_equal(WEXITSTATUS(status), 2);
-        assert_false(is_mounted());
+        assert_false(e2e_root_is_fuse());
 }
 
 /* ---- cleanup even on failure ---- */
@@ -1506,78 +1404,15 @@ static void test_cleanup_after_crash(void **state)
 
 /* ---- main ---- */
 
-static void write_proc(const char *path, const char *value)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, value, strlen(value)) < 0)
-                die("cannot set %s to %s: %s", path, value, strerror(errno));
-        close(fd);
-}
-
-static void enter_private_world(void)
-{
-        if (geteuid() != 0)
-                die("must run as root (it mounts a FUSE filesystem and switches users); "
-                    "run it with sudo or as part of scripts/test");
-        if (unshare(CLONE_NEWIPC | CLONE_NEWNS) < 0)
-                die("unshare(CLONE_NEWIPC|CLONE_NEWNS): %s", strerror(errno));
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-                die("making / private: %s", strerror(errno));
-        /* Small queues: RLIMIT_MSGQUEUE is per user and shared with everything else. */
-        write_proc("/proc/sys/fs/mqueue/msg_default", "4");
-        write_proc("/proc/sys/fs/mqueue/msgsize_default", "128");
-        write_proc("/proc/sys/fs/mqueue/queues_max", "1024");
-        /* A private tmpfs over a directory that exists anyway, so that nothing at all
-         * (not even an empty directory) is left on the host if the test dies; not
-         * /tmp, where valgrind keeps its files. */
-        static const char *const covers[] = {"/srv", "/media", "/mnt", "/opt"};
-        const char *cover = NULL;
-        for (size_t i = 0; i < sizeof(covers) / sizeof(covers[0]) && !cover; i++) {
-                struct stat st;
-                if (stat(covers[i], &st) == 0 && S_ISDIR(st.st_mode))
-                        cover = covers[i];
-        }
-        if (!cover)
-                die("no directory to cover with a private tmpfs (/srv, /media, /mnt, /opt)");
-        if (mount("tmpfs", cover, "tmpfs", 0, "mode=0755") < 0)
-                die("tmpfs on %s: %s", cover, strerror(errno));
-        pathf(E.dir, sizeof(E.dir), "%s/test_mqfsd", cover);
-        if (mkdir(E.dir, 01777) < 0 || chmod(E.dir, 01777) < 0)
-                die("mkdir %s: %s", E.dir, strerror(errno));
-        pathf(E.mnt, sizeof(E.mnt), "%s/mnt", E.dir);
-        pathf(E.mq, sizeof(E.mq), "%s/mq", E.dir);
-        pathf(E.sys, sizeof(E.sys), "%s/system.yaml", E.dir);
-        pathf(E.cons_yaml, sizeof(E.cons_yaml), "%s/cons.yaml", E.dir);
-        pathf(E.log, sizeof(E.log), "%s/mqfsd.log", E.dir);
-        pathf(E.consview, sizeof(E.consview), "%s/consview", E.dir);
-        if (mkdir(E.mnt, 0755) < 0 || mkdir(E.mq, 0755) < 0 || mkdir(E.consview, 0755) < 0)
-                die("mkdir in %s: %s", E.dir, strerror(errno));
-        if (mount("mqueue", E.mq, "mqueue", 0, NULL) < 0)
-                die("mqueue on %s: %s", E.mq, strerror(errno));
-}
-
-static void leave_private_world(void)
-{
-        umount2(E.mnt, MNT_DETACH);
-        umount2(E.mq, MNT_DETACH);
-        /* The covering tmpfs goes with the namespace; unmount it anyway. */
-        char cover[64];
-        snprintf(cover, sizeof(cover), "%s", E.dir);
-        char *slash = strrchr(cover, '/');
-        if (slash && slash != cover) {
-                *slash = '\0';
-                umount2(cover, MNT_DETACH);
-        }
-}
-
 static int crash_child(int report_fd)
 {
-        enter_private_world();
-        if (write_file(E.cons_yaml, CONS_YAML) || set_system(0))
+        if (e2e_world_enter("test_mqfsd --crash") != 0)
+                die("cannot enter a private world");
+        if (write_file(CONS_FILE, CONS_YAML) || set_system(0))
                 die("writing the system state");
-        pid_t daemon = start_daemon();
-        if (daemon <= 0)
+        if (e2e_daemon_start() != 0)
                 die("daemon did not start");
+        pid_t daemon = e2e_daemon_pid();
         if (write(report_fd, &daemon, sizeof(daemon)) != (ssize_t)sizeof(daemon))
                 die("report");
         abort();
@@ -1587,8 +1422,6 @@ int main(int argc, char **argv)
 {
         if (argc == 3 && strcmp(argv[1], "--crash") == 0)
                 return crash_child(atoi(argv[2]));
-        setvbuf(stderr, NULL, _IONBF, 0);
-        enter_private_world();
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup(test_tree, test_setup),
             cmocka_unit_test_setup(test_ls_connected_existing, test_setup),
@@ -1609,12 +1442,6 @@ int main(int argc, char **argv)
             cmocka_unit_test_setup(test_sigterm_unmounts, test_setup),
             cmocka_unit_test_setup(test_usage, test_setup),
         };
-        int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
-        if (failed) {
-                char *log = read_file(E.log, NULL);
-                fprintf(stderr, "---- mqfsd log ----\n%s\n", log ? log : "(none)");
-                free(log);
-        }
-        leave_private_world();
-        return failed ? 1 : 0;
+        return e2e_run_group("test_mqfsd", tests, sizeof(tests) / sizeof(tests[0]), group_setup,
+                             group_teardown);
 }
