@@ -3,6 +3,8 @@
  * one series per view (its prefix and counter), chained both by snap and by prefix. */
 #include "inode.h"
 
+#include "check.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,10 +339,16 @@ void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n)
 {
         if (ino == MQFS_ROOT_INO)
                 return;
+        /* The kernel forgets only what lookups gave it, and an inode with lookups is never
+         * dropped: anything else means the counts went wrong, and then an inode in use
+         * could be freed or a number given twice. */
         struct mqfs_inode *in = mqfs_inode_get(t, ino);
-        if (!in)
-                return;
-        in->nlookup = n >= in->nlookup ? 0 : in->nlookup - n;
+        MQFS_CHECK(in != NULL, "the kernel forgot inode %llu, which the table does not hold",
+                   (unsigned long long)ino);
+        MQFS_CHECK(n <= in->nlookup,
+                   "the kernel forgot %llu lookups of inode %llu, which holds %llu",
+                   (unsigned long long)n, (unsigned long long)ino, (unsigned long long)in->nlookup);
+        in->nlookup -= n;
         if (!in->nlookup)
                 unlink_inode(t, in);
 }

@@ -66,8 +66,9 @@ int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *q
  * longer see it; mqfs_inode_get does until it is forgotten (dropped at once when the
  * kernel holds no lookup on it). Views and the root are not detached. */
 void mqfs_inode_detach(struct mqfs_inode_table *t, struct mqfs_inode *in);
-/* Takes n lookups away (as FUSE's forget); drops the inode at zero. Unknown numbers
- * and the root are ignored. */
+/* Takes n lookups away (as FUSE's forget); drops the inode at zero. The root is ignored
+ * (it is never dropped); an unknown number, or more lookups than the inode holds, is an
+ * impossible state: the daemon aborts (check.h). */
 void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n);
 /* Drops every inode with no lookup for which keep(ctx, inode) is false. */
 void mqfs_inode_prune(struct mqfs_inode_table *t,

@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -49,6 +53,24 @@ static void test_keys_and_numbers(void **state)
         mqfs_inode_table_free(t);
 }
 
+/* Whether mqfs_inode_forget(t, ino, n) aborts (SIGABRT), run in a child so that the test
+ * lives on. */
+static bool forget_aborts(struct mqfs_inode_table *t, uint64_t ino, uint64_t n)
+{
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (devnull >= 0)
+                        dup2(devnull, STDERR_FILENO); /* the abort's message is expected */
+                mqfs_inode_forget(t, ino, n);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
 static void test_forget_drops_at_zero_and_numbers_are_not_reused(void **state)
 {
         (void)state;
@@ -61,10 +83,14 @@ static void test_forget_drops_at_zero_and_numbers_are_not_reused(void **state)
         mqfs_inode_forget(t, ino, 2);
         assert_ptr_equal(mqfs_inode_get(t, ino), q);
         assert_int_equal(q->nlookup, 1);
-        mqfs_inode_forget(t, ino, 5); /* more than held: to zero, no underflow */
+        /* More than held is an impossible state (the kernel forgets only what it was
+         * given): the daemon aborts rather than clamp, and the inode stays as it was. */
+        assert_true(forget_aborts(t, ino, 5));
+        assert_int_equal(q->nlookup, 1);
+        mqfs_inode_forget(t, ino, 1);
         assert_null(mqfs_inode_get(t, ino));
         assert_null(mqfs_inode_find(t, "s", "/q"));
-        mqfs_inode_forget(t, ino, 1); /* unknown: ignored */
+        assert_true(forget_aborts(t, ino, 1)); /* unknown: impossible too */
         assert_int_equal(mqfs_inode_enter(t, "s", "/q", &q), 0);
         assert_true(q->ino > ino);
         mqfs_inode_table_free(t);
@@ -147,6 +173,7 @@ static void test_numbers_say_nothing_about_other_views(void **state)
         }
         /* A view's own number depends on its name alone: forgotten and entered again, or
          * in another table where other snaps came first, it is the same. */
+        a_view->nlookup = 1; /* the one lookup the kernel then forgets */
         mqfs_inode_forget(t, a_view_ino, 1);
         struct mqfs_inode_table *t2;
         assert_int_equal(mqfs_inode_table_new(&t2), 0);
