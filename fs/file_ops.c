@@ -191,7 +191,6 @@ static void reply_parked(struct parked_write *pw, int err)
                 fuse_reply_write(pw->req, pw->len);
 }
 
-/* Takes pw off its file's list (it may be anywhere in it). */
 /* Charges one blocked write of size bytes to snap and uid (both budgets or neither). */
 static int park_take(struct mqfs_filesystem *fs, const char *snap, uid_t uid, size_t size)
 {
@@ -214,6 +213,7 @@ static void park_give(struct mqfs_filesystem *fs, const char *snap, uid_t uid, s
         mqfs_budget_give(fs->budget, MQFS_LIMIT_PARKED, snap, uid, 1);
 }
 
+/* Takes pw off its file's list (it may be anywhere in it). */
 static void unpark(struct parked_write *pw)
 {
         struct mqfs_open_file *f = pw->file;

@@ -336,7 +336,9 @@ bool e2e_wait_blocked_in(pid_t pid, long nr, long alt)
         return false;
 }
 
-int e2e_stop_child(pid_t pid, int sig)
+/* Sends sig to pid (a child) and reaps it: its wait status, or -1 when it had to be
+ * killed after a hang. */
+static int stop_child(pid_t pid, int sig)
 {
         int status;
         kill(pid, sig);
@@ -356,7 +358,7 @@ int e2e_daemon_stop(int sig)
         if (pid <= 0)
                 return -1;
         daemon_pid = -1;
-        return e2e_stop_child(pid, sig);
+        return stop_child(pid, sig);
 }
 
 int e2e_daemon_stop_clean(void)

@@ -80,9 +80,6 @@ int e2e_daemon_stop_clean(void);
 /* Waits until pid sits in system call nr or alt (/proc/PID/syscall), as a writer parked
  * on a full queue does; false on the hang guard. */
 bool e2e_wait_blocked_in(pid_t pid, long nr, long alt);
-/* Sends sig to pid (a child) and reaps it: its wait status, or -1 when it had to be
- * killed after a hang. */
-int e2e_stop_child(pid_t pid, int sig);
 
 /* How many lines of the daemon's log contain needle. */
 int e2e_log_count(const char *needle);
