@@ -26,6 +26,7 @@
 #include <mqueue.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -234,6 +235,12 @@ int mqfs_broker_stat(struct mqfs_broker *b, const char *snap, const struct mqfs_
  * has been unlinked meanwhile they are still its own (st_nlink 0), as fstat of an open
  * /dev/mqueue file gives them, never those of a new queue of the same name. */
 int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct stat *st);
+
+/* The backing queue that name holds now, as its inode number in the backing mqueue
+ * mount (*id), for a front end to tell whether a name still holds the queue it knew: 0,
+ * or -ENOENT when there is none. Nothing is judged and the queue is not opened (one
+ * fstatat as the daemon, which moves no time): the answer must not reach a caller. */
+int mqfs_broker_queue_id(struct mqfs_broker *b, const char *name, uint64_t *id);
 
 /* chmod/chown need the write grant, and the caller must own the queue or be root;
  * the kernel's own chown rules apply on top. uid/gid (uid_t)-1 / (gid_t)-1 keep.

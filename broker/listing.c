@@ -122,6 +122,20 @@ int mqfs_broker_handle_stat(struct mqfs_broker *b, struct mqfs_handle *h, struct
         return mqfs_queue_stat_fd(h->fd, perms, st);
 }
 
+int mqfs_broker_queue_id(struct mqfs_broker *b, const char *name, uint64_t *id)
+{
+        if (b == NULL || id == NULL)
+                return -EINVAL;
+        int err = mqfs_qname_check(name);
+        if (err < 0)
+                return err;
+        struct stat st;
+        if (fstatat(b->backing_fd, name + 1, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                return -errno;
+        *id = st.st_ino;
+        return 0;
+}
+
 /* Where a listing goes: fn with each queue's view attributes (one open per queue), or
  * names with its name alone. */
 struct list_out {

@@ -35,6 +35,24 @@ int mqfs_do_getattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_
         int err = h              ? mqfs_broker_handle_stat(fs->broker, h, st)
                   : in->detached ? -ENOENT
                                  : mqfs_broker_stat(fs->broker, in->snap, &cb->c, in->queue, st);
+        /* The name holds another queue than this inode's: removed and made again outside
+         * the view. The inode now stands for its open files' queue, as after an unlink
+         * through the view. A stat by a path whose entry the kernel still caches cannot
+         * be told from an fstat here: it sees that queue too until the invalidation
+         * (asked for now, and by the queue watch's events) lands. */
+        if (!err && !h && !mqfs_queue_inode_holds(fs, in, (uint64_t)st->st_ino)) {
+                h = mqfs_files_find(fs, ino);
+                if (!h)
+                        return -ESTALE; /* a path: looked up again, it finds the new queue */
+                err = mqfs_broker_handle_stat(fs->broker, h, st);
+                if (err) {
+                        mqfs_note_denial(cb, mqfs_handle_snap(h), mqfs_handle_name(h), "stat");
+                        return err;
+                }
+                st->st_ino = ino;
+                *timeout = MQFS_QUEUE_ATTR_TIMEOUT;
+                return 0;
+        }
         /* A queue unlinked outside lives on while files are open on it too: when the
          * name is gone, answer from an open file of this inode. */
         if (err == -ENOENT && !h && (h = mqfs_files_find(fs, ino)))
@@ -156,6 +174,19 @@ int mqfs_do_setattr(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_
         if (cb->groups_failed && (change.what & judged_changes)) {
                 mqfs_note_denial(cb, in->snap, in->queue, "setattr");
                 return -EACCES;
+        }
+        /* A name removed and made again outside the view holds another queue: the
+         * change is for this inode's own (its open files'), as in getattr. */
+        uint64_t id;
+        if (!h && !in->detached && mqfs_broker_queue_id(fs->broker, in->queue, &id) == 0 &&
+            !mqfs_queue_inode_holds(fs, in, id)) {
+                h = mqfs_files_find(fs, ino);
+                if (!h)
+                        return -ESTALE;
+                /* Detached, so kept while the kernel holds it (an open file's inode). */
+                in = mqfs_inode_get(fs->inodes, ino);
+                if (!in)
+                        return -ESTALE;
         }
         if (!h && in->detached)
                 h = mqfs_files_find(fs, ino);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -378,6 +379,16 @@ int mqfs_do_open(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t i
                 /* The name went away under the kernel's cached entry: ESTALE has the
                  * kernel look it up again and retry the open (attrs.c, getattr). */
                 return err == -ENOENT ? -ESTALE : err;
+        }
+        /* The name held another queue than this inode's (removed and made again outside
+         * the view, or unlinked through it): the kernel's entry is stale. ESTALE has it
+         * look the name up again, which gives the new queue its own inode. */
+        struct stat st;
+        if (fstat(mqfs_handle_fd(*h), &st) == 0 &&
+            !mqfs_queue_inode_holds(fs, in, (uint64_t)st.st_ino)) {
+                mqfs_handle_close(*h);
+                *h = NULL;
+                return -ESTALE;
         }
         return 0;
 }

@@ -143,6 +143,10 @@ void mqfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 /* Remembers an unlink made through view (inode number) of queue q, so that its inotify
  * event does not invalidate the entry again (see own_unlinks in filesystem.h). */
 void mqfs_own_unlink_note(struct mqfs_filesystem *fs, uint64_t view, const char *q);
+/* mqfs_inode_holds (inode.h), and when in stood for another queue than queue_id (its
+ * name was removed and made again outside the view), the kernel's entry for the name is
+ * invalidated too. Do not use in after false. */
+bool mqfs_queue_inode_holds(struct mqfs_filesystem *fs, struct mqfs_inode *in, uint64_t queue_id);
 
 /* file_ops.c: open queues */
 

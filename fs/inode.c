@@ -335,6 +335,18 @@ void mqfs_inode_detach(struct mqfs_inode_table *t, struct mqfs_inode *in)
         in->detached = true;
 }
 
+bool mqfs_inode_holds(struct mqfs_inode_table *t, struct mqfs_inode *in, uint64_t queue_id)
+{
+        if (in->kind != MQFS_INODE_QUEUE)
+                return true;
+        if (!in->queue_id && !in->detached)
+                in->queue_id = queue_id;
+        if (in->queue_id == queue_id)
+                return true;
+        mqfs_inode_detach(t, in);
+        return false;
+}
+
 void mqfs_inode_forget(struct mqfs_inode_table *t, uint64_t ino, uint64_t n)
 {
         if (ino == MQFS_ROOT_INO)

@@ -36,6 +36,10 @@ struct mqfs_inode {
         char *snap;  /* NULL for the root */
         char *queue; /* "/name" for a queue, NULL otherwise */
         uint64_t nlookup;
+        /* The backing queue this inode stands for: its inode number in the daemon's
+         * mqueue mount (0 until known). A name removed and made again outside the view
+         * holds another one (mqfs_inode_holds). */
+        uint64_t queue_id;
         /* The queue's name was unlinked through the view (mqfs_inode_detach): the inode
          * stands for the queue its open files hold, no longer for the name. */
         bool detached;
@@ -66,6 +70,13 @@ int mqfs_inode_enter(struct mqfs_inode_table *t, const char *snap, const char *q
  * longer see it; mqfs_inode_get does until it is forgotten (dropped at once when the
  * kernel holds no lookup on it). Views and the root are not detached. */
 void mqfs_inode_detach(struct mqfs_inode_table *t, struct mqfs_inode *in);
+/* Says that the name of queue inode in holds the backing queue queue_id now. true when
+ * in stands for that queue (its queue_id is recorded on first use). false when it stood
+ * for another one: the name was removed and made again outside the view (mq_unlink and
+ * mq_open on the backing instance, the syscall door), which the kernel's mqueuefs
+ * answers with a new inode, so in is detached (and freed when the kernel holds no
+ * lookup on it: do not use in after false), or was detached already. */
+bool mqfs_inode_holds(struct mqfs_inode_table *t, struct mqfs_inode *in, uint64_t queue_id);
 /* Takes n lookups away (as FUSE's forget); drops the inode at zero. The root is ignored
  * (it is never dropped); an unknown number, or more lookups than the inode holds, is an
  * impossible state: the daemon aborts (check.h). */

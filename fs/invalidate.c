@@ -43,6 +43,20 @@ static void inval_entry(struct mqfs_filesystem *fs, uint64_t parent, const char 
                 (void)mqfs_notifier_inval_entry(fs->notifier, parent, name);
 }
 
+bool mqfs_queue_inode_holds(struct mqfs_filesystem *fs, struct mqfs_inode *in, uint64_t queue_id)
+{
+        bool replaced = in->kind == MQFS_INODE_QUEUE && !in->detached && in->queue_id &&
+                        in->queue_id != queue_id;
+        struct mqfs_inode *view = replaced ? mqfs_inode_find(fs->inodes, in->snap, NULL) : NULL;
+
+        /* The kernel's entry for the name leads to this inode until it is invalidated.
+         * The queue watch's events will invalidate it too, but the loop may read them
+         * only after this request: ask now, to keep the window short. */
+        if (view)
+                inval_entry(fs, view->ino, in->queue + 1);
+        return mqfs_inode_holds(fs->inodes, in, queue_id);
+}
+
 static void on_grant_change(void *ctx, const char *snap, const char *queue, unsigned old_perms,
                             unsigned new_perms)
 {

@@ -44,6 +44,22 @@ void mqfs_dir_attr(const struct mqfs_filesystem *fs, const struct mqfs_inode *in
         st->st_atim = st->st_mtim = st->st_ctim = fs->born;
 }
 
+/* The inode of snap's queue q, whose name holds the backing queue queue_id now: the one
+ * the name had, or a new one when that stood for a queue removed since outside the view
+ * (mqfs_inode_holds). */
+static int enter_queue(struct mqfs_inode_table *t, const char *snap, const char *q,
+                       uint64_t queue_id, struct mqfs_inode **out)
+{
+        int err = mqfs_inode_enter(t, snap, q, out);
+
+        if (err || mqfs_inode_holds(t, *out, queue_id))
+                return err;
+        err = mqfs_inode_enter(t, snap, q, out);
+        if (!err)
+                (*out)->queue_id = queue_id;
+        return err;
+}
+
 int mqfs_do_lookup(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t parent,
                    const char *name, struct fuse_entry_param *e)
 {
@@ -79,7 +95,7 @@ int mqfs_do_lookup(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t
                         mqfs_note_denial(cb, dir->snap, q, "lookup");
                         return err;
                 }
-                err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
+                err = enter_queue(fs->inodes, dir->snap, q, e->attr.st_ino, &in);
                 if (err)
                         return err;
                 e->attr.st_ino = in->ino;
@@ -176,7 +192,7 @@ int mqfs_do_create(struct mqfs_filesystem *fs, struct caller_buf *cb, fuse_ino_t
                 mqfs_note_denial(cb, dir->snap, q, "create");
                 return err;
         }
-        err = mqfs_inode_enter(fs->inodes, dir->snap, q, &in);
+        err = enter_queue(fs->inodes, dir->snap, q, e->attr.st_ino, &in);
         if (err) {
                 mqfs_handle_close(*h);
                 *h = NULL;

@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -277,6 +278,38 @@ bool e2e_root_is_fuse(void)
         return root_is_fuse();
 }
 
+/* mqfsd sets its filesystem ids per request, and that clears a parent-death signal
+ * (prctl(2)): a daemon whose test was killed (a timeout, a closed pipe) outlived it. So
+ * the daemon's child, forked before the exec, watches both: it kills the daemon when the
+ * test goes, and goes when the daemon does. Without pidfds nothing watches. */
+static void watch_for_test_death(void)
+{
+        pid_t test = getppid(), daemon = getpid();
+        int tfd = (int)syscall(SYS_pidfd_open, test, 0);
+        if (tfd < 0 || getppid() != test) {
+                if (getppid() != test)
+                        _exit(1); /* the test went before it could be watched */
+                return;
+        }
+        pid_t w = fork();
+        if (w != 0) {
+                close(tfd);
+                return;
+        }
+        if (tfd > 0)
+                close_range(0, (unsigned)tfd - 1, 0);
+        close_range((unsigned)tfd + 1, ~0U, 0);
+        int dfd = (int)syscall(SYS_pidfd_open, daemon, 0);
+        if (dfd < 0 || getppid() != daemon)
+                _exit(0);
+        struct pollfd p[2] = {{.fd = tfd, .events = POLLIN}, {.fd = dfd, .events = POLLIN}};
+        while (poll(p, 2, -1) < 0 && errno == EINTR)
+                ;
+        if (p[0].revents)
+                (void)syscall(SYS_pidfd_send_signal, dfd, SIGKILL, NULL, 0);
+        _exit(0);
+}
+
 pid_t e2e_daemon_spawn(void)
 {
         pid_t pid = fork();
@@ -300,6 +333,7 @@ pid_t e2e_daemon_spawn(void)
                 argv[argc++] = E2E_SYSTEM;
                 argv[argc++] = E2E_ROOT;
                 argv[argc] = NULL;
+                watch_for_test_death();
                 execvp(argv[0], argv);
                 _exit(127);
         }
@@ -378,6 +412,8 @@ int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count
         int rc = e2e_world_enter(name);
         if (rc != 0)
                 return rc == E2E_SKIP ? E2E_SKIP : 1;
+        if (getenv("MQFS_TEST_FILTER"))
+                cmocka_set_test_filter(getenv("MQFS_TEST_FILTER"));
         int failed = _cmocka_run_group_tests(name, tests, count, setup, teardown);
         if (failed)
                 fprintf(stderr, "---- mqfsd log (tail) ----\n%s\n", e2e_log_tail());

@@ -42,7 +42,8 @@ void e2e_world_leave(void);
 
 /* The whole main() of an end-to-end test: enters the world, runs tests[0..count) as one
  * cmocka group (setup and teardown may be NULL), prints the daemon's log tail when a test
- * failed, and leaves. Returns the process exit code (0, 1, or E2E_SKIP). */
+ * failed, and leaves. MQFS_TEST_FILTER=pattern runs only the tests whose names match.
+ * Returns the process exit code (0, 1, or E2E_SKIP). */
 struct CMUnitTest;
 typedef int (*e2e_fixture_fn)(void **state);
 int e2e_run_group(const char *name, const struct CMUnitTest *tests, size_t count,

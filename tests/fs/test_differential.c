@@ -121,6 +121,21 @@ enum op_kind {
         OP_ACCESS,    /* name, flags: the mask */
         OP_POLL,      /* slot */
         OP_READDIR,
+        OP_RANDOM_KINDS, /* the kinds random sequences draw from (seeds stay as they were) */
+        /* Outside the view: mq_unlink and mq_open(O_CREAT | O_EXCL) then mq_close, straight
+         * on the mqueue instance (the view side's child shares the daemon's IPC namespace,
+         * so these act on the view's backing queues behind the daemon's back). */
+        OP_MQ_UNLINK = OP_RANDOM_KINDS, /* name */
+        OP_MQ_CREATE,                   /* name, mode */
+        /* The view learns of those changes from inotify, after the kernel has made them:
+         * until the invalidation it asks for lands, the kernel's cached entry for the
+         * name still leads to the old queue's inode. Before a path of a name replaced
+         * outside is used again, the view side waits (bounded) for the name to lead
+         * elsewhere than the open file in slot does; the kernel side does nothing. */
+        OP_SETTLE, /* name, slot */
+        /* 100 ms on both sides: lets the daemon read the queue watch's events of what was
+         * done outside before the next call, the other order than a call right after. */
+        OP_PAUSE,
         OP_KINDS,
 };
 
@@ -128,7 +143,8 @@ static const char *const op_names[OP_KINDS] = {
     "open",     "close",     "read",   "write",  "lseek0",  "stat",      "lstat",
     "fstat",    "chmod",     "fchmod", "chown",  "fchown",  "utimensat", "futimens",
     "truncate", "ftruncate", "fsync",  "unlink", "mknod",   "rename",    "link",
-    "symlink",  "mkdir",     "access", "poll",   "readdir",
+    "symlink",  "mkdir",     "access", "poll",   "readdir", "mq_unlink", "mq_open(O_CREAT)",
+    "settle",   "pause",
 };
 
 enum who { AS_CALLER, AS_ROOT };
@@ -250,6 +266,25 @@ static void times_for(int flags, struct timespec ts[2])
                 ts[1].tv_nsec = UTIME_OMIT;
 }
 
+/* OP_SETTLE on the view: waits until path leads to another inode than the open file fd,
+ * from the kernel's cached attributes alone (AT_STATX_DONT_SYNC: no getattr reaches the
+ * daemon, so no queue is read and no time moves); 0, or -1 with ETIMEDOUT after 10 s. */
+static int settle(const char *path, int fd)
+{
+        for (int i = 0; i < 10000; i++) {
+                struct statx a, b;
+                if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &b) != 0)
+                        return -1;
+                if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &a) != 0 ||
+                    a.stx_ino != b.stx_ino)
+                        return 0;
+                struct timespec ms = {.tv_nsec = 1000000};
+                nanosleep(&ms, NULL);
+        }
+        errno = ETIMEDOUT;
+        return -1;
+}
+
 /* One operation; fills r (ret -1 and err on failure). */
 static void do_op(bool kernel, const struct op *o, int fds[SLOTS], struct result *r)
 {
@@ -361,6 +396,24 @@ static void do_op(bool kernel, const struct op *o, int fds[SLOTS], struct result
         case OP_READDIR:
                 do_readdir(r);
                 return;
+        case OP_MQ_UNLINK:
+                snprintf(buf, sizeof(buf), "/q%d", o->name);
+                ret = mq_unlink(buf);
+                break;
+        case OP_MQ_CREATE: {
+                snprintf(buf, sizeof(buf), "/q%d", o->name);
+                mqd_t m = mq_open(buf, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, o->mode, NULL);
+                ret = m == (mqd_t)-1 ? -1 : mq_close(m);
+                break;
+        }
+        case OP_SETTLE:
+                ret = kernel ? 0 : settle(path, fd);
+                break;
+        case OP_PAUSE: {
+                struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
+                ret = nanosleep(&pause, NULL);
+                break;
+        }
         case OP_KINDS:
                 abort();
         }
@@ -513,12 +566,14 @@ static void model_step(struct model *m, const struct op *o, const struct result 
                         m->truncated[m->name_q[o->name]] = true;
                 break;
         case OP_MKNOD:
+        case OP_MQ_CREATE:
                 m->name_q[o->name] = m->next_q++;
                 break;
         case OP_CLOSE:
                 m->slot_q[o->slot] = -1;
                 break;
         case OP_UNLINK:
+        case OP_MQ_UNLINK:
                 m->name_q[o->name] = -1;
                 break;
         case OP_WRITE:
@@ -574,6 +629,7 @@ static void describe_op(char *buf, size_t size, const struct op *o)
                 break;
         case OP_CHMOD:
         case OP_MKNOD:
+        case OP_MQ_CREATE:
                 snprintf(buf + n, size - (size_t)n, "(q%d, 0%o)", o->name, (unsigned)o->mode);
                 break;
         case OP_CHOWN:
@@ -589,6 +645,9 @@ static void describe_op(char *buf, size_t size, const struct op *o)
                 break;
         case OP_ACCESS:
                 snprintf(buf + n, size - (size_t)n, "(q%d, %d)", o->name, o->flags);
+                break;
+        case OP_SETTLE:
+                snprintf(buf + n, size - (size_t)n, "(q%d, slot %d)", o->name, o->slot);
                 break;
         case OP_RENAME:
         case OP_LINK:
@@ -975,6 +1034,109 @@ static void fcalls_follow_the_open_queue(void **state)
         check_both(&s, "fixed sequence");
 }
 
+/* Items 5 and 6 when the name is removed and made again outside the view (mq_unlink and
+ * mq_open on the mqueue instance behind the daemon): the open files still act on their
+ * own queue (st_nlink 0), the name on the new one, whether or not the daemon has heard
+ * of the change yet: after a pause it has read the queue watch's events (the old daemon
+ * then showed the new queue at fstat), right after a swap it has not. */
+static void fcalls_follow_the_open_queue_replaced_outside(void **state)
+{
+        (void)state;
+        struct sequence s = {.name = "fcalls_follow_the_open_queue_replaced_outside"};
+        ADD(&s, OP_OPEN, Q0, S(0), .flags = O_RDWR | O_CREAT, .mode = 0640);
+        ADD(&s, OP_WRITE, S(0), .len = 4);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_PAUSE);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0666);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_PAUSE);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_SETTLE, Q0, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_FCHMOD, S(0), .mode = 0600);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_FCHOWN, S(0), .uid = (uid_t)-1, .gid = (gid_t)-1);
+        ADD(&s, OP_FUTIMENS, S(0), .flags = 1);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_FTRUNCATE, S(0), .len = 0);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_WRITE, S(0), .len = 2);
+        ADD(&s, OP_READ, S(0), .len = 200);
+        ADD(&s, OP_OPEN, Q0, S(1), .flags = O_RDWR);
+        ADD(&s, OP_FSTAT, S(1));
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_WRITE, S(1), .len = 1);
+        ADD(&s, OP_READ, S(1), .len = 200);
+        /* Swapped with no call through the view in between, each f-call first. */
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0604);
+        ADD(&s, OP_FCHMOD, S(1), .mode = 0606);
+        ADD(&s, OP_SETTLE, Q0, S(1));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_FSTAT, S(1));
+        ADD(&s, OP_OPEN, Q0, S(2), .flags = O_RDONLY);
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_PAUSE);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0640);
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_PAUSE);
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_FCHMOD, S(2), .mode = 0604);
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_SETTLE, Q0, S(2));
+        ADD(&s, OP_STAT, Q0);
+        /* An open through the entry the kernel caches for the name. */
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0660);
+        ADD(&s, OP_OPEN, Q0, S(0), .flags = O_RDWR);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_FSTAT, S(1));
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0644);
+        ADD(&s, OP_FUTIMENS, S(0), .flags = 0);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_SETTLE, Q0, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0644);
+        ADD(&s, OP_FCHOWN, S(0), .uid = (uid_t)-1, .gid = GROUP);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_SETTLE, Q0, S(0));
+        ADD(&s, OP_STAT, Q0);
+        ADD(&s, OP_UNLINK, Q0);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_CLOSE, S(1));
+        ADD(&s, OP_FSTAT, S(2));
+        ADD(&s, OP_READDIR, 0);
+        check_both(&s, "fixed sequence");
+}
+
+/* The times of the same: a futimens or fchmod after the name was replaced outside stamps
+ * the open file's queue, not the name's (kept short: a timed stat waits a second). */
+static void times_follow_the_open_queue_replaced_outside(void **state)
+{
+        (void)state;
+        struct sequence s = {.name = "times_follow_the_open_queue_replaced_outside", .timed = true};
+        ADD(&s, OP_OPEN, Q0, S(0), .flags = O_RDWR | O_CREAT, .mode = 0640);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_MQ_UNLINK, Q0);
+        ADD(&s, OP_MQ_CREATE, Q0, .mode = 0666);
+        ADD(&s, OP_FUTIMENS, S(0), .flags = 1);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_FCHMOD, S(0), .mode = 0600);
+        ADD(&s, OP_FSTAT, S(0));
+        ADD(&s, OP_SETTLE, Q0, S(0));
+        ADD(&s, OP_STAT, Q0);
+        check_both(&s, "fixed sequence");
+}
+
 /* A truncate (truncate, ftruncate, O_TRUNC) by a non-root caller drops setuid, and setgid
  * when the group may execute or the caller is not in the group; a chown drops both; a
  * write (a send) drops nothing. */
@@ -1101,7 +1263,7 @@ static void random_sequence(struct sequence *s, unsigned seed)
                 rnd(2);
         s->nops = 0;
         for (int i = 0; i < RANDOM_OPS; i++) {
-                struct op o = {.kind = (enum op_kind)rnd(OP_KINDS),
+                struct op o = {.kind = (enum op_kind)rnd(OP_RANDOM_KINDS),
                                .name = (int)rnd(2),
                                .name2 = (int)rnd(NAMES),
                                .slot = (int)rnd(SLOTS),
@@ -1214,6 +1376,8 @@ int main(void)
             cmocka_unit_test(stat_moves_nothing_when_empty),
             cmocka_unit_test(set_times),
             cmocka_unit_test(fcalls_follow_the_open_queue),
+            cmocka_unit_test(fcalls_follow_the_open_queue_replaced_outside),
+            cmocka_unit_test(times_follow_the_open_queue_replaced_outside),
             cmocka_unit_test(truncate_drops_setuid_setgid),
             cmocka_unit_test(fsync_is_einval),
             cmocka_unit_test(mknod_regular_creates),

@@ -254,6 +254,41 @@ static void test_detach_parts_the_inode_from_its_name(void **state)
         mqfs_inode_table_free(t);
 }
 
+/* A name removed and made again outside the view holds another backing queue: the
+ * inode that stood for the old one is detached (kept while looked up), and the name's
+ * next inode is a new one. */
+static void test_a_name_holding_another_queue_parts_the_inode(void **state)
+{
+        (void)state;
+        struct mqfs_inode_table *t;
+        struct mqfs_inode *q, *again, *fresh, *unheld;
+        assert_int_equal(mqfs_inode_table_new(&t), 0);
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &q), 0);
+        q->nlookup = 1;
+        uint64_t ino = q->ino;
+        assert_true(mqfs_inode_holds(t, q, 41)); /* the first id seen is recorded */
+        assert_true(mqfs_inode_holds(t, q, 41));
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &again), 0);
+        assert_ptr_equal(again, q);
+        assert_false(mqfs_inode_holds(t, q, 42));
+        assert_true(q->detached);
+        assert_ptr_equal(mqfs_inode_get(t, ino), q);
+        assert_false(mqfs_inode_holds(t, q, 42)); /* detached: stands for queue 41 alone */
+        assert_int_equal(mqfs_inode_enter(t, "s", "/q", &fresh), 0);
+        assert_ptr_not_equal(fresh, q);
+        assert_true(fresh->ino != ino);
+        assert_true(mqfs_inode_holds(t, fresh, 42));
+        mqfs_inode_forget(t, ino, 1);
+        assert_null(mqfs_inode_get(t, ino));
+        /* No lookup held: dropped at once. */
+        assert_int_equal(mqfs_inode_enter(t, "s", "/u", &unheld), 0);
+        uint64_t uino = unheld->ino;
+        assert_true(mqfs_inode_holds(t, unheld, 7));
+        assert_false(mqfs_inode_holds(t, unheld, 8));
+        assert_null(mqfs_inode_get(t, uino));
+        mqfs_inode_table_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -264,6 +299,7 @@ int main(void)
             cmocka_unit_test(test_numbers_say_nothing_about_other_views),
             cmocka_unit_test(test_view_prefix_collisions_are_handled),
             cmocka_unit_test(test_detach_parts_the_inode_from_its_name),
+            cmocka_unit_test(test_a_name_holding_another_queue_parts_the_inode),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
