@@ -98,6 +98,7 @@ int mqfs_filesystem_init(struct mqfs_filesystem *fs, struct mqfs_broker *broker,
         memset(fs, 0, sizeof(*fs));
         fs->broker = broker;
         fs->loop = loop;
+        fs->changes_fd = -1;
         clock_gettime(CLOCK_REALTIME, &fs->born);
         int err = mqfs_caller_ns_init(&fs->host); /* logs why it failed */
         if (err)
@@ -111,6 +112,7 @@ int mqfs_filesystem_init(struct mqfs_filesystem *fs, struct mqfs_broker *broker,
 
 void mqfs_filesystem_destroy(struct mqfs_filesystem *fs)
 {
+        mqfs_filesystem_listings_changed(fs);
         mqfs_files_free(fs);
         mqfs_inode_table_free(fs->inodes);
         fs->inodes = NULL;

@@ -70,6 +70,10 @@ struct mqfs_filesystem {
                 char name[MQFS_QNAME_MAX + 2];
         } own_unlinks[16];
         size_t nown_unlinks;
+        /* Listings of views shared by the handles that read them (dir_listing.c): one per
+         * view at most, while no queue or grant has changed since it was taken. */
+        struct listing_shot *shots;
+        int changes_fd; /* readable while backing changes are unread; -1: never share */
 };
 
 /* 0, or -errno after logging why (no /proc, no memory). */
@@ -94,5 +98,12 @@ void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
  * the mount root, a queue). The string lives until the view's inode is forgotten: copy it.
  * The syscall door identifies a registering snap by it (door.h). */
 const char *mqfs_filesystem_view_snap(struct mqfs_filesystem *fs, uint64_t dev, uint64_t ino);
+/* fd (not taken over) is readable while changes of the backing mount's queues wait to
+ * be read (the queue watch's inotify descriptor): from then on a view's listing is
+ * shared by the handles that read it while nothing has changed. Whoever reads the
+ * changes calls mqfs_filesystem_queue_changed (or _listings_changed) for each. */
+void mqfs_filesystem_share_listings(struct mqfs_filesystem *fs, int fd);
+/* Some view's queues or grants changed: no listing taken before is shared again. */
+void mqfs_filesystem_listings_changed(struct mqfs_filesystem *fs);
 /* Shutdown: answers every blocked write with err and stops parking new ones. */
 void mqfs_filesystem_close(struct mqfs_filesystem *fs, int err);

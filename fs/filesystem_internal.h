@@ -103,23 +103,34 @@ void mqfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_s
 /* dir_listing.c: directories */
 
 struct dir_entry {
-        uint64_t ino;
         mode_t type;
         char *name;      /* into the listing's names, once it is whole */
         size_t name_off; /* while it is being taken */
 };
 
-/* What an open directory holds: its listing, taken at offset 0 and dropped when read to
- * its end (an idle handle holds none). Two blocks (entries, and every name end to end),
- * not one allocation a name, so that the memory goes back whole when it is dropped.
- * The handle counts against its opener's open-directories budget, the listing's bytes
- * against listing-bytes (budget.h), per snap and per uid. */
-struct dir_listing {
+/* A directory's listing as taken at offset 0: entries, and every name end to end (two
+ * blocks, not one allocation a name, so that the memory goes back whole). Its bytes are
+ * charged to listing-bytes of the snap and uid whose read took it (budget.h) until the
+ * last holder lets it go. A view's listing is shared: while no queue or grant has
+ * changed since, a read at offset 0 of any handle of that view takes the same one. */
+struct listing_shot {
+        unsigned refs;
+        bool current;              /* in fs->shots: handed to the next reader of the view */
+        struct listing_shot *next; /* in fs->shots */
         size_t n, cap;
         struct dir_entry *e;
         char *names;
         size_t names_used, names_cap;
         size_t charged;             /* listing bytes charged to (snap, uid) */
+        struct mqfs_budget *budget; /* NULL: nothing was charged */
+        uid_t uid;
+        char *snap; /* the view's snap; "" for the mount root (never shared) */
+};
+
+/* What an open directory holds: the listing it is reading, none when idle (dropped when
+ * read to its end). The handle counts against its opener's open-directories budget. */
+struct dir_listing {
+        struct listing_shot *shot;  /* NULL: none held */
         struct mqfs_budget *budget; /* NULL: nothing was charged */
         uid_t uid;
         char *snap; /* "" for the mount root */

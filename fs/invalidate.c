@@ -94,6 +94,7 @@ static bool still_granted(void *ctx_, const struct mqfs_inode *in)
 void mqfs_filesystem_grants_changed(struct mqfs_filesystem *fs, const struct mqfs_grant_table *old,
                                     const struct mqfs_grant_table *new)
 {
+        mqfs_filesystem_listings_changed(fs);
         mqfs_grant_table_diff(old, new, on_grant_change, fs);
         /* A view that lost the grant gets no event for its unlinks: forget them all
          * (the events then invalidate, which is never wrong). */
@@ -108,6 +109,7 @@ void mqfs_filesystem_queue_changed(struct mqfs_filesystem *fs, const char *name)
         struct mqfs_grant_table *g = mqfs_broker_grant_table(fs->broker);
         size_t n = g ? mqfs_grant_table_snap_count(g) : 0;
 
+        mqfs_filesystem_listings_changed(fs);
         if (!name)
                 fs->nown_unlinks = 0; /* events lost: which are ours is unknown */
 

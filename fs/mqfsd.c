@@ -426,11 +426,14 @@ static void on_sources_event(struct mqfs_loop_source *src, uint32_t events)
 static void queue_event(void *ctx, enum mqfs_queue_event ev, const char *name)
 {
         (void)ctx;
-        /* A created queue needs nothing: misses are not cached (filesystem.c). */
+        /* A created queue needs no invalidation: misses are not cached (filesystem.c);
+         * only the shared listings go. */
         if (ev == MQFS_QUEUE_DELETED)
                 mqfs_filesystem_queue_changed(&d.fs, name);
         else if (ev == MQFS_QUEUE_LOST)
                 mqfs_filesystem_queue_changed(&d.fs, NULL);
+        else
+                mqfs_filesystem_listings_changed(&d.fs);
 }
 
 static void on_queue_event(struct mqfs_loop_source *src, uint32_t events)
@@ -593,6 +596,8 @@ static int start(void)
         if (!err)
                 err = add_source(&d.qwatch_src, mqfs_queue_watch_fd(d.qwatch), on_queue_event,
                                  "the backing mount");
+        if (!err)
+                mqfs_filesystem_share_listings(&d.fs, mqfs_queue_watch_fd(d.qwatch));
         if (err)
                 mqfs_log(LOG_WARNING,
                          "queues removed outside the views may stay visible by "

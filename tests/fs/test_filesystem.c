@@ -93,8 +93,8 @@ static void each_operation_reads_the_grant_table_once(void **state)
         ONE_LOOKUP(assert_int_equal(mqfs_do_unlink(&fs, &cb, view.ino, "new"), 0));
         assert_int_equal(mqfs_do_opendir(&fs, &cb, view.ino, &l), 0);
         ONE_LOOKUP(assert_int_equal(mqfs_do_readdir(&fs, &cb, view.ino, 0, l), 0));
-        assert_int_equal(l->n, 3); /* ".", "..", "q" */
-        assert_string_equal(l->e[2].name, "q");
+        assert_int_equal(l->shot->n, 3); /* ".", "..", "q" */
+        assert_string_equal(l->shot->e[2].name, "q");
         mqfs_dir_listing_free(l);
         mqfs_handle_close(hc);
         mqfs_handle_close(h);
@@ -148,6 +148,74 @@ static void the_front_end_translates_the_judgement(void **state)
         assert_int_equal(mqfs_do_access(&fs, &user, view.ino, W_OK), 0);
 }
 
+static struct dir_listing *read_view(fuse_ino_t view)
+{
+        struct caller_buf cb;
+        struct dir_listing *l = NULL;
+        root_caller(&cb);
+        assert_int_equal(mqfs_do_opendir(&fs, &cb, view, &l), 0);
+        assert_int_equal(mqfs_do_readdir(&fs, &cb, view, 0, l), 0);
+        assert_non_null(l->shot);
+        return l;
+}
+
+/* Issue 15, finding 2: a view's listing is taken once for the handles that read it
+ * while nothing changed, and taken anew after a change, or while the watch holds
+ * changes not read yet; without a watch every read takes its own. */
+static void a_views_listing_is_shared_while_nothing_changes(void **state)
+{
+        (void)state;
+        assert_int_equal(mqfs_test_make_queue("/q", 0666, &SMALL), 0);
+        struct caller_buf cb;
+        struct fuse_entry_param view;
+        root_caller(&cb);
+        assert_int_equal(mqfs_do_lookup(&fs, &cb, MQFS_ROOT_INO, "s", &view), 0);
+
+        struct dir_listing *a = read_view(view.ino), *b = read_view(view.ino);
+        assert_ptr_not_equal(a->shot, b->shot); /* nobody says when a listing is out of date */
+        mqfs_dir_listing_free(a);
+        mqfs_dir_listing_free(b);
+
+        int changes[2];
+        assert_int_equal(pipe2(changes, O_CLOEXEC), 0);
+        mqfs_filesystem_share_listings(&fs, changes[0]);
+        a = read_view(view.ino);
+        struct dir_listing *l = NULL;
+        assert_int_equal(mqfs_do_opendir(&fs, &cb, view.ino, &l), 0);
+        unsigned long before = mqfs_grant_table_lookups(grants);
+        assert_int_equal(mqfs_do_readdir(&fs, &cb, view.ino, 0, l), 0);
+        assert_int_equal(mqfs_grant_table_lookups(grants), before); /* not listed again */
+        assert_ptr_equal(l->shot, a->shot);
+        assert_int_equal(a->shot->refs, 3); /* a, l, and the view's */
+        mqfs_dir_listing_free(l);
+
+        /* A change not read yet: a new listing, shared from then on. */
+        assert_int_equal(write(changes[1], "x", 1), 1);
+        b = read_view(view.ino);
+        assert_ptr_not_equal(b->shot, a->shot);
+        char byte;
+        assert_int_equal(read(changes[0], &byte, 1), 1);
+        l = read_view(view.ino);
+        assert_ptr_equal(l->shot, b->shot);
+        mqfs_dir_listing_free(l);
+
+        /* A change read: the next listing shows it, handles reading keep theirs. */
+        assert_int_equal(mqfs_test_make_queue("/new", 0666, &SMALL), 0);
+        mqfs_filesystem_listings_changed(&fs);
+        assert_int_equal(b->shot->refs, 1);
+        l = read_view(view.ino);
+        assert_ptr_not_equal(l->shot, b->shot);
+        assert_int_equal(l->shot->n, 4);
+        assert_int_equal(b->shot->n, 3);
+        assert_int_equal(a->shot->n, 3);
+        mqfs_dir_listing_free(l);
+        mqfs_dir_listing_free(b);
+        mqfs_dir_listing_free(a);
+        mqfs_filesystem_share_listings(&fs, -1);
+        close(changes[0]);
+        close(changes[1]);
+}
+
 int main(void)
 {
         mqfs_test_private_world();
@@ -155,6 +223,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(each_operation_reads_the_grant_table_once, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(the_front_end_translates_the_judgement, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(a_views_listing_is_shared_while_nothing_changes, setup,
                                             teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
