@@ -361,6 +361,8 @@ static int load_groups(void *ctx)
         return 0;
 }
 
+static bool told_no_pidfd_creds; /* said once, when the first call finds it */
+
 /* The caller's credentials as the kernel would judge its mq_* call. Without need_umask (no
  * O_CREAT), the fs ids alone come from a pidfd where the kernel offers it, and the groups
  * from /proc only if the broker needs them. 0, -errno, or 1 when the notification is gone. */
@@ -377,6 +379,11 @@ static int read_caller(struct door_reg *r, const struct seccomp_notif *req, bool
                 int err = mqfs_target_fsids(pid, &fsuid, &fsgid);
                 if (!still_valid(r, req->id) || err == -ESRCH)
                         return 1;
+                if (err == -EOPNOTSUPP &&
+                    !__atomic_exchange_n(&told_no_pidfd_creds, true, __ATOMIC_RELAXED))
+                        mqfs_log(LOG_INFO, "door: the kernel gives no caller credentials "
+                                           "through pidfds (PIDFD_GET_INFO needs Linux 6.13): "
+                                           "reading them from /proc");
                 if (err == 0) {
                         call->caller = (struct mqfs_caller){.uid = fsuid,
                                                             .gid = fsgid,
