@@ -55,7 +55,6 @@ void mqfs_filesystem_listings_changed(struct mqfs_filesystem *fs)
         while (fs->shots) {
                 struct listing_shot *shot = fs->shots;
                 fs->shots = shot->next;
-                shot->current = false;
                 shot->next = NULL;
                 shot_put(shot);
         }
@@ -88,13 +87,11 @@ static void share_shot(struct mqfs_filesystem *fs, struct listing_shot *shot)
                 if (strcmp((*p)->snap, shot->snap) == 0) {
                         struct listing_shot *old = *p;
                         *p = old->next;
-                        old->current = false;
                         old->next = NULL;
                         shot_put(old);
                         break;
                 }
         shot->refs++;
-        shot->current = true;
         shot->next = fs->shots;
         fs->shots = shot;
 }

@@ -115,8 +115,7 @@ struct dir_entry {
  * changed since, a read at offset 0 of any handle of that view takes the same one. */
 struct listing_shot {
         unsigned refs;
-        bool current;              /* in fs->shots: handed to the next reader of the view */
-        struct listing_shot *next; /* in fs->shots */
+        struct listing_shot *next; /* in fs->shots: handed to the next reader of the view */
         size_t n, cap;
         struct dir_entry *e;
         char *names;
